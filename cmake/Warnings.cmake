@@ -1,0 +1,22 @@
+# Project-wide warning policy: everything we write compiles cleanly with -Werror.
+function(dcp_set_warnings target)
+    target_compile_options(${target} PRIVATE
+        -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wold-style-cast
+        -Wnon-virtual-dtor -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+        -Werror)
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+        # g++ 12 reports a false -Wmismatched-new-delete on Asio coroutine frames
+        # (chriskohlhoff/asio issue 1391); it is not a bug in our code.
+        target_compile_options(${target} PRIVATE -Wno-mismatched-new-delete)
+    endif()
+endfunction()
+
+# One library per src/ folder: dcp_library(name SOURCES... DEPS...)
+function(dcp_library name)
+    cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+    add_library(dcp_${name} STATIC ${ARG_SOURCES})
+    add_library(dcp::${name} ALIAS dcp_${name})
+    target_include_directories(dcp_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(dcp_${name} PUBLIC ${ARG_DEPS})
+    dcp_set_warnings(dcp_${name})
+endfunction()
