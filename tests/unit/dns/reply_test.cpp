@@ -21,7 +21,7 @@ Synth synth(const std::vector<std::uint8_t>& query, Rcode rcode, bool tc) {
     const auto info = parse_query(query);
     EXPECT_TRUE(info);
     std::array<std::uint8_t, 600> out{};
-    const auto len = write_reply(query, *info, rcode, tc, out);
+    const auto len = write_reply(*info, rcode, tc, out);
     EXPECT_TRUE(len);
     return {std::vector<std::uint8_t>(out.begin(), out.begin() + static_cast<long>(*len)), *info};
 }
@@ -75,12 +75,29 @@ TEST(Reply, OpcodeCopied) {
     EXPECT_EQ(parse_header(s.reply)->flags & flags::kOpcodeMask, 0x2000);
 }
 
+TEST(Reply, CompressedQuestionIsWrittenDecompressed) {
+    // Found by fuzz_dns_query: the question's name jumps back into itself (offset 24 -> 17) and
+    // the label there runs on past the question, into the answer record. Copied verbatim, the
+    // reply's question would read different bytes than the query's.
+    const std::vector<std::uint8_t> query = {
+        0xca, 0x01, 0x00, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x07, 0x65,
+        0x78, 0xff, 0xff, 0x0f, 0x1e, 0x65, 0x03, 0x63, 0x00, 0x01, 0xc0, 0x11, 0x00, 0x34,
+        0x01, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x4a, 0x00, 0x02, 0x01, 0x00, 0x01, 0x00, 0x00,
+        0x00, 0x00, 0x89, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+    const auto info = parse_query(query);
+    ASSERT_TRUE(info) << to_string(info.error());
+    std::array<std::uint8_t, 600> out{};
+    const auto len = write_reply(*info, Rcode::ServFail, false, out);
+    ASSERT_TRUE(len);
+    EXPECT_TRUE(check_response_matches(Bytes(out).first(*len), 0xca01, info->question));
+}
+
 TEST(Reply, TooSmallOutput) {
     const auto query = make_query("example.com", 1);
     const auto info = parse_query(query);
     ASSERT_TRUE(info);
     std::array<std::uint8_t, 20> out{};
-    const auto len = write_reply(query, *info, Rcode::ServFail, false, out);
+    const auto len = write_reply(*info, Rcode::ServFail, false, out);
     ASSERT_FALSE(len);
     EXPECT_EQ(len.error(), Error::NoSpace);
 }
@@ -134,6 +151,20 @@ TEST(Truncate, OptDroppedIfEvenItDoesNotFit) {
     ASSERT_TRUE(l);
     EXPECT_FALSE(l->opt);
     EXPECT_EQ(l->header.arcount, 0);
+}
+
+TEST(Truncate, CompressedQuestionSurvivesTruncation) {
+    // Question name: "\001" + pointer back to its own first label byte, whose label (length 10)
+    // runs past the question into the records that truncation drops.
+    auto b = MsgBuilder().header(0x2222, 0x8180, 1, 10, 0, 0);
+    b.raw({0x01, 0x0a}).pointer(13).u16(16).u16(1);
+    for (int i = 0; i < 10; ++i) b.record(".", 16, 60, test::txt_rdata({std::string(100, 'z')}));
+    auto msg = b.build();
+    Question before;
+    ASSERT_TRUE(read_question(msg, before)) << "crafted name must parse";
+    const auto len = truncate_response(msg, msg.size(), 512);
+    ASSERT_TRUE(len);
+    EXPECT_TRUE(check_response_matches(Bytes(msg).first(*len), 0x2222, before));
 }
 
 TEST(Truncate, MalformedOversizedResponseRejected) {
