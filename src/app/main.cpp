@@ -1,0 +1,213 @@
+// dnscrypt-proxy: command line, wiring, signals. Everything else lives in the libraries.
+
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/counters.hpp"
+#include "config/config.hpp"
+#include "crypto/sodium.hpp"
+#include "frontend/tcp_listener.hpp"
+#include "frontend/udp_listener.hpp"
+#include "net/endpoint.hpp"
+#include "proxy/query_processor.hpp"
+#include "upstream/resolver.hpp"
+
+#ifndef DCP_VERSION
+#define DCP_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using namespace dcp;
+
+constexpr int kExitUsage = 2;
+constexpr int kExitStartup = 1;
+
+void add_options(CLI::App& app, config::Options& o) {
+    app.add_option("-a,--local-address", o.local_addresses,
+                   "Address to listen on, ip[:port] or [ipv6]:port (default 127.0.0.1:53); "
+                   "repeat for several")
+        ->type_name("ADDR");
+    app.add_option("--local-port", o.local_port, "Port to listen on, for every local address")
+        ->type_name("PORT");
+    app.add_option("-r,--resolver-address", o.resolver_address,
+                   "DNSCrypt resolver, ip[:port] (port 443 by default)")
+        ->type_name("ADDR");
+    app.add_option("-N,--provider-name", o.provider_name,
+                   "Provider name of the resolver, e.g. 2.dnscrypt-cert.example.com")
+        ->type_name("FQDN");
+    app.add_option("-k,--provider-key", o.provider_key,
+                   "Provider public key: 64 hex digits, or the XXXX:XXXX:... form")
+        ->type_name("KEY");
+    app.add_flag("-T,--tcp-only", o.tcp_only,
+                 "Talk to the resolver over TCP only; UDP clients are told to retry over TCP");
+    app.add_option("--tcp-port", o.tcp_port, "Resolver TCP port; implies --tcp-only")
+        ->type_name("PORT");
+    app.add_option("-e,--edns-payload-size", o.edns_payload_size,
+                   "UDP payload size advertised to the resolver when the client sent no EDNS "
+                   "(default 1280, at most 4096; 512 or less: add none)")
+        ->type_name("BYTES");
+    app.add_option("--timeout", o.timeout_ms,
+                   "Milliseconds to wait for the resolver before answering SERVFAIL "
+                   "(default 3000)")
+        ->type_name("MS");
+    app.add_option("--cert-refresh", o.cert_refresh_s,
+                   "Seconds between certificate checks (default 3600; also before expiry)")
+        ->type_name("SECONDS");
+    app.add_flag("-E,--ephemeral-keys", o.ephemeral_keys,
+                 "Use a new client key pair for every query (costs one key exchange each)");
+    app.add_option("-K,--client-key", o.client_key_file,
+                   "File holding a fixed client secret key (64 hex digits)")
+        ->type_name("FILE");
+    app.add_option("--max-tcp-connections", o.max_tcp_connections,
+                   "Client TCP connections open at once (default 256)")
+        ->type_name("COUNT");
+    app.add_option("--tcp-idle-timeout", o.tcp_idle_timeout_ms,
+                   "Milliseconds before an idle client TCP connection is closed (default 10000)")
+        ->type_name("MS");
+}
+
+// Owns every long-lived object of the running proxy.
+class Proxy {
+  public:
+    Proxy(const config::Settings& settings, crypto::KeyPair keys)
+        : resolver_(io_, settings.resolver, std::move(keys), counters_, clock_),
+          processor_(resolver_, settings.processor, counters_),
+          signals_(io_, SIGINT, SIGTERM),
+          control_signals_(io_, SIGUSR1, SIGHUP) {
+        for (const auto& ep : settings.listen) {
+            bind(
+                ep,
+                [&] {
+                    udp_.push_back(
+                        std::make_unique<frontend::UdpListener>(io_, ep, processor_, counters_));
+                },
+                "UDP");
+            const asio::ip::tcp::endpoint tcp_ep(ep.address(), ep.port());
+            bind(
+                ep,
+                [&] {
+                    tcp_.push_back(std::make_unique<frontend::TcpListener>(
+                        io_, tcp_ep, processor_, counters_, settings.tcp));
+                },
+                "TCP");
+        }
+    }
+
+    int run() {
+        resolver_.start();
+        for (auto& l : udp_) {
+            spdlog::info("listening on {} (UDP)", net::to_string(l->local_endpoint()));
+            l->start();
+        }
+        for (auto& l : tcp_) {
+            spdlog::info("listening on {} (TCP)", net::to_string(l->local_endpoint()));
+            l->start();
+        }
+        const auto& rc = resolver_.config();
+        spdlog::info("resolver {} ({}), {}", rc.provider_name_text,
+                     net::to_string(rc.udp_endpoint()),
+                     rc.tcp_only ? "TCP only, port " + std::to_string(rc.tcp_port) : "UDP and TCP");
+        signals_.async_wait([this](const asio::error_code& ec, int sig) {
+            if (ec) return;
+            spdlog::info("signal {}: stopping; counters: {}", sig, counters_.to_string());
+            stop();
+        });
+        wait_control_signal();
+        io_.run();
+        return 0;
+    }
+
+  private:
+    template <class F>
+    static void bind(const asio::ip::udp::endpoint& ep, F&& make, const char* what) {
+        try {
+            make();
+        } catch (const asio::system_error& e) {
+            std::string hint;
+            if (e.code() == asio::error::address_in_use) {
+                hint =
+                    ": another DNS server (systemd-resolved, dnsmasq, unbound, another proxy) "
+                    "already listens there; stop it or choose --local-address";
+            } else if (e.code() == asio::error::access_denied) {
+                hint = ": ports below 1024 need root or CAP_NET_BIND_SERVICE";
+            } else if (e.code() == std::errc::address_not_available) {
+                hint = ": no interface has this address";
+            }
+            throw config::ConfigError("cannot listen on " + net::to_string(ep) + " (" + what +
+                                      "): " + e.code().message() + hint);
+        }
+    }
+
+    // SIGUSR1: counters to the log. SIGHUP: fetch certificates now.
+    void wait_control_signal() {
+        control_signals_.async_wait([this](const asio::error_code& ec, int sig) {
+            if (ec) return;
+            if (sig == SIGUSR1) {
+                spdlog::info("counters: {}", counters_.to_string());
+            } else {
+                spdlog::info("SIGHUP: refreshing certificates");
+                resolver_.refresh_now();
+            }
+            wait_control_signal();
+        });
+    }
+
+    void stop() {
+        control_signals_.cancel();
+        resolver_.stop();
+        for (auto& l : udp_) l->stop();
+        for (auto& l : tcp_) l->stop();
+        io_.stop();
+    }
+
+    asio::io_context io_{1};
+    SystemClock clock_;
+    Counters counters_;
+    upstream::Resolver resolver_;
+    proxy::QueryProcessor processor_;
+    std::vector<std::unique_ptr<frontend::UdpListener>> udp_;
+    std::vector<std::unique_ptr<frontend::TcpListener>> tcp_;
+    asio::signal_set signals_;
+    asio::signal_set control_signals_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{
+        "dnscrypt-proxy: forwards DNS queries to a DNSCrypt resolver, authenticated and "
+        "encrypted",
+        "dnscrypt-proxy"};
+    config::Options options;
+    add_options(app, options);
+    app.set_version_flag("-V,--version", std::string("dnscrypt-proxy ") + DCP_VERSION);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+
+    spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
+    if (!crypto::initialize()) {
+        spdlog::critical("libsodium could not be initialised");
+        return kExitStartup;
+    }
+    try {
+        const auto settings = config::validate(options);
+        auto keys = config::load_client_keys(settings.client_key_file);
+        Proxy proxy(settings, std::move(keys));
+        return proxy.run();
+    } catch (const config::ConfigError& e) {
+        std::fprintf(stderr, "dnscrypt-proxy: %s\n", e.what());
+        return kExitUsage;
+    } catch (const std::exception& e) {
+        spdlog::critical("fatal: {}", e.what());
+        return kExitStartup;
+    }
+}

@@ -1,0 +1,57 @@
+#pragma once
+// Settings as the user gave them (command line now, a config file later), validated into what
+// the rest of the program runs with.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/x25519.hpp"
+#include "frontend/tcp_listener.hpp"
+#include "net/asio.hpp"
+#include "proxy/query_processor.hpp"
+#include "upstream/resolver_config.hpp"
+
+namespace dcp::config {
+
+// Raw options, one field per switch.
+struct Options {
+    std::vector<std::string> local_addresses;  // empty: the default
+    std::optional<std::uint16_t> local_port;
+    std::string resolver_address;  // empty: the compiled-in default resolver
+    std::string provider_name;
+    std::string provider_key;
+    bool tcp_only = false;
+    std::optional<std::uint16_t> tcp_port;
+    std::uint16_t edns_payload_size = 1280;
+    std::uint32_t timeout_ms = 3000;
+    std::uint32_t cert_refresh_s = 3600;
+    bool ephemeral_keys = false;
+    std::string client_key_file;
+    std::uint32_t max_tcp_connections = 256;
+    std::uint32_t tcp_idle_timeout_ms = 10000;
+};
+
+// What the program runs with.
+struct Settings {
+    std::vector<asio::ip::udp::endpoint> listen;  // UDP and TCP on each
+    upstream::ResolverConfig resolver;
+    proxy::ProcessorSettings processor;
+    frontend::TcpLimits tcp;
+    std::optional<std::string> client_key_file;
+};
+
+// Throws ConfigError with a message naming the option and what is wrong.
+[[nodiscard]] Settings validate(const Options& options);
+
+// The client key pair: from --client-key (64 hex digits, optionally colon-grouped like the
+// provider key), or a fresh random one.
+[[nodiscard]] crypto::KeyPair load_client_keys(const std::optional<std::string>& file);
+
+struct ConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+}  // namespace dcp::config

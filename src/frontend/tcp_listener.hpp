@@ -1,0 +1,50 @@
+#pragma once
+// Plain DNS from local clients over TCP (RFC 7766): many queries per connection, read while
+// earlier ones are still being resolved, answered in whatever order they complete. Idle
+// connections close after a timeout; connections and queries in flight per connection are
+// bounded.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+
+#include "common/counters.hpp"
+#include "net/asio.hpp"
+#include "proxy/query_processor.hpp"
+
+namespace dcp::frontend {
+
+struct TcpLimits {
+    std::size_t max_connections = 256;
+    std::chrono::milliseconds idle_timeout{10000};
+    std::size_t max_queries_in_flight = 128;  // per connection; reading pauses beyond it
+};
+
+class TcpListener {
+  public:
+    // Binds and listens at once; throws asio::system_error on failure.
+    TcpListener(asio::io_context& io, const asio::ip::tcp::endpoint& local,
+                proxy::QueryProcessor& processor, Counters& counters, TcpLimits limits);
+    void start();
+    void stop();
+    [[nodiscard]] asio::ip::tcp::endpoint local_endpoint() const {
+        return acceptor_.local_endpoint();
+    }
+
+  private:
+    struct Connection;
+    net::awaitable<void> accept_loop();
+    net::awaitable<void> serve(std::shared_ptr<Connection> c);
+    net::awaitable<void> handle(std::shared_ptr<Connection> c, std::vector<std::uint8_t> query);
+    net::awaitable<void> write_loop(std::shared_ptr<Connection> c);
+
+    asio::io_context& io_;
+    asio::ip::tcp::acceptor acceptor_;
+    proxy::QueryProcessor& processor_;
+    Counters& counters_;
+    TcpLimits limits_;
+    std::size_t connections_ = 0;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace dcp::frontend

@@ -1,0 +1,82 @@
+#include "net/endpoint.hpp"
+
+#include <charconv>
+
+namespace dcp::net {
+namespace {
+
+std::optional<std::uint16_t> parse_port(std::string_view text) {
+    unsigned value = 0;
+    const auto* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc() || ptr != end || text.empty() || value == 0 || value > 65535) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint16_t>(value);
+}
+
+std::optional<asio::ip::address> parse_address(std::string_view text) {
+    asio::error_code ec;
+    const auto a = asio::ip::make_address(std::string(text), ec);
+    if (ec) return std::nullopt;
+    return a;
+}
+
+}  // namespace
+
+std::optional<HostPort> parse_host_port(std::string_view text, std::string& error) {
+    HostPort hp;
+    std::string_view host = text;
+    std::optional<std::string_view> port_text;
+    if (!text.empty() && text.front() == '[') {
+        const auto close = text.find(']');
+        if (close == std::string_view::npos) {
+            error = "missing ']' in '" + std::string(text) + "'";
+            return std::nullopt;
+        }
+        host = text.substr(1, close - 1);
+        const auto rest = text.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') {
+                error = "expected ':port' after ']' in '" + std::string(text) + "'";
+                return std::nullopt;
+            }
+            port_text = rest.substr(1);
+        }
+    } else if (const auto colon = text.rfind(':');
+               colon != std::string_view::npos && text.find(':') == colon) {
+        // Exactly one colon: IPv4 with a port. Several colons without brackets: bare IPv6.
+        host = text.substr(0, colon);
+        port_text = text.substr(colon + 1);
+    }
+    const auto address = parse_address(host);
+    if (!address) {
+        error = "'" + std::string(host) + "' is not an IP address";
+        return std::nullopt;
+    }
+    hp.address = *address;
+    if (port_text) {
+        hp.port = parse_port(*port_text);
+        if (!hp.port) {
+            error = "'" + std::string(*port_text) + "' is not a port (1-65535)";
+            return std::nullopt;
+        }
+    }
+    return hp;
+}
+
+template <class Endpoint>
+std::string endpoint_text(const Endpoint& ep) {
+    const auto a = ep.address();
+    if (a.is_v6()) return "[" + a.to_string() + "]:" + std::to_string(ep.port());
+    return a.to_string() + ":" + std::to_string(ep.port());
+}
+
+std::string to_string(const asio::ip::udp::endpoint& ep) {
+    return endpoint_text(ep);
+}
+std::string to_string(const asio::ip::tcp::endpoint& ep) {
+    return endpoint_text(ep);
+}
+
+}  // namespace dcp::net

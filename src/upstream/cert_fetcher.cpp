@@ -1,0 +1,95 @@
+#include "upstream/cert_fetcher.hpp"
+
+#include <array>
+
+#include "crypto/sodium.hpp"
+#include "upstream/tcp_exchange.hpp"
+
+namespace dcp::upstream {
+namespace {
+
+using Answer = dcp::Result<dnscrypt::CertificateChoice, std::string>;
+
+std::uint16_t random_id() {
+    return static_cast<std::uint16_t>(crypto::random_uniform(65536));
+}
+
+dcp::Result<dnscrypt::CertificateChoice, dnscrypt::CertAnswerError> read_answer(
+    Bytes answer, std::uint16_t id, const ResolverConfig& config, const Clock& clock) {
+    return dnscrypt::read_cert_answer(answer, id, config.provider_name, config.provider_key,
+                                      clock.now());
+}
+
+net::awaitable<Answer> over_udp(const ResolverConfig& config, const Clock& clock) {
+    auto executor = co_await asio::this_coro::executor;
+    std::array<std::uint8_t, 512> query{};
+    const auto id = random_id();
+    const auto len = dnscrypt::write_cert_query(config.provider_name, id, query);
+    if (!len) co_return Unexpected(std::string("provider name does not fit a query"));
+
+    asio::ip::udp::socket socket(executor);
+    asio::error_code ec;
+    socket.open(config.udp_endpoint().protocol(), ec);
+    if (!ec) socket.connect(config.udp_endpoint(), ec);
+    if (ec) co_return Unexpected("UDP: " + ec.message());
+
+    const auto deadline = std::chrono::steady_clock::now() + config.timeout;
+    asio::steady_timer timer(executor, deadline);
+    std::vector<std::uint8_t> answer(65536);
+    using namespace net::ops;
+    auto [send_ec, sent] =
+        co_await socket.async_send(asio::buffer(query.data(), *len), net::use_nothrow);
+    if (send_ec) co_return Unexpected("UDP: " + send_ec.message());
+    for (;;) {
+        auto r = co_await (socket.async_receive(asio::buffer(answer), net::use_nothrow) ||
+                           timer.async_wait(net::use_nothrow));
+        if (r.index() == 1) co_return Unexpected(std::string("UDP: timeout"));
+        const auto [rec, n] = std::get<0>(r);
+        if (rec) co_return Unexpected("UDP: " + rec.message());
+        auto choice = read_answer(Bytes(answer.data(), n), id, config, clock);
+        // A stray datagram that is not our answer: keep waiting for the real one.
+        if (!choice && choice.error() == dnscrypt::CertAnswerError::Malformed) continue;
+        if (!choice) co_return Unexpected("UDP: " + std::string(to_string(choice.error())));
+        co_return std::move(*choice);
+    }
+}
+
+net::awaitable<Answer> over_tcp(const ResolverConfig& config, const Clock& clock) {
+    std::array<std::uint8_t, 512> query{};
+    const auto id = random_id();
+    const auto len = dnscrypt::write_cert_query(config.provider_name, id, query);
+    if (!len) co_return Unexpected(std::string("provider name does not fit a query"));
+    const auto answer = co_await tcp_exchange(config.tcp_endpoint(), Bytes(query.data(), *len),
+                                              std::chrono::steady_clock::now() + config.timeout);
+    if (!answer) co_return Unexpected("TCP: " + std::string(to_string(answer.error())));
+    if (answer->empty()) co_return Unexpected(std::string("TCP: empty answer"));
+    auto choice = read_answer(*answer, id, config, clock);
+    if (!choice) co_return Unexpected("TCP: " + std::string(to_string(choice.error())));
+    co_return std::move(*choice);
+}
+
+}  // namespace
+
+net::awaitable<dcp::Result<dnscrypt::CertificateChoice, FetchFailure>> fetch_certificates(
+    const ResolverConfig& config, const Clock& clock) {
+    std::string reasons;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        const bool tcp = config.tcp_only ? attempt == 0 : attempt == 1;
+        auto r = tcp ? co_await over_tcp(config, clock) : co_await over_udp(config, clock);
+        if (r && r->chosen) co_return std::move(*r);
+        if (!reasons.empty()) reasons += "; ";
+        if (r) {
+            reasons += std::string(tcp ? "TCP" : "UDP") + ": no usable certificate (" +
+                       std::to_string(r->rejected.size()) + " rejected";
+            for (const auto& rej : r->rejected) {
+                reasons += ", " + std::string(dnscrypt::to_string(rej.reason));
+            }
+            reasons += ")";
+        } else {
+            reasons += r.error();
+        }
+    }
+    co_return Unexpected(FetchFailure{reasons});
+}
+
+}  // namespace dcp::upstream

@@ -1,0 +1,248 @@
+#include "upstream/resolver.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+
+#include "common/hex.hpp"
+#include "crypto/sodium.hpp"
+#include "dnscrypt/packet.hpp"
+#include "dnscrypt/padding.hpp"
+#include "net/endpoint.hpp"
+#include "upstream/cert_fetcher.hpp"
+#include "upstream/tcp_exchange.hpp"
+
+namespace dcp::upstream {
+namespace {
+
+constexpr auto kFirstRetry = std::chrono::seconds(1);
+constexpr auto kMaxRetry = std::chrono::seconds(60);
+// Refresh this long before the certificate's last second, so there is time to retry.
+constexpr auto kExpiryMargin = std::chrono::seconds(120);
+
+std::string fingerprint(const crypto::PublicKey& key) {
+    const auto hex = hex_encode(key);
+    std::string out;
+    for (std::size_t i = 0; i < hex.size(); i += 4) {
+        if (!out.empty()) out += ':';
+        out += hex.substr(i, 4);
+    }
+    return out;
+}
+
+std::string utc(std::uint32_t unix_time) {
+    const auto t = static_cast<std::time_t>(unix_time);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf;
+}
+
+}  // namespace
+
+// The keys one query encrypts with: the session's, or a fresh pair per query (--ephemeral-keys).
+struct Resolver::Keys {
+    dnscrypt::ClientMagic magic;
+    crypto::PublicKey public_key;
+    const crypto::SharedKey* session_key;  // owned by the session the query holds
+    std::optional<crypto::SharedKey> ephemeral;
+
+    [[nodiscard]] const crypto::SharedKey& shared() const {
+        return ephemeral ? *ephemeral : *session_key;
+    }
+    [[nodiscard]] dnscrypt::QueryKeys query_keys() const { return {magic, public_key, shared()}; }
+};
+
+Resolver::Resolver(asio::io_context& io, ResolverConfig config, crypto::KeyPair client_keys,
+                   Counters& counters, const Clock& clock)
+    : io_(io),
+      config_(std::move(config)),
+      client_keys_(std::move(client_keys)),
+      counters_(counters),
+      clock_(clock),
+      udp_(io, config_.udp_endpoint(), config_.udp_sockets, counters),
+      estimator_(config_.max_udp_packet),
+      refresh_timer_(io) {}
+
+void Resolver::start() {
+    if (!config_.tcp_only) udp_.start();
+    asio::co_spawn(io_, refresh_loop(), [](std::exception_ptr e) {
+        if (e) spdlog::critical("certificate refresh loop stopped by an internal error");
+    });
+}
+
+void Resolver::stop() {
+    stopped_ = true;
+    refresh_timer_.cancel();
+    udp_.stop();
+}
+
+void Resolver::refresh_now() {
+    refresh_timer_.cancel();
+}
+
+std::shared_ptr<const dnscrypt::Session> Resolver::session() const {
+    if (!session_) return nullptr;
+    // Never encrypt with a certificate past its last second, even if a refresh is late.
+    if (dnscrypt::check_validity(session_->certificate(), clock_.now())) return session_;
+    return nullptr;
+}
+
+void Resolver::publish(const dnscrypt::Certificate& cert) {
+    if (session_ && session_->certificate().serial == cert.serial &&
+        session_->certificate().construction == cert.construction &&
+        session_->certificate().resolver_public_key == cert.resolver_public_key) {
+        return;  // unchanged
+    }
+    auto session = dnscrypt::Session::create(cert, client_keys_);
+    if (!session) {
+        spdlog::error("certificate serial {} rejected: {}", cert.serial,
+                      dnscrypt::to_string(session.error()));
+        return;
+    }
+    if (session_) ++counters_.cert_rotations;
+    spdlog::info("using certificate serial {} from {} ({}): {}, valid {} to {}, resolver key {}",
+                 cert.serial, config_.provider_name_text, config_.address.to_string(),
+                 crypto::to_string(cert.construction), utc(cert.ts_start), utc(cert.ts_end),
+                 fingerprint(cert.resolver_public_key));
+    if (cert.long_lived()) {
+        spdlog::warn("certificate serial {} is valid for more than 7 days: weak forward secrecy",
+                     cert.serial);
+    }
+    session_ = std::make_shared<const dnscrypt::Session>(std::move(*session));
+}
+
+net::awaitable<void> Resolver::refresh_loop() {
+    auto retry = kFirstRetry;
+    while (!stopped_) {
+        auto choice = co_await fetch_certificates(config_, clock_);
+        std::chrono::seconds wait = config_.cert_refresh;
+        if (choice) {
+            ++counters_.cert_refreshes;
+            for (const auto& rej : choice->rejected) {
+                spdlog::debug("certificate #{} skipped: {}", rej.index,
+                              dnscrypt::to_string(rej.reason));
+            }
+            publish(*choice->chosen);
+            retry = kFirstRetry;
+            const auto until_expiry = std::chrono::duration_cast<std::chrono::seconds>(
+                                          choice->chosen->not_after() - clock_.now()) -
+                                      kExpiryMargin;
+            wait = std::max(std::chrono::seconds(1), std::min(wait, until_expiry));
+        } else {
+            ++counters_.cert_refresh_failures;
+            wait = retry;
+            spdlog::warn("no valid certificate from {} at {}: {}; retrying in {}s{}",
+                         config_.provider_name_text, net::to_string(config_.udp_endpoint()),
+                         choice.error().reason, retry.count(),
+                         session() ? "" : " (queries get SERVFAIL until then)");
+            retry = std::min(retry * 2, kMaxRetry);
+        }
+        refresh_timer_.expires_after(wait);
+        co_await refresh_timer_.async_wait(net::use_nothrow);
+    }
+}
+
+Resolver::Keys Resolver::keys_for(const dnscrypt::Session& session) const {
+    Keys keys{session.certificate().client_magic, client_keys_.public_key, &session.shared_key(),
+              std::nullopt};
+    if (config_.ephemeral_keys) {
+        // A new key pair per query: the resolver cannot link our queries by key.
+        const auto pair = crypto::KeyPair::generate();
+        keys.ephemeral = crypto::SharedKey::precompute(session.certificate().construction,
+                                                       session.certificate().resolver_public_key,
+                                                       pair.secret_key)
+                             .value();  // the certificate's key passed precompute once already
+        keys.public_key = pair.public_key;
+    }
+    return keys;
+}
+
+dnscrypt::ClientNonceHalf Resolver::fresh_nonce() const {
+    dnscrypt::ClientNonceHalf nonce{};
+    do {
+        crypto::random_bytes(nonce);
+    } while (udp_.is_pending(nonce));
+    return nonce;
+}
+
+net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange(
+    std::shared_ptr<const dnscrypt::Session> session, const dns::QueryInfo& info, Bytes query,
+    std::vector<std::uint8_t>& answer) {
+    const auto deadline = std::chrono::steady_clock::now() + config_.timeout;
+    const Keys keys = keys_for(*session);
+    if (!config_.tcp_only) {
+        const auto padded = dnscrypt::udp_padded_length(query.size(), estimator_.min_query_len(),
+                                                        config_.max_udp_packet);
+        if (padded) {
+            auto r = co_await exchange_udp(keys, info, query, *padded, deadline, answer);
+            if (!r) co_return r;
+            if (!dns::parse_header(answer)->tc()) {
+                estimator_.on_udp_answer(answer.size());
+                co_return r;
+            }
+            ++counters_.upstream_truncated;
+            ++counters_.upstream_tcp_retries;
+            auto tcp = co_await exchange_tcp(keys, info, query, deadline, answer);
+            if (tcp) estimator_.on_truncated(answer.size());
+            co_return tcp;
+        }
+        ++counters_.upstream_udp_cannot_pad;
+    }
+    co_return co_await exchange_tcp(keys, info, query, deadline, answer);
+}
+
+net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange_udp(
+    const Keys& keys, const dns::QueryInfo& info, Bytes query, std::size_t padded_len,
+    std::chrono::steady_clock::time_point deadline, std::vector<std::uint8_t>& answer) {
+    ++counters_.upstream_udp_queries;
+    std::array<std::uint8_t, 4096> packet;  // padded_len fits: udp_padded_length checked it
+    const auto nonce = fresh_nonce();
+    const auto len = dnscrypt::encrypt_query(keys.query_keys(), query, nonce, padded_len, packet);
+    if (!len) co_return Unexpected(ExchangeError::TooLarge);
+    const UdpExchanger::Request request{Bytes(packet.data(), *len), nonce, &keys.shared(),
+                                        info.header.id, &info.question};
+    co_return co_await udp_.exchange(request, deadline, answer);
+}
+
+net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange_tcp(
+    const Keys& keys, const dns::QueryInfo& info, Bytes query,
+    std::chrono::steady_clock::time_point deadline, std::vector<std::uint8_t>& answer) {
+    ++counters_.upstream_tcp_queries;
+    const auto padded = dnscrypt::tcp_padded_length(
+        query.size(), crypto::random_uniform(dnscrypt::kTcpPaddingChoices));
+    std::vector<std::uint8_t> packet(dnscrypt::query::kHeaderSize + padded);
+    const auto nonce = fresh_nonce();
+    const auto len = dnscrypt::encrypt_query(keys.query_keys(), query, nonce, padded, packet);
+    if (!len) co_return Unexpected(ExchangeError::TooLarge);
+    auto response = co_await tcp_exchange(config_.tcp_endpoint(), packet, deadline);
+    if (!response) co_return Unexpected(response.error());
+    const auto msg = dnscrypt::decrypt_response(*response, nonce, keys.shared());
+    if (!msg) {
+        switch (msg.error()) {
+            case dnscrypt::PacketError::AuthFailed:
+                ++counters_.reply_auth_failed;
+                break;
+            case dnscrypt::PacketError::UnknownNonce:
+                ++counters_.reply_unknown_nonce;
+                break;
+            case dnscrypt::PacketError::BadPadding:
+            case dnscrypt::PacketError::ShortMessage:
+                ++counters_.reply_bad_padding;
+                break;
+            default:
+                ++counters_.reply_bad_magic;
+                break;
+        }
+        co_return Unexpected(ExchangeError::BadAnswer);
+    }
+    if (!dns::check_response_matches(*msg, info.header.id, info.question)) {
+        ++counters_.reply_mismatch;
+        co_return Unexpected(ExchangeError::BadAnswer);
+    }
+    answer.assign(msg->begin(), msg->end());
+    co_return dcp::Result<void, ExchangeError>{};
+}
+
+}  // namespace dcp::upstream

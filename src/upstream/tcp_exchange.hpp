@@ -1,0 +1,20 @@
+#pragma once
+// One DNS-over-TCP style exchange: connect, send a 2-byte length and the message, read a 2-byte
+// length and the answer, all before a deadline. Used for encrypted queries (a fresh connection
+// each time, as the protocol specifies) and for plain certificate queries.
+
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "net/asio.hpp"
+#include "upstream/exchange_error.hpp"
+
+namespace dcp::upstream {
+
+[[nodiscard]] net::awaitable<dcp::Result<std::vector<std::uint8_t>, ExchangeError>> tcp_exchange(
+    asio::ip::tcp::endpoint server, Bytes message, std::chrono::steady_clock::time_point deadline);
+
+}  // namespace dcp::upstream
