@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
     # build
-    cmake ninja-build g++ pkg-config
+    cmake ninja-build g++ pkg-config python3
     # libraries
     libsodium-dev libasio-dev libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
     # tests, benchmarks, fuzzing (clang's libFuzzer and sanitizer runtimes)

@@ -187,6 +187,12 @@ int main(int argc, char** argv) {
     config::Options options;
     add_options(app, options);
     app.set_version_flag("-V,--version", std::string("dnscrypt-proxy ") + DCP_VERSION);
+    // A switch given twice: the last one wins, as with most Unix tools (and so a wrapper script
+    // can append overrides).
+    for (auto* opt : app.get_options()) {
+        if (opt->get_expected_max() <= 1)
+            opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -12,22 +12,30 @@ QuerySizeEstimator::QuerySizeEstimator(std::size_t max_packet) noexcept
                          : 0) {}
 
 std::size_t QuerySizeEstimator::needed_for(std::size_t answer_len) noexcept {
-    const std::size_t packet = answer_len + kResponseOverhead;
-    const std::size_t plaintext = packet > query::kHeaderSize ? packet - query::kHeaderSize : 0;
-    return std::max(kMinUdpQueryLength, round_up_to_block(plaintext));
+    return std::max(kMinUdpQueryLength, round_up_to_block(answer_len + 1));
 }
 
-void QuerySizeEstimator::on_truncated(std::size_t answer_len) noexcept {
+void QuerySizeEstimator::on_truncated(std::size_t padded_len, std::size_t answer_len,
+                                      std::size_t advertised_payload) noexcept {
+    if (answer_len > advertised_payload) return;
     const std::size_t needed = needed_for(answer_len);
-    // An answer UDP cannot carry at all would only make every query huge: leave it to TCP.
-    if (needed <= max_query_len_) min_query_len_ = std::max(min_query_len_, needed);
-    window_max_answer_ = std::max(window_max_answer_, needed <= max_query_len_ ? answer_len : 0);
+    if (padded_len >= needed && padded_len > kMinUdpQueryLength) {
+        // Padded enough and still truncated: the resolver's UDP ceiling is below this query.
+        max_query_len_ = std::max(kMinUdpQueryLength, padded_len - kPaddingBlock);
+        min_query_len_ = std::min(min_query_len_, max_query_len_);
+        return;
+    }
+    // An answer over the ceiling would only make every query large for nothing: leave it to TCP.
+    if (needed <= max_query_len_) {
+        min_query_len_ = std::max(min_query_len_, needed);
+        window_max_answer_ = std::max(window_max_answer_, answer_len);
+    }
 }
 
 void QuerySizeEstimator::on_udp_answer(std::size_t answer_len) noexcept {
     window_max_answer_ = std::max(window_max_answer_, answer_len);
     if (++window_count_ < kWindow) return;
-    min_query_len_ = std::min(min_query_len_, needed_for(window_max_answer_));
+    min_query_len_ = std::min({min_query_len_, needed_for(window_max_answer_), max_query_len_});
     window_count_ = 0;
     window_max_answer_ = 0;
 }

@@ -75,7 +75,13 @@ net::awaitable<dcp::Result<dnscrypt::CertificateChoice, FetchFailure>> fetch_cer
     std::string reasons;
     for (int attempt = 0; attempt < 2; ++attempt) {
         const bool tcp = config.tcp_only ? attempt == 0 : attempt == 1;
-        auto r = tcp ? co_await over_tcp(config, clock) : co_await over_udp(config, clock);
+        // Not a conditional expression: g++ 12 destroys temporaries of co_await inside ?: twice.
+        Answer r = Unexpected(std::string());
+        if (tcp) {
+            r = co_await over_tcp(config, clock);
+        } else {
+            r = co_await over_udp(config, clock);
+        }
         if (r && r->chosen) co_return std::move(*r);
         if (!reasons.empty()) reasons += "; ";
         if (r) {

@@ -169,7 +169,7 @@ dnscrypt::ClientNonceHalf Resolver::fresh_nonce() const {
 
 net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange(
     std::shared_ptr<const dnscrypt::Session> session, const dns::QueryInfo& info, Bytes query,
-    std::vector<std::uint8_t>& answer) {
+    std::uint16_t udp_payload, std::vector<std::uint8_t>& answer) {
     const auto deadline = std::chrono::steady_clock::now() + config_.timeout;
     const Keys keys = keys_for(*session);
     if (!config_.tcp_only) {
@@ -185,7 +185,7 @@ net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange(
             ++counters_.upstream_truncated;
             ++counters_.upstream_tcp_retries;
             auto tcp = co_await exchange_tcp(keys, info, query, deadline, answer);
-            if (tcp) estimator_.on_truncated(answer.size());
+            if (tcp) estimator_.on_truncated(*padded, answer.size(), udp_payload);
             co_return tcp;
         }
         ++counters_.upstream_udp_cannot_pad;

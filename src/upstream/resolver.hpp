@@ -41,12 +41,12 @@ class Resolver {
     [[nodiscard]] const ResolverConfig& config() const { return config_; }
     [[nodiscard]] std::size_t min_query_len() const { return estimator_.min_query_len(); }
 
-    // Encrypts `query` (already EDNS-adjusted; `info` describes it) with `session`, sends it,
-    // and writes the decrypted, checked answer into `answer`. Truncated UDP answers are retried
-    // over TCP at once.
+    // Encrypts `query` (already EDNS-adjusted, advertising `udp_payload`; `info` describes the
+    // client's query) with `session`, sends it, and writes the decrypted, checked answer into
+    // `answer`. Truncated UDP answers are retried over TCP at once.
     [[nodiscard]] net::awaitable<dcp::Result<void, ExchangeError>> exchange(
         std::shared_ptr<const dnscrypt::Session> session, const dns::QueryInfo& info, Bytes query,
-        std::vector<std::uint8_t>& answer);
+        std::uint16_t udp_payload, std::vector<std::uint8_t>& answer);
 
   private:
     struct Keys;

@@ -1,0 +1,306 @@
+"""Starts real servers on loopback for the integration tests: NSD (authoritative for a made-up
+zone), Debian's dnsdist as the DNSCrypt server in front of it, the proxy under test, Unbound as a
+forwarding cache in front of the proxy. Every process is started here and stopped here, by PID,
+on free ports; nothing listens beyond 127.0.0.1 and nothing is sent anywhere else."""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import dnsclient
+
+ZONE = "dcp.test."
+PROVIDER_NAME = "2.dnscrypt-cert.dcp.test"
+PROXY_BIN = os.environ.get("DCP_PROXY_BIN", "")
+
+
+def free_port():
+    """A port free for both UDP and TCP on 127.0.0.1."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.bind(("127.0.0.1", 0))
+            port = u.getsockname()[1]
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+                    t.bind(("127.0.0.1", port))
+                    return port
+            except OSError:
+                continue
+
+
+def zone_text():
+    kb = "".join('kb 3600 IN TXT "%s-%d"\n' % ("k" * 180, i) for i in range(5))  # ~1 KB answer
+    twok = "".join('twok 3600 IN TXT "%s-%d"\n' % ("t" * 200, i) for i in range(9))  # ~2 KB
+    big = "".join('big 3600 IN TXT "%s-%03d"\n' % ("x" * 200, i) for i in range(24))  # ~5 KB
+    return """$ORIGIN dcp.test.
+$TTL 3600
+@ IN SOA ns1.dcp.test. hostmaster.dcp.test. 2026112801 3600 900 604800 300
+@ IN NS ns1.dcp.test.
+ns1 IN A 127.0.0.1
+www IN A 192.0.2.10
+www IN AAAA 2001:db8::10
+@ IN MX 10 mail.dcp.test.
+mail IN A 192.0.2.25
+txt IN TXT "hello from the test zone" "second string"
+*.wild IN A 192.0.2.99
+""" + kb + twok + big
+
+
+def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise TimeoutError("timed out waiting for " + what)
+
+
+class Process:
+    def __init__(self, name, args, log_path, cwd):
+        self.name, self.args, self.log_path = name, args, log_path
+        self.log_file = open(log_path, "ab")
+        self.popen = subprocess.Popen(args, stdout=self.log_file, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, cwd=cwd)
+
+    @property
+    def pid(self):
+        return self.popen.pid
+
+    def log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def stop(self):
+        if self.alive():
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self.log_file.close()
+
+
+class Proxy(Process):
+    def __init__(self, args, log_path, cwd, port):
+        super().__init__("dnscrypt-proxy", args, log_path, cwd)
+        self.port = port
+
+    def counters(self):
+        """Asks for the counters (SIGUSR1) and returns the newest counters line as a dict."""
+        before = self.log().count("counters:")
+        self.popen.send_signal(signal.SIGUSR1)
+        wait_until(lambda: self.log().count("counters:") > before, 5, what="counters in the log")
+        line = [l for l in self.log().splitlines() if "counters:" in l][-1]
+        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line.split("counters:", 1)[1])}
+
+
+class Lab:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="dcp-lab-")
+        self.procs = []
+        self.nsd_port = None
+        self.dnsdist_port = None  # DNSCrypt
+        self.dnsdist_plain_port = None
+        self.provider_key_hex = None
+
+    # -- NSD --------------------------------------------------------------------------------
+    def start_nsd(self):
+        self.nsd_port = free_port()
+        with open(os.path.join(self.dir, "dcp.test.zone"), "w") as f:
+            f.write(zone_text())
+        conf = os.path.join(self.dir, "nsd.conf")
+        with open(conf, "w") as f:
+            f.write("""server:
+  ip-address: 127.0.0.1@{port}
+  port: {port}
+  zonesdir: "{d}"
+  database: ""
+  pidfile: "{d}/nsd.pid"
+  xfrdfile: "{d}/xfrd.state"
+  zonelistfile: "{d}/zone.list"
+  username: ""
+  chroot: ""
+  server-count: 1
+  rrl-ratelimit: 0
+  # NSD caps UDP answers at 1232 bytes by default; the tests want larger ones over UDP too.
+  ipv4-edns-size: 4096
+  ipv6-edns-size: 4096
+  verbosity: 1
+remote-control:
+  control-enable: no
+zone:
+  name: dcp.test
+  zonefile: dcp.test.zone
+""".format(port=self.nsd_port, d=self.dir))
+        p = Process("nsd", ["nsd", "-d", "-c", conf], os.path.join(self.dir, "nsd.log"), self.dir)
+        self.procs.append(p)
+        self._wait_answers(self.nsd_port, "www.dcp.test", p)
+        return p
+
+    def _wait_answers(self, port, name, proc):
+        def ok():
+            if not proc.alive():
+                raise RuntimeError("%s exited:\n%s" % (proc.name, proc.log()))
+            try:
+                return dnsclient.Response(dnsclient.udp(port, dnsclient.make_query(name), 0.2)).qr
+            except OSError:
+                return False
+        wait_until(ok, 15, what="%s to answer" % proc.name)
+
+    # -- dnsdist ----------------------------------------------------------------------------
+    def generate_provider(self, es_version=2, serial=1, validity=86400, cert_name="resolver"):
+        """Provider keys (once) and a certificate, with dnsdist's own generator."""
+        version = "DNSCryptExchangeVersion.VERSION%d" % es_version
+        lua = os.path.join(self.dir, "gen-%s.lua" % cert_name)
+        pub, key = os.path.join(self.dir, "provider.pub"), os.path.join(self.dir, "provider.key")
+        lines = []
+        if not os.path.exists(pub):
+            lines.append('generateDNSCryptProviderKeys("%s", "%s")' % (pub, key))
+        lines.append(
+            'generateDNSCryptCertificate("%s", "%s/%s.cert", "%s/%s.key", %d, os.time() - 60, '
+            "os.time() + %d, %s)" % (key, self.dir, cert_name, self.dir, cert_name, serial,
+                                     validity, version))
+        with open(lua, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        subprocess.run(["dnsdist", "--check-config", "-C", lua], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(pub, "rb") as f:
+            self.provider_key_hex = f.read().hex()
+        return os.path.join(self.dir, cert_name + ".cert"), os.path.join(self.dir, cert_name + ".key")
+
+    def start_dnsdist(self, es_version=2, serial=1, validity=86400):
+        cert, key = self.generate_provider(es_version, serial, validity)
+        self.dnsdist_port, self.dnsdist_plain_port = free_port(), free_port()
+        stats = os.path.join(self.dir, "dnsdist-stats")
+        self.dnsdist_rotate_flag = os.path.join(self.dir, "rotate")
+        self.dnsdist_stats = stats
+        conf = os.path.join(self.dir, "dnsdist.conf")
+        with open(conf, "w") as f:
+            f.write("""setSecurityPollSuffix("")
+setLocal("127.0.0.1:{plain}")
+addDNSCryptBind("127.0.0.1:{port}", "{provider}", "{cert}", "{key}")
+newServer({{address="127.0.0.1:{nsd}"}})
+setUDPSocketBufferSizes(4194304, 4194304)
+-- Count encrypted queries by transport, for tests that check what the proxy sends.
+udp_count, tcp_count = 0, 0
+function count(dq)
+  if dq.tcp then tcp_count = tcp_count + 1 else udp_count = udp_count + 1 end
+  return DNSAction.None, ""
+end
+addAction(AllRule(), LuaAction(count))
+-- Certificate rotation on demand: the test writes "<serial> <es-version>" to the flag file.
+rotated = {{}}
+function maintenance()
+  local f = io.open("{stats}.tmp", "w")
+  f:write(udp_count .. " " .. tcp_count .. "\\n")
+  f:close()
+  os.rename("{stats}.tmp", "{stats}")
+  local r = io.open("{flag}", "r")
+  if r then
+    local serial, version, drop = r:read("*n", "*n", "*n")
+    r:close()
+    if serial and not rotated[serial] then
+      rotated[serial] = true
+      local v = DNSCryptExchangeVersion.VERSION2
+      if version == 1 then v = DNSCryptExchangeVersion.VERSION1 end
+      getDNSCryptBind(0):generateAndLoadInMemoryCertificate("{dir}/provider.key", serial,
+        os.time() - 60, os.time() + 86400, v)
+    end
+    if drop and drop > 0 and not rotated["drop" .. drop] then
+      rotated["drop" .. drop] = true
+      getDNSCryptBind(0):markInactive(drop)
+      getDNSCryptBind(0):removeInactiveCertificate(drop)
+    end
+  end
+end
+""".format(plain=self.dnsdist_plain_port, port=self.dnsdist_port, provider=PROVIDER_NAME,
+           cert=cert, key=key, nsd=self.nsd_port, stats=stats, flag=self.dnsdist_rotate_flag,
+           dir=self.dir))
+        p = Process("dnsdist", ["dnsdist", "--supervised", "--disable-syslog", "-C", conf],
+                    os.path.join(self.dir, "dnsdist.log"), self.dir)
+        self.procs.append(p)
+        self._wait_answers(self.dnsdist_plain_port, "www.dcp.test", p)
+        wait_until(lambda: os.path.exists(stats), 10, what="dnsdist stats")
+        return p
+
+    def dnsdist_counts(self):
+        """(UDP, TCP) encrypted queries dnsdist has seen, as of its last maintenance run."""
+        time.sleep(1.2)  # maintenance() runs once a second
+        with open(self.dnsdist_stats) as f:
+            udp, tcp = f.read().split()
+        return int(udp), int(tcp)
+
+    def rotate_certificate(self, serial, es_version=2, drop_serial=0):
+        with open(self.dnsdist_rotate_flag, "w") as f:
+            f.write("%d %d %d\n" % (serial, es_version, drop_serial))
+
+    # -- the proxy --------------------------------------------------------------------------
+    def start_proxy(self, *extra, resolver_port=None, provider_key=None, wait_cert=True,
+                    name="proxy"):
+        assert PROXY_BIN, "DCP_PROXY_BIN must name the dnscrypt-proxy binary"
+        port = free_port()
+        args = [PROXY_BIN, "--local-address", "127.0.0.1:%d" % port,
+                "--resolver-address", "127.0.0.1:%d" % (resolver_port or self.dnsdist_port),
+                "--provider-name", PROVIDER_NAME,
+                "--provider-key", provider_key or self.provider_key_hex,
+                "--timeout", "1500"] + list(extra)
+        # A fresh log per start: readiness is judged from it.
+        log = os.path.join(self.dir, "%s-%d.log" % (name, len(self.procs)))
+        p = Proxy(args, log, self.dir, port)
+        self.procs.append(p)
+        if wait_cert:
+            wait_until(lambda: "using certificate" in p.log() or not p.alive(), 15,
+                       what="the proxy's certificate")
+            if not p.alive():
+                raise RuntimeError("proxy exited:\n" + p.log())
+        return p
+
+    # -- Unbound ----------------------------------------------------------------------------
+    def start_unbound(self, forward_port):
+        port = free_port()
+        conf = os.path.join(self.dir, "unbound.conf")
+        with open(conf, "w") as f:
+            f.write("""server:
+  interface: 127.0.0.1
+  port: {port}
+  do-ip6: no
+  username: ""
+  chroot: ""
+  directory: "{d}"
+  pidfile: "{d}/unbound.pid"
+  use-syslog: no
+  logfile: ""
+  verbosity: 1
+  do-not-query-localhost: no
+  local-zone: "test." nodefault
+  domain-insecure: "test."
+  module-config: "iterator"
+  tcp-upstream: no
+forward-zone:
+  name: "."
+  forward-addr: 127.0.0.1@{fwd}
+remote-control:
+  control-enable: no
+""".format(port=port, d=self.dir, fwd=forward_port))
+        p = Process("unbound", ["unbound", "-d", "-c", conf], os.path.join(self.dir, "unbound.log"),
+                    self.dir)
+        p.port = port
+        self.procs.append(p)
+        self._wait_answers(port, "www.dcp.test", p)
+        return p
+
+    def stop(self, keep_dir=False):
+        for p in reversed(self.procs):
+            p.stop()
+        self.procs = []
+        if not keep_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,377 @@
+"""End-to-end tests of the proxy against real servers on loopback (see lab.py)."""
+
+import os
+import socket
+import struct
+import subprocess
+import threading
+import time
+import unittest
+
+import dnsclient
+from dnsclient import Response, make_query
+from lab import Lab, wait_until
+import relay
+
+CASES = [
+    ("www.dcp.test", "A"),
+    ("www.dcp.test", "AAAA"),
+    ("dcp.test", "MX"),
+    ("txt.dcp.test", "TXT"),
+    ("dcp.test", "SOA"),
+    ("anything.wild.dcp.test", "A"),
+    ("missing.dcp.test", "A"),
+]
+
+
+class LabTest(unittest.TestCase):
+    es_version = 2
+
+    @classmethod
+    def setUpClass(cls):
+        cls.lab = Lab()
+        try:
+            cls.lab.start_nsd()
+            cls.lab.start_dnsdist(es_version=cls.es_version)
+        except Exception:
+            cls.lab.stop(keep_dir=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.stop()
+
+    def direct(self, name, qtype, **kw):
+        return Response(dnsclient.udp(self.lab.nsd_port, make_query(name, qtype, edns=4096, **kw)))
+
+
+class SameAnswersEs2(LabTest):
+    """1. The same answer data as NSD gives directly, over UDP and TCP."""
+
+    es_version = 2
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.proxy = cls.lab.start_proxy()
+
+    def test_udp_and_tcp_match_nsd(self):
+        for name, qtype in CASES:
+            want = self.direct(name, qtype)
+            for transport in ("udp", "tcp"):
+                with self.subTest(name=name, qtype=qtype, transport=transport):
+                    q = make_query(name, qtype, edns=1232)
+                    wire = getattr(dnsclient, transport)(self.proxy.port, q)
+                    got = Response(wire)
+                    self.assertEqual(got.id, struct.unpack("!H", q[:2])[0])
+                    self.assertEqual(got.question, (name + ".", dnsclient.TYPES[qtype], 1))
+                    self.assertEqual(got.rcode, want.rcode)
+                    self.assertEqual(got.answer_set(), want.answer_set())
+                    self.assertEqual(sorted(got.authority), sorted(want.authority))
+        self.assertEqual(self.direct("missing.dcp.test", "A").rcode, 3)  # NXDOMAIN really tested
+
+    def test_dig_and_kdig(self):
+        out = subprocess.run(["dig", "+short", "+time=3", "@127.0.0.1", "-p", str(self.proxy.port),
+                              "www.dcp.test", "A"], capture_output=True, text=True, check=True)
+        self.assertEqual(out.stdout.split(), ["192.0.2.10"])
+        out = subprocess.run(["kdig", "+short", "+tcp", "@127.0.0.1", "-p", str(self.proxy.port),
+                              "dcp.test", "MX"], capture_output=True, text=True, check=True)
+        self.assertEqual(out.stdout.split(), ["10", "mail.dcp.test."])
+
+    def test_id_and_question_case_come_back_unchanged(self):
+        q = make_query("WwW.DcP.TeSt", "A", qid=0xBEEF)
+        wire = dnsclient.udp(self.proxy.port, q)
+        self.assertEqual(wire[:2], b"\xbe\xef")
+        self.assertEqual(wire[12:12 + len(q) - 12], q[12:])  # question bytes, case and all
+
+
+class SameAnswersEs1(SameAnswersEs2):
+    """1. As above with an es-version 1 (XSalsa20Poly1305) certificate."""
+
+    es_version = 1
+
+    def test_certificate_is_es1(self):
+        self.assertIn("X25519-XSalsa20Poly1305", self.proxy.log())
+
+
+class LargeAnswers(LabTest):
+    """2. ~1 KB, ~2 KB and >4 KB answers: whole when they fit, TC when not, no unasked OPT."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.proxy = cls.lab.start_proxy()
+
+    def test_udp_without_opt_gets_tc_and_no_opt(self):
+        for name in ("kb.dcp.test", "big.dcp.test"):
+            got = Response(dnsclient.udp(self.proxy.port, make_query(name, "TXT")))
+            self.assertTrue(got.tc, name)
+            self.assertIsNone(got.opt, name)
+            self.assertLessEqual(len(got.wire), 512)
+
+    def test_small_answer_to_client_without_opt_has_no_opt(self):
+        got = Response(dnsclient.udp(self.proxy.port, make_query("www.dcp.test", "A")))
+        self.assertEqual(got.answer_set(), self.direct("www.dcp.test", "A").answer_set())
+        self.assertIsNone(got.opt)  # the proxy added one upstream and took it out again
+
+    def test_udp_with_opt_1232(self):
+        kb = Response(dnsclient.udp(self.proxy.port, make_query("kb.dcp.test", "TXT", edns=1232)))
+        self.assertFalse(kb.tc)
+        self.assertEqual(kb.answer_set(), self.direct("kb.dcp.test", "TXT").answer_set())
+        self.assertGreater(len(kb.wire), 900)
+        big = Response(dnsclient.udp(self.proxy.port, make_query("big.dcp.test", "TXT", edns=1232)))
+        self.assertTrue(big.tc)
+        self.assertIsNotNone(big.opt)  # the client sent one: it gets one (the server's)
+        self.assertLessEqual(len(big.wire), 1232)
+
+    def test_tcp_gets_everything_whole(self):
+        for name in ("kb.dcp.test", "twok.dcp.test", "big.dcp.test"):
+            for edns in (None, 1232):
+                got = Response(dnsclient.tcp(self.proxy.port, make_query(name, "TXT", edns=edns)))
+                self.assertFalse(got.tc)
+                want = Response(dnsclient.tcp(self.lab.nsd_port, make_query(name, "TXT", edns=4096)))
+                self.assertEqual(got.answer_set(), want.answer_set(), name)
+                if edns is None:
+                    self.assertIsNone(got.opt)
+        big = dnsclient.tcp(self.proxy.port, make_query("big.dcp.test", "TXT"))
+        self.assertGreater(len(big), 4096)
+
+    def test_second_kb_query_needs_no_truncated_round_trip(self):
+        fresh = self.lab.start_proxy(name="proxy-kb")
+        q = lambda: Response(dnsclient.udp(fresh.port, make_query("kb.dcp.test", "TXT", edns=1232)))
+        self.assertFalse(q().tc)
+        first = fresh.counters()
+        self.assertEqual(first.get("upstream_truncated", 0), 1)  # the first paid one
+        udp0, tcp0 = self.lab.dnsdist_counts()
+        self.assertFalse(q().tc)
+        second = fresh.counters()
+        self.assertEqual(second.get("upstream_truncated", 0), 1)  # the second did not
+        self.assertEqual(second.get("upstream_tcp_queries", 0), 1)
+        udp1, tcp1 = self.lab.dnsdist_counts()
+        self.assertEqual((udp1 - udp0, tcp1 - tcp0), (1, 0))
+
+
+class EdnsPayloadSize(LabTest):
+    """3. --edns-payload-size at 512 and 4096 (the default 1280 for contrast)."""
+
+    def truncations_for(self, size, name, client_edns=None):
+        p = self.lab.start_proxy("--edns-payload-size", str(size), name="proxy-edns-%d" % size)
+        for _ in range(2):
+            got = Response(dnsclient.udp(p.port, make_query(name, "TXT", edns=client_edns)))
+            self.assertIsNone(got.opt)
+            self.assertTrue(got.tc)  # does not fit the client's 512 either way
+        return p.counters().get("upstream_truncated", 0)
+
+    def test_512_adds_no_opt(self):
+        # Without OPT, NSD truncates the ~1 KB answer every time: two TC round trips.
+        self.assertEqual(self.truncations_for(512, "kb.dcp.test"), 2)
+
+    def test_1280_adds_opt_1280(self):
+        # With OPT 1280 the ~1 KB answer fits; after the first TC the padding adapts.
+        self.assertEqual(self.truncations_for(1280, "kb.dcp.test"), 1)
+        # ~2 KB does not fit 1280: NSD truncates every time.
+        self.assertEqual(self.truncations_for(1280, "twok.dcp.test"), 2)
+
+    def test_4096_adds_opt_4096(self):
+        # ~2 KB fits 4096: only the first query pays a TC.
+        self.assertEqual(self.truncations_for(4096, "twok.dcp.test"), 1)
+
+    def test_client_opt_is_kept(self):
+        p = self.lab.start_proxy("--edns-payload-size", "512", name="proxy-edns-keep")
+        got = Response(dnsclient.udp(p.port, make_query("kb.dcp.test", "TXT", edns=1400)))
+        self.assertFalse(got.tc)
+        self.assertIsNotNone(got.opt)
+
+    def test_over_4096_is_refused(self):
+        out = subprocess.run([os.environ["DCP_PROXY_BIN"], "--edns-payload-size", "5000"],
+                             capture_output=True, text=True)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("edns-payload-size", out.stderr)
+
+
+class TcpOnly(LabTest):
+    """3. --tcp-only and --tcp-port: UDP clients get TC, the resolver sees only TCP."""
+
+    def check_tcp_only(self, proxy):
+        udp0, tcp0 = self.lab.dnsdist_counts()
+        got = Response(dnsclient.udp(proxy.port, make_query("www.dcp.test", "A")))
+        self.assertTrue(got.tc)
+        self.assertEqual(got.answer, [])
+        for name in ("www.dcp.test", "big.dcp.test"):
+            full = Response(dnsclient.tcp(proxy.port, make_query(name, "TXT" if "big" in name else "A")))
+            self.assertFalse(full.tc)
+            self.assertTrue(full.answer)
+        udp1, tcp1 = self.lab.dnsdist_counts()
+        self.assertEqual(udp1 - udp0, 0)
+        self.assertEqual(tcp1 - tcp0, 2)
+
+    def test_tcp_only(self):
+        self.check_tcp_only(self.lab.start_proxy("--tcp-only", name="proxy-tcp-only"))
+
+    def test_tcp_port(self):
+        # TCP goes through a counting forwarder on another port; certificates may still come
+        # over UDP from the resolver address (dnsdist 1.7 answers them over TCP with nothing).
+        fwd = relay.TcpForwarder(self.lab.dnsdist_port)
+        try:
+            p = self.lab.start_proxy("--tcp-port", str(fwd.port), name="proxy-tcp-port")
+            self.check_tcp_only(p)
+            self.assertGreaterEqual(fwd.connections, 2)
+        finally:
+            fwd.close()
+
+
+class Pipelining(LabTest):
+    """4. 100 pipelined queries on one TCP connection, all answered."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.proxy = cls.lab.start_proxy()
+
+    def test_100_pipelined(self):
+        names = [("www.dcp.test", "A"), ("www.dcp.test", "AAAA"), ("n%d.wild.dcp.test", "A")]
+        msgs, want = [], {}
+        for i in range(100):
+            name, qtype = names[i % 3]
+            name = name.replace("%d", str(i))
+            msgs.append(make_query(name, qtype, qid=i))
+            want[i] = (name + ".", dnsclient.TYPES[qtype])
+        answers = [Response(w) for w in dnsclient.tcp_many(self.proxy.port, msgs, timeout=10)]
+        self.assertEqual(sorted(a.id for a in answers), list(range(100)))
+        for a in answers:
+            self.assertEqual(a.question[:2], want[a.id])
+            self.assertEqual(a.rcode, 0)
+            self.assertTrue(a.answer)
+
+
+class Rotation(LabTest):
+    """5. A new certificate (higher serial) is picked up while queries flow; none fails."""
+
+    def test_rotation(self):
+        p = self.lab.start_proxy("--cert-refresh", "1", name="proxy-rotation")
+        self.assertIn("serial 1 ", p.log())
+        failures, done = [], threading.Event()
+        count = [0]
+
+        def flow():
+            while not done.is_set():
+                try:
+                    r = Response(dnsclient.udp(p.port, make_query("www.dcp.test", "A"), timeout=2))
+                    if r.rcode != 0 or not r.answer:
+                        failures.append("rcode %d" % r.rcode)
+                except Exception as e:  # noqa: BLE001 - any failure counts
+                    failures.append(repr(e))
+                count[0] += 1
+                time.sleep(0.01)
+
+        t = threading.Thread(target=flow)
+        t.start()
+        try:
+            time.sleep(0.5)
+            self.lab.rotate_certificate(2, es_version=2)
+            wait_until(lambda: "using certificate serial 2 " in p.log(), 10,
+                       what="the proxy to use serial 2")
+            time.sleep(0.5)
+            # The old certificate goes away: only a proxy that switched keeps working.
+            self.lab.rotate_certificate(2, es_version=2, drop_serial=1)
+            time.sleep(2.5)
+        finally:
+            done.set()
+            t.join()
+        self.assertGreater(count[0], 50)
+        self.assertEqual(failures, [])
+        self.assertGreaterEqual(p.counters().get("cert_rotations", 0), 1)
+
+
+class UnboundInFront(LabTest):
+    """6. dig -> Unbound -> proxy -> dnsdist -> NSD."""
+
+    def test_chain(self):
+        p = self.lab.start_proxy(name="proxy-unbound")
+        unbound = self.lab.start_unbound(p.port)
+        out = subprocess.run(["dig", "+short", "@127.0.0.1", "-p", str(unbound.port),
+                              "www.dcp.test", "AAAA"], capture_output=True, text=True, check=True)
+        self.assertEqual(out.stdout.split(), ["2001:db8::10"])
+        big = Response(dnsclient.tcp(unbound.port, make_query("big.dcp.test", "TXT", edns=1232)))
+        want = Response(dnsclient.tcp(self.lab.nsd_port, make_query("big.dcp.test", "TXT")))
+        self.assertEqual(big.answer_set(), want.answer_set())
+        self.assertGreater(p.counters().get("answered", 0), 0)
+
+
+class Hostile(LabTest):
+    """7. A hostile upstream and hostile clients: drops are counted, the proxy keeps serving."""
+
+    def test_hostile_upstream(self):
+        bad = relay.HostileRelay(self.lab.dnsdist_port)
+        try:
+            p = self.lab.start_proxy("--timeout", "700", resolver_port=bad.port, name="proxy-hostile")
+            # Each answer arrives after garbage, a forged wrong-nonce packet, a copy with a
+            # flipped byte, and is followed by a duplicate: only the real one may count.
+            bad.mode = "noise"
+            for i in range(10):
+                r = Response(dnsclient.udp(p.port, make_query("www.dcp.test", "A")))
+                self.assertEqual(r.rcode, 0)
+                self.assertEqual(r.answer_set(), self.direct("www.dcp.test", "A").answer_set())
+            c = p.counters()
+            self.assertGreaterEqual(c.get("reply_bad_magic", 0), 10)
+            self.assertGreaterEqual(c.get("reply_unknown_nonce", 0), 20)  # forged + duplicates
+            self.assertGreaterEqual(c.get("reply_auth_failed", 0), 10)
+            # A late answer: SERVFAIL at the deadline, the late packet dropped, service goes on.
+            bad.mode = "late"
+            r = Response(dnsclient.udp(p.port, make_query("www.dcp.test", "A"), timeout=5))
+            self.assertEqual(r.rcode, 2)
+            time.sleep(1.0)
+            bad.mode = "noise"
+            r = Response(dnsclient.udp(p.port, make_query("www.dcp.test", "A")))
+            self.assertEqual(r.rcode, 0)
+            c = p.counters()
+            self.assertEqual(c.get("servfail_timeout", 0), 1)
+            self.assertTrue(p.alive())
+        finally:
+            bad.close()
+
+    def test_garbage_to_listeners(self):
+        p = self.lab.start_proxy(name="proxy-garbage")
+        rng = __import__("random").Random(7)
+        hostile = [b"", b"\x00", b"\x12\x34", bytes(11), bytes(12), os.urandom(1)]
+        hostile += [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 600))) for _ in range(200)]
+        good = make_query("www.dcp.test", "A", qid=1)
+        hostile += [good[:n] for n in range(len(good))]  # every truncation
+        # Compression pointer loops and forward pointers in the question.
+        hostile.append(struct.pack("!HHHHHH", 5, 0x100, 1, 0, 0, 0) + b"\xc0\x0c\x00\x01\x00\x01")
+        hostile.append(struct.pack("!HHHHHH", 6, 0x100, 1, 0, 0, 0) + b"\x01a\xc0\x0e\x00\x01\x00\x01")
+        hostile.append(struct.pack("!HHHHHH", 7, 0x100, 1, 0, 0, 0) + b"\xc0\xff\x00\x01\x00\x01")
+        hostile.append(struct.pack("!HHHHHH", 8, 0x8100, 1, 0, 0, 0) + dnsclient.encode_name("a.b") + b"\x00\x01\x00\x01")
+        hostile.append(bytes(5000))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for h in hostile:
+                s.sendto(h, ("127.0.0.1", p.port))
+        for h in hostile[:60] + hostile[-6:]:
+            try:
+                with socket.create_connection(("127.0.0.1", p.port), timeout=2) as s:
+                    s.sendall(struct.pack("!H", len(h) & 0xFFFF) + h)
+                    s.settimeout(0.2)
+                    try:
+                        s.recv(100)
+                    except OSError:
+                        pass
+            except OSError:
+                pass
+        # A connection that sends half a query and goes quiet must not stop others.
+        stalled = socket.create_connection(("127.0.0.1", p.port))
+        stalled.sendall(b"\x00\x30\x12")
+        try:
+            r = Response(dnsclient.udp(p.port, make_query("www.dcp.test", "A")))
+            self.assertEqual(r.rcode, 0)
+            r = Response(dnsclient.tcp(p.port, make_query("www.dcp.test", "A")))
+            self.assertEqual(r.rcode, 0)
+        finally:
+            stalled.close()
+        self.assertTrue(p.alive())
+        c = p.counters()
+        self.assertGreater(c.get("dropped_malformed", 0), 200)
+        self.assertGreaterEqual(c.get("dropped_oversized", 0), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
