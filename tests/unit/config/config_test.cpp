@@ -1,0 +1,122 @@
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "config/defaults.hpp"
+
+namespace dcp::config {
+namespace {
+
+Options custom() {
+    Options o;
+    o.resolver_address = "192.0.2.53";
+    o.provider_name = "2.dnscrypt-cert.example.test";
+    o.provider_key =
+        "B735:1140:206F:225D:3E2B:D822:D7FD:691E:A1C3:3CC8:D666:8D0C:BE04:BFAB:CA43:FB79";
+    return o;
+}
+
+std::string error_of(const Options& o) {
+    try {
+        (void)validate(o);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(Config, DefaultsUseTheCompiledInResolver) {
+    const auto s = validate(Options{});
+    ASSERT_EQ(s.listen.size(), 1u);
+    EXPECT_EQ(s.listen[0].address().to_string(), "127.0.0.1");
+    EXPECT_EQ(s.listen[0].port(), 53);
+    EXPECT_EQ(s.resolver.provider_name_text, kDefaultProviderName);
+    EXPECT_EQ(s.resolver.address.to_string(), "9.9.9.10");
+    EXPECT_EQ(s.resolver.port, 8443);
+    EXPECT_EQ(s.resolver.tcp_port, 8443);
+    EXPECT_FALSE(s.resolver.tcp_only);
+    EXPECT_EQ(s.processor.edns_payload_size, 1280);
+    EXPECT_EQ(s.resolver.timeout.count(), 3000);
+}
+
+TEST(Config, EverySwitchLandsWhereItActs) {
+    auto o = custom();
+    o.local_addresses = {"127.0.0.2", "[::1]:5300"};
+    o.local_port = 5353;
+    o.tcp_port = 8443;
+    o.edns_payload_size = 4096;
+    o.timeout_ms = 700;
+    o.cert_refresh_s = 60;
+    o.ephemeral_keys = true;
+    o.max_tcp_connections = 9;
+    o.tcp_idle_timeout_ms = 1234;
+    const auto s = validate(o);
+    ASSERT_EQ(s.listen.size(), 2u);
+    EXPECT_EQ(s.listen[0].port(), 5353);  // --local-port overrides every address's port
+    EXPECT_EQ(s.listen[1].port(), 5353);
+    EXPECT_TRUE(s.listen[1].address().is_v6());
+    EXPECT_EQ(s.resolver.port, 443);
+    EXPECT_EQ(s.resolver.tcp_port, 8443);
+    EXPECT_TRUE(s.resolver.tcp_only);  // --tcp-port implies it
+    EXPECT_TRUE(s.processor.tcp_only);
+    EXPECT_EQ(s.processor.edns_payload_size, 4096);
+    EXPECT_EQ(s.resolver.timeout.count(), 700);
+    EXPECT_EQ(s.resolver.cert_refresh.count(), 60);
+    EXPECT_TRUE(s.resolver.ephemeral_keys);
+    EXPECT_EQ(s.tcp.max_connections, 9u);
+    EXPECT_EQ(s.tcp.idle_timeout.count(), 1234);
+}
+
+TEST(Config, ClearErrors) {
+    auto o = custom();
+    o.provider_key = "nope";
+    EXPECT_NE(error_of(o).find("--provider-key"), std::string::npos);
+    o = custom();
+    o.provider_name = "a..b";
+    EXPECT_NE(error_of(o).find("--provider-name"), std::string::npos);
+    o = custom();
+    o.resolver_address = "dns.example";
+    EXPECT_NE(error_of(o).find("--resolver-address"), std::string::npos);
+    o = custom();
+    o.provider_name.clear();
+    EXPECT_NE(error_of(o).find("--provider-name"), std::string::npos);
+    Options only_name;
+    only_name.provider_name = "x.example";
+    EXPECT_NE(error_of(only_name).find("--resolver-address"), std::string::npos);
+    o = custom();
+    o.edns_payload_size = 5000;
+    EXPECT_NE(error_of(o).find("4096"), std::string::npos);
+    o = custom();
+    o.timeout_ms = 5;
+    EXPECT_NE(error_of(o).find("--timeout"), std::string::npos);
+    o = custom();
+    o.local_addresses = {"127.0.0.1:99999"};
+    EXPECT_NE(error_of(o).find("--local-address"), std::string::npos);
+}
+
+TEST(Config, ClientKeyFile) {
+    const std::string path = ::testing::TempDir() + "client.key";
+    {
+        std::ofstream f(path);
+        f << "4041424344454647484950515253545556575859606162636465666768696a6b\n";
+    }
+    const auto a = load_client_keys(path);
+    const auto b = load_client_keys(path);
+    EXPECT_EQ(a.public_key, b.public_key);  // fixed key: same public key every start
+    {
+        std::ofstream f(path);
+        f << "not a key";
+    }
+    EXPECT_THROW((void)load_client_keys(path), ConfigError);
+    EXPECT_THROW((void)load_client_keys(::testing::TempDir() + "missing.key"), ConfigError);
+    std::remove(path.c_str());
+    const auto r1 = load_client_keys(std::nullopt);
+    const auto r2 = load_client_keys(std::nullopt);
+    EXPECT_NE(r1.public_key, r2.public_key);
+}
+
+}  // namespace
+}  // namespace dcp::config
