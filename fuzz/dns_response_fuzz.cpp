@@ -10,6 +10,8 @@
 #include "dns/message.hpp"
 #include "dns/reply.hpp"
 #include "dns/txt.hpp"
+#include "dnscrypt/cert_answer.hpp"
+#include "dnscrypt/provider_key.hpp"
 #include "fuzz/fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -20,6 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static const auto owner = *dns::encode_name("2.dnscrypt-cert.example.com");
 
     (void)dns::extract_txt_answers(input, owner);
+    // The whole certificate answer path, with the provider key of tests/data/vectors.json.
+    static const auto provider = *dnscrypt::parse_provider_key(
+        "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
+    (void)dnscrypt::read_cert_answer(input, 0xbeef, owner, provider, unix_seconds(1700003600));
     dns::Question question;
     if (size >= dns::kHeaderSize && dns::read_question(input, question)) {
         (void)dns::check_response_matches(input, load_u16_be(data), question);

@@ -79,6 +79,8 @@ class Process:
         return self.popen.poll() is None
 
     def stop(self):
+        if self.log_file.closed:
+            return
         if self.alive():
             self.popen.send_signal(signal.SIGTERM)
             try:
@@ -299,8 +301,18 @@ remote-control:
         return p
 
     def stop(self, keep_dir=False):
+        """Stops everything; raises if a proxy did not exit cleanly (a crash, or a sanitizer
+        report: under ASan/UBSan the proxy's log is where findings land)."""
+        problems = []
         for p in reversed(self.procs):
             p.stop()
+            if isinstance(p, Proxy):
+                code = p.popen.returncode
+                log = p.log()
+                if code not in (0, None) or "Sanitizer" in log or "runtime error:" in log:
+                    problems.append("%s exited with %s:\n%s" % (p.log_path, code, log[-4000:]))
         self.procs = []
+        if problems:
+            raise AssertionError("\n".join(problems))
         if not keep_dir:
             shutil.rmtree(self.dir, ignore_errors=True)

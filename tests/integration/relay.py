@@ -71,11 +71,13 @@ class TcpForwarder:
 class HostileRelay:
     """UDP relay in front of a DNSCrypt server. mode "noise": garbage, a forged packet with a
     wrong nonce, a tampered copy, the real answer, then a duplicate of it. mode "late": the real
-    answer only, one second late."""
+    answer only, one second late. mode "pass": the answer as it is. Every encrypted query's
+    client public key (bytes 8..40) is recorded in client_keys."""
 
-    def __init__(self, target_port):
+    def __init__(self, target_port, mode="noise"):
         self.target = ("127.0.0.1", target_port)
-        self.mode = "noise"
+        self.mode = mode
+        self.client_keys = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
@@ -91,6 +93,8 @@ class HostileRelay:
             threading.Thread(target=self._handle, args=(data, client), daemon=True).start()
 
     def _handle(self, data, client):
+        if len(data) >= 68:
+            self.client_keys.append(data[8:40])
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as up:
             up.settimeout(2)
             up.sendto(data, self.target)
@@ -100,6 +104,9 @@ class HostileRelay:
                 return
         if not answer.startswith(RESOLVER_MAGIC):
             self.sock.sendto(answer, client)  # plain certificate answers pass untouched
+            return
+        if self.mode == "pass":
+            self.sock.sendto(answer, client)
             return
         if self.mode == "late":
             time.sleep(1.0)

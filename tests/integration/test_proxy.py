@@ -373,5 +373,128 @@ class Hostile(LabTest):
         self.assertGreaterEqual(c.get("dropped_oversized", 0), 1)
 
 
+class ClientKeys(LabTest):
+    """--ephemeral-keys and --client-key, seen from the resolver's side of the wire."""
+
+    def keys_seen(self, *args, queries=5, name="proxy-keys"):
+        rec = relay.HostileRelay(self.lab.dnsdist_port, mode="pass")
+        try:
+            p = self.lab.start_proxy(*args, resolver_port=rec.port, name=name)
+            for _ in range(queries):
+                r = Response(dnsclient.udp(p.port, make_query("www.dcp.test", "A")))
+                self.assertEqual(r.rcode, 0)
+            p.stop()
+            return list(rec.client_keys)
+        finally:
+            rec.close()
+
+    def test_one_key_per_process_by_default(self):
+        first = self.keys_seen()
+        self.assertEqual(len(first), 5)
+        self.assertEqual(len(set(first)), 1)
+        self.assertNotEqual(set(first), set(self.keys_seen()))  # a new process, a new key
+
+    def test_ephemeral_keys_differ_every_query(self):
+        keys = self.keys_seen("--ephemeral-keys")
+        self.assertEqual(len(keys), 5)
+        self.assertEqual(len(set(keys)), 5)
+
+    def test_client_key_file_is_used(self):
+        path = os.path.join(self.lab.dir, "client.key")
+        with open(path, "w") as f:
+            f.write("4041:4243:4445:4647:4849:4A4B:4C4D:4E4F:5051:5253:5455:5657:5859:5A5B:5C5D:5E5F\n")
+        a = self.keys_seen("--client-key", path)
+        b = self.keys_seen("--client-key", path)
+        self.assertEqual(len(set(a + b)), 1)  # the same key across restarts
+        # X25519 public key of secret 40..5f (tests/data/vectors.json, client_x25519_pk).
+        self.assertEqual(a[0].hex(), "79a631eede1bf9c98f12032cdeadd0e7a079398fc786b88cc846ec89af85a51a")
+
+    def test_bad_client_key_file_is_a_clear_error(self):
+        path = os.path.join(self.lab.dir, "bad.key")
+        with open(path, "w") as f:
+            f.write("not a key\n")
+        out = subprocess.run([os.environ["DCP_PROXY_BIN"], "--client-key", path, "-a",
+                              "127.0.0.1:1"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("--client-key", out.stderr)
+
+
+class ListenersAndLimits(LabTest):
+    """--local-address (IPv6 too), --local-port, TCP idle timeout and connection limit."""
+
+    def test_local_port_and_ipv6(self):
+        port = __import__("lab").free_port()
+        p = self.lab.start_proxy("--local-address", "[::1]", "--local-port", str(port),
+                                 name="proxy-v6")
+        r = Response(dnsclient.udp(port, make_query("www.dcp.test", "AAAA"), host="::1"))
+        self.assertEqual(r.answer_set(), self.direct("www.dcp.test", "AAAA").answer_set())
+        r = Response(dnsclient.tcp(port, make_query("www.dcp.test", "A"), host="::1"))
+        self.assertEqual(r.rcode, 0)
+        self.assertIn("[::1]:%d" % port, p.log())
+
+    def test_idle_connections_close_and_count(self):
+        p = self.lab.start_proxy("--tcp-idle-timeout", "300", "--max-tcp-connections", "2",
+                                 name="proxy-limits")
+        a = socket.create_connection(("127.0.0.1", p.port))
+        b = socket.create_connection(("127.0.0.1", p.port))
+        time.sleep(0.1)
+        c = socket.create_connection(("127.0.0.1", p.port))
+        c.settimeout(2)
+        self.assertEqual(c.recv(10), b"")  # over the limit: closed at once
+        a.settimeout(2)
+        self.assertEqual(a.recv(10), b"")  # idle for 300 ms: closed
+        for s in (a, b, c):
+            s.close()
+        time.sleep(0.1)
+        r = Response(dnsclient.tcp(p.port, make_query("www.dcp.test", "A")))  # room again
+        self.assertEqual(r.rcode, 0)
+        cnt = p.counters()
+        self.assertGreaterEqual(cnt.get("tcp_refused_limit", 0), 1)
+        self.assertGreaterEqual(cnt.get("tcp_idle_closed", 0), 1)
+
+
+class NoCertificate(LabTest):
+    """No valid certificate: SERVFAIL, back-off retries, said in the log."""
+
+    def test_servfail_and_log(self):
+        silent = __import__("lab").free_port()  # nothing listens there
+        p = self.lab.start_proxy("--timeout", "300", resolver_port=silent, wait_cert=False,
+                                 name="proxy-nocert")
+        wait_until(lambda: "no valid certificate" in p.log(), 10, what="the failure in the log")
+        r = Response(dnsclient.udp(p.port, make_query("www.dcp.test", "A")))
+        self.assertEqual(r.rcode, 2)
+        self.assertIn("retrying in 1s", p.log())
+        wait_until(lambda: "retrying in 2s" in p.log(), 10, what="back-off")
+        self.assertGreaterEqual(p.counters().get("servfail_no_certificate", 0), 1)
+
+    def test_wrong_provider_key(self):
+        p = self.lab.start_proxy("--timeout", "300", provider_key="00" * 32, wait_cert=False,
+                                 name="proxy-wrongkey")
+        wait_until(lambda: "no valid certificate" in p.log(), 10, what="the failure in the log")
+        self.assertIn("signature", p.log())
+        r = Response(dnsclient.udp(p.port, make_query("www.dcp.test", "A")))
+        self.assertEqual(r.rcode, 2)
+
+
+class CommandLine(unittest.TestCase):
+    def test_version_and_help(self):
+        v = subprocess.run([os.environ["DCP_PROXY_BIN"], "--version"], capture_output=True,
+                           text=True, timeout=10)
+        self.assertEqual(v.returncode, 0)
+        self.assertRegex(v.stdout, r"dnscrypt-proxy \d+\.\d+\.\d+")
+        h = subprocess.run([os.environ["DCP_PROXY_BIN"], "--help"], capture_output=True,
+                           text=True, timeout=10)
+        self.assertEqual(h.returncode, 0)
+        for switch in ("--local-address", "--local-port", "--resolver-address", "--provider-name",
+                       "--provider-key", "--tcp-only", "--tcp-port", "--edns-payload-size",
+                       "--timeout", "--ephemeral-keys", "--client-key"):
+            self.assertIn(switch, h.stdout)
+
+    def test_unknown_switch(self):
+        r = subprocess.run([os.environ["DCP_PROXY_BIN"], "--no-such-switch"], capture_output=True,
+                           text=True, timeout=10)
+        self.assertNotEqual(r.returncode, 0)
+
+
 if __name__ == "__main__":
     unittest.main()
