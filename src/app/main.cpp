@@ -1,15 +1,22 @@
-// dnscrypt-proxy: command line, wiring, signals. Everything else lives in the libraries.
+// dnscrypt-proxy: command line, wiring, process set-up. Everything else lives in the libraries.
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstring>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "app/cert_test.hpp"
+#include "app/logging.hpp"
+#include "app/process.hpp"
 #include "common/clock.hpp"
 #include "common/counters.hpp"
 #include "config/config.hpp"
+#include "config/config_file.hpp"
 #include "crypto/sodium.hpp"
 #include "frontend/tcp_listener.hpp"
 #include "frontend/udp_listener.hpp"
@@ -28,7 +35,10 @@ using namespace dcp;
 constexpr int kExitUsage = 2;
 constexpr int kExitStartup = 1;
 
-void add_options(CLI::App& app, config::Options& o) {
+void add_options(CLI::App& app, config::Options& o, std::string& config_file) {
+    app.add_option("-c,--config", config_file,
+                   "TOML file whose keys are these switches' long names; switches override it")
+        ->type_name("FILE");
     app.add_option("-a,--local-address", o.local_addresses,
                    "Address to listen on, ip[:port] or [ipv6]:port (default 127.0.0.1:53); "
                    "repeat for several")
@@ -70,6 +80,41 @@ void add_options(CLI::App& app, config::Options& o) {
     app.add_option("--tcp-idle-timeout", o.tcp_idle_timeout_ms,
                    "Milliseconds before an idle client TCP connection is closed (default 10000)")
         ->type_name("MS");
+    app.add_option("-n,--max-active-requests", o.max_active_requests,
+                   "Queries waiting for the resolver at once; beyond, SERVFAIL at once "
+                   "(default 250)")
+        ->type_name("COUNT");
+    app.add_flag("-d,--daemonize", o.daemonize, "Run in the background");
+    app.add_option("-p,--pid-file,--pidfile", o.pid_file, "Write the process id to FILE")
+        ->type_name("FILE");
+    app.add_option("-l,--logfile", o.logfile, "Log to FILE (reopened on SIGHUP)")
+        ->type_name("FILE");
+    app.add_flag("-S,--syslog", o.syslog, "Log to syslog");
+    app.add_option("-m,--loglevel", o.loglevel,
+                   "trace, debug, info, warning, error, critical, off, or a syslog number 0-7 "
+                   "(default info)")
+        ->type_name("LEVEL");
+    app.add_option("-u,--user", o.user,
+                   "After binding, chroot to USER's home directory and run as USER")
+        ->type_name("USER");
+    app.add_option("-t,--test", o.test_minutes,
+                   "Fetch and print the certificate; exit 0 if it stays valid this many minutes")
+        ->type_name("MINUTES");
+}
+
+// The --config value, found before the real parse so the file can be read first and the
+// command line can then override it.
+std::optional<std::string> find_config_file(int argc, char** argv) {
+    std::optional<std::string> found;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if ((arg == "-c" || arg == "--config") && i + 1 < argc) {
+            found = argv[++i];
+        } else if (arg.rfind("--config=", 0) == 0) {
+            found = arg.substr(std::strlen("--config="));
+        }
+    }
+    return found;
 }
 
 // Owns every long-lived object of the running proxy.
@@ -81,25 +126,21 @@ class Proxy {
           signals_(io_, SIGINT, SIGTERM),
           control_signals_(io_, SIGUSR1, SIGHUP) {
         for (const auto& ep : settings.listen) {
-            bind(
-                ep,
-                [&] {
-                    udp_.push_back(
-                        std::make_unique<frontend::UdpListener>(io_, ep, processor_, counters_));
-                },
-                "UDP");
+            bind(ep, "UDP", [&] {
+                udp_.push_back(
+                    std::make_unique<frontend::UdpListener>(io_, ep, processor_, counters_));
+            });
             const asio::ip::tcp::endpoint tcp_ep(ep.address(), ep.port());
-            bind(
-                ep,
-                [&] {
-                    tcp_.push_back(std::make_unique<frontend::TcpListener>(
-                        io_, tcp_ep, processor_, counters_, settings.tcp));
-                },
-                "TCP");
+            bind(ep, "TCP", [&] {
+                tcp_.push_back(std::make_unique<frontend::TcpListener>(io_, tcp_ep, processor_,
+                                                                       counters_, settings.tcp));
+            });
         }
     }
 
-    int run() {
+    asio::io_context& io() { return io_; }
+
+    void run() {
         resolver_.start();
         for (auto& l : udp_) {
             spdlog::info("listening on {} (UDP)", net::to_string(l->local_endpoint()));
@@ -115,17 +156,17 @@ class Proxy {
                      rc.tcp_only ? "TCP only, port " + std::to_string(rc.tcp_port) : "UDP and TCP");
         signals_.async_wait([this](const asio::error_code& ec, int sig) {
             if (ec) return;
+            // Queries in flight are abandoned at once: the bound on shutdown time is zero.
             spdlog::info("signal {}: stopping; counters: {}", sig, counters_.to_string());
             stop();
         });
         wait_control_signal();
         io_.run();
-        return 0;
     }
 
   private:
     template <class F>
-    static void bind(const asio::ip::udp::endpoint& ep, F&& make, const char* what) {
+    static void bind(const asio::ip::udp::endpoint& ep, const char* what, F&& make) {
         try {
             make();
         } catch (const asio::system_error& e) {
@@ -144,14 +185,15 @@ class Proxy {
         }
     }
 
-    // SIGUSR1: counters to the log. SIGHUP: fetch certificates now.
+    // SIGUSR1: counters to the log. SIGHUP: reopen the log file and fetch certificates now.
     void wait_control_signal() {
         control_signals_.async_wait([this](const asio::error_code& ec, int sig) {
             if (ec) return;
             if (sig == SIGUSR1) {
                 spdlog::info("counters: {}", counters_.to_string());
             } else {
-                spdlog::info("SIGHUP: refreshing certificates");
+                app::reopen_log_file();
+                spdlog::info("SIGHUP: log file reopened, refreshing certificates");
                 resolver_.refresh_now();
             }
             wait_control_signal();
@@ -177,6 +219,32 @@ class Proxy {
     asio::signal_set control_signals_;
 };
 
+int serve(const config::Settings& settings) {
+    const auto& svc = settings.service;
+    app::setup_logging({svc.loglevel, svc.logfile, svc.syslog}, svc.daemonize);
+    // Everything that can fail for a reason the user must fix fails here, before serving and
+    // while errors still reach the terminal.
+    std::optional<app::UserInfo> user;
+    if (svc.user) user = app::lookup_user(*svc.user);
+    auto keys = config::load_client_keys(settings.client_key_file);
+    Proxy proxy(settings, std::move(keys));  // binds every socket, port 53 included
+
+    if (svc.daemonize) {
+        proxy.io().notify_fork(asio::execution_context::fork_prepare);
+        app::daemonize();
+        proxy.io().notify_fork(asio::execution_context::fork_child);
+    }
+    std::optional<app::PidFile> pid_file;
+    if (svc.pid_file) pid_file.emplace(*svc.pid_file);
+    if (user) {
+        app::drop_privileges(*user);
+        spdlog::info("running as {} (uid {}, gid {}), chrooted to {}", user->name, user->uid,
+                     user->gid, user->home);
+    }
+    proxy.run();
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -185,34 +253,44 @@ int main(int argc, char** argv) {
         "encrypted",
         "dnscrypt-proxy"};
     config::Options options;
-    add_options(app, options);
+    std::string config_file;
+    add_options(app, options, config_file);
     app.set_version_flag("-V,--version", std::string("dnscrypt-proxy ") + DCP_VERSION);
     // A switch given twice: the last one wins, as with most Unix tools (and so a wrapper script
     // can append overrides).
     for (auto* opt : app.get_options()) {
-        if (opt->get_expected_max() <= 1)
+        if (opt->get_expected_max() <= 1) {
             opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+        }
     }
     try {
+        // The file first; the command line, parsed into the same options, overrides it.
+        if (const auto file = find_config_file(argc, argv)) {
+            config::load_config_file(*file, options);
+        }
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
+    } catch (const config::ConfigError& e) {
+        std::fprintf(stderr, "dnscrypt-proxy: %s\n", e.what());
+        return kExitUsage;
     }
 
-    spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
     if (!crypto::initialize()) {
-        spdlog::critical("libsodium could not be initialised");
+        std::fputs("dnscrypt-proxy: libsodium could not be initialised\n", stderr);
         return kExitStartup;
     }
     try {
         const auto settings = config::validate(options);
-        auto keys = config::load_client_keys(settings.client_key_file);
-        Proxy proxy(settings, std::move(keys));
-        return proxy.run();
+        if (settings.service.test_minutes) {
+            return app::run_certificate_test(settings.resolver, *settings.service.test_minutes);
+        }
+        return serve(settings);
     } catch (const config::ConfigError& e) {
         std::fprintf(stderr, "dnscrypt-proxy: %s\n", e.what());
         return kExitUsage;
     } catch (const std::exception& e) {
+        std::fprintf(stderr, "dnscrypt-proxy: %s\n", e.what());
         spdlog::critical("fatal: {}", e.what());
         return kExitStartup;
     }

@@ -28,6 +28,7 @@ namespace dcp {
     X(reply_auth_failed, "resolver packets dropped: authentication failed")                     \
     X(reply_bad_padding, "resolver packets dropped: bad padding or too short")                  \
     X(reply_mismatch, "resolver packets dropped: answer does not match the query")              \
+    X(refused_active_limit, "SERVFAIL at once: --max-active-requests queries already waiting")  \
     X(tcp_connections, "client TCP connections accepted")                                       \
     X(tcp_refused_limit, "client TCP connections refused: connection limit")                    \
     X(tcp_idle_closed, "client TCP connections closed after being idle")                        \

@@ -85,6 +85,17 @@ Settings validate(const Options& o) {
     s.tcp.max_connections = o.max_tcp_connections;
     s.tcp.idle_timeout = std::chrono::milliseconds(o.tcp_idle_timeout_ms);
     if (!o.client_key_file.empty()) s.client_key_file = o.client_key_file;
+    if (o.max_active_requests == 0) throw ConfigError("--max-active-requests must be at least 1");
+    s.processor.max_active_requests = o.max_active_requests;
+
+    auto& svc = s.service;
+    svc.daemonize = o.daemonize;
+    if (!o.pid_file.empty()) svc.pid_file = o.pid_file;
+    if (!o.logfile.empty()) svc.logfile = o.logfile;
+    svc.syslog = o.syslog;
+    svc.loglevel = o.loglevel;
+    if (!o.user.empty()) svc.user = o.user;
+    svc.test_minutes = o.test_minutes;
     return s;
 }
 

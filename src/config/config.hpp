@@ -32,6 +32,26 @@ struct Options {
     std::string client_key_file;
     std::uint32_t max_tcp_connections = 256;
     std::uint32_t tcp_idle_timeout_ms = 10000;
+    std::uint32_t max_active_requests = 250;
+    // Running as a service.
+    bool daemonize = false;
+    std::string pid_file;
+    std::string logfile;
+    bool syslog = false;
+    std::string loglevel = "info";
+    std::string user;
+    std::optional<std::uint32_t> test_minutes;  // --test: check the certificate and exit
+};
+
+// How the process runs (logging, daemon, privileges).
+struct ServiceSettings {
+    bool daemonize = false;
+    std::optional<std::string> pid_file;
+    std::optional<std::string> logfile;
+    bool syslog = false;
+    std::string loglevel = "info";
+    std::optional<std::string> user;
+    std::optional<std::uint32_t> test_minutes;
 };
 
 // What the program runs with.
@@ -41,6 +61,7 @@ struct Settings {
     proxy::ProcessorSettings processor;
     frontend::TcpLimits tcp;
     std::optional<std::string> client_key_file;
+    ServiceSettings service;
 };
 
 // Throws ConfigError with a message naming the option and what is wrong.

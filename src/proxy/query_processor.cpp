@@ -23,7 +23,35 @@ bool synthesize(const dns::QueryInfo& info, dns::Rcode rcode, bool truncated,
     return true;
 }
 
+constexpr auto kLimitLogInterval = std::chrono::seconds(10);
+
+// Counts a query as active for as long as it lives.
+class ActiveGuard {
+  public:
+    explicit ActiveGuard(std::size_t& active) : active_(active) { ++active_; }
+    ~ActiveGuard() { --active_; }
+    ActiveGuard(const ActiveGuard&) = delete;
+    ActiveGuard& operator=(const ActiveGuard&) = delete;
+
+  private:
+    std::size_t& active_;
+};
+
 }  // namespace
+
+void QueryProcessor::note_limit_hit() {
+    ++counters_.refused_active_limit;
+    ++limit_hits_since_log_;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_limit_log_ >= kLimitLogInterval) {
+        spdlog::warn(
+            "{} queries answered SERVFAIL at once: {} were already waiting for the resolver "
+            "(--max-active-requests)",
+            limit_hits_since_log_, settings_.max_active_requests);
+        last_limit_log_ = now;
+        limit_hits_since_log_ = 0;
+    }
+}
 
 net::awaitable<bool> QueryProcessor::process(Bytes query, ClientTransport transport,
                                              std::vector<std::uint8_t>& reply) {
@@ -45,6 +73,12 @@ net::awaitable<bool> QueryProcessor::process(Bytes query, ClientTransport transp
         ++counters_.servfail_no_certificate;
         co_return synthesize(*info, dns::Rcode::ServFail, false, reply);
     }
+
+    if (active_ >= settings_.max_active_requests) {
+        note_limit_hit();
+        co_return synthesize(*info, dns::Rcode::ServFail, false, reply);
+    }
+    const ActiveGuard active(active_);
 
     std::array<std::uint8_t, kMaxQuerySize + dns::kEmptyOptSize> upstream_query;
     std::copy(query.begin(), query.end(), upstream_query.begin());

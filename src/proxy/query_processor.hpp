@@ -3,6 +3,7 @@
 // back: parse, TCP-only short cut, EDNS payload policy, certificate check, encrypted exchange,
 // OPT removal, truncation to the client's limit, SERVFAIL on failure.
 
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -21,6 +22,9 @@ inline constexpr std::size_t kMaxQuerySize = 4096;
 struct ProcessorSettings {
     std::uint16_t edns_payload_size = 1280;  // advertised upstream when the client sent no OPT
     bool tcp_only = false;                   // UDP clients get TC at once
+    // Queries waiting for the resolver at once. Beyond it a query is answered SERVFAIL at once
+    // (see docs/design.md: the client learns now, instead of after its own timeout).
+    std::size_t max_active_requests = 250;
 };
 
 class QueryProcessor {
@@ -32,10 +36,18 @@ class QueryProcessor {
     [[nodiscard]] net::awaitable<bool> process(Bytes query, ClientTransport transport,
                                                std::vector<std::uint8_t>& reply);
 
+    [[nodiscard]] std::size_t active() const { return active_; }
+
   private:
+    void note_limit_hit();
+
     upstream::Resolver& resolver_;
     ProcessorSettings settings_;
     Counters& counters_;
+    std::size_t active_ = 0;
+    // Rate limit for the "limit reached" warning: at most one line per interval.
+    std::chrono::steady_clock::time_point last_limit_log_{};
+    std::uint64_t limit_hits_since_log_ = 0;
 };
 
 }  // namespace dcp::proxy

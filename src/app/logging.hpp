@@ -1,0 +1,27 @@
+#pragma once
+// Where logs go: stdout in the foreground, syslog when daemonized (or with --syslog), a file with
+// --logfile (reopened on SIGHUP, for logrotate). One default logger; subsystems log through it.
+
+#include <optional>
+#include <string>
+
+namespace dcp::app {
+
+struct LogSettings {
+    std::string level = "info";       // trace, debug, info, warning, error, critical, off, or 0-7
+    std::optional<std::string> file;  // --logfile
+    bool syslog = false;              // --syslog
+};
+
+// Throws std::runtime_error with a message for a bad level or a log file that cannot be opened.
+// `daemon`: stdout is going away, so without a file the logs go to syslog.
+void setup_logging(const LogSettings& settings, bool daemon);
+
+// Reopens the log file, if there is one (SIGHUP). Inside a chroot the same path is reopened
+// relative to the new root.
+void reopen_log_file();
+
+// Parses a level name or a syslog number (0 emerg .. 7 debug, as the original's --loglevel).
+[[nodiscard]] std::optional<int> parse_log_level(const std::string& text);
+
+}  // namespace dcp::app
