@@ -19,18 +19,18 @@ class Reader {
                           key_ + "' " + what);
     }
     std::string text() const {
-        const auto v = node_.value<std::string>();
+        const auto v = node_.value_exact<std::string>();
         if (!v) fail("must be a string");
         return *v;
     }
     bool flag() const {
-        const auto v = node_.value<bool>();
+        const auto v = node_.value_exact<bool>();
         if (!v) fail("must be true or false");
         return *v;
     }
     template <class T>
     T integer(std::int64_t lo, std::int64_t hi) const {
-        const auto v = node_.value<std::int64_t>();
+        const auto v = node_.value_exact<std::int64_t>();
         if (!v || *v < lo || *v > hi) {
             fail("must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
         }
@@ -42,7 +42,7 @@ class Reader {
         if (array == nullptr) fail("must be a string or an array of strings");
         std::vector<std::string> out;
         for (const auto& item : *array) {
-            const auto v = item.value<std::string>();
+            const auto v = item.value_exact<std::string>();
             if (!v) fail("must be a string or an array of strings");
             out.push_back(*v);
         }

@@ -139,6 +139,7 @@ net::awaitable<void> Resolver::refresh_loop() {
                          session() ? "" : " (queries get SERVFAIL until then)");
             retry = std::min(retry * 2, kMaxRetry);
         }
+        spdlog::debug("next certificate check in {}s", wait.count());
         refresh_timer_.expires_after(wait);
         co_await refresh_timer_.async_wait(net::use_nothrow);
     }

@@ -71,7 +71,7 @@ class TcpForwarder:
 class HostileRelay:
     """UDP relay in front of a DNSCrypt server. mode "noise": garbage, a forged packet with a
     wrong nonce, a tampered copy, the real answer, then a duplicate of it. mode "late": the real
-    answer only, one second late. mode "pass": the answer as it is. Every encrypted query's
+    answer only, one second late. mode "pass": the answer as it is. mode "drop": nothing. Every encrypted query's
     client public key (bytes 8..40) is recorded in client_keys."""
 
     def __init__(self, target_port, mode="noise"):
@@ -104,6 +104,8 @@ class HostileRelay:
                 return
         if not answer.startswith(RESOLVER_MAGIC):
             self.sock.sendto(answer, client)  # plain certificate answers pass untouched
+            return
+        if self.mode == "drop":
             return
         if self.mode == "pass":
             self.sock.sendto(answer, client)

@@ -1,0 +1,317 @@
+"""Running the proxy as a service: daemon, pid file, log file, privileges, --test, limits,
+signals, the configuration file, and a port already in use."""
+
+import os
+import pwd
+import random
+import re
+import shutil
+import signal
+import subprocess
+import time
+import unittest
+
+import dnsclient
+import relay
+from dnsclient import Response, make_query
+from lab import Lab, free_port, wait_until
+
+BIN = os.environ.get("DCP_PROXY_BIN", "")
+
+
+def proxy_args(lab, port=None, *extra):
+    args = [BIN, "--resolver-address", "127.0.0.1:%d" % lab.dnsdist_port,
+            "--provider-name", "2.dnscrypt-cert.dcp.test", "--provider-key", lab.provider_key_hex]
+    if port:
+        args += ["--local-address", "127.0.0.1:%d" % port]
+    return args + list(extra)
+
+
+def proc_status(pid):
+    with open("/proc/%d/status" % pid) as f:
+        fields = dict(line.split(":", 1) for line in f if ":" in line)
+    return {k: v.split() for k, v in fields.items()}
+
+
+def rss_kib(pid):
+    return int(proc_status(pid)["VmRSS"][0])
+
+
+class ServiceTest(unittest.TestCase):
+    validity = 86400
+
+    @classmethod
+    def setUpClass(cls):
+        cls.lab = Lab()
+        try:
+            cls.lab.start_nsd()
+            cls.lab.start_dnsdist(validity=cls.validity)
+        except Exception:
+            cls.lab.stop(keep_dir=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.stop()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root to create a user and chroot")
+class DaemonAndUser(ServiceTest):
+    """1. --daemonize --pid-file --logfile --user: uid, gid and chroot checked in /proc."""
+
+    def setUp(self):
+        self.user = "dcptest%06d" % random.randrange(10 ** 6)
+        self.home = os.path.join(self.lab.dir, "chroot-" + self.user)
+        os.mkdir(self.home, 0o755)  # empty: it becomes the proxy's whole file system
+        subprocess.run(["useradd", "--system", "--home-dir", self.home, "--no-create-home",
+                        "--shell", "/usr/sbin/nologin", self.user], check=True)
+        self.pw = pwd.getpwnam(self.user)
+        self.run_dir = os.path.join(self.lab.dir, "run-" + self.user)
+        os.mkdir(self.run_dir)
+        os.chown(self.run_dir, self.pw.pw_uid, self.pw.pw_gid)  # so it can remove its pid file
+
+    def tearDown(self):
+        subprocess.run(["userdel", self.user], check=False)
+
+    def test_daemon_with_user(self):
+        port = free_port()
+        pid_file = os.path.join(self.run_dir, "proxy.pid")
+        log_file = os.path.join(self.lab.dir, "daemon.log")
+        r = subprocess.run(proxy_args(self.lab, port, "--daemonize", "--pid-file", pid_file,
+                                      "--logfile", log_file, "--user", self.user),
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 0, r.stderr)  # the launcher returns once the daemon runs
+        wait_until(lambda: os.path.exists(pid_file), 5, what="the pid file")
+        pid = int(open(pid_file).read())
+        try:
+            wait_until(lambda: "using certificate" in open(log_file).read(), 10,
+                       what="the daemon's certificate")
+            status = proc_status(pid)
+            self.assertEqual(status["Uid"], [str(self.pw.pw_uid)] * 4)
+            self.assertEqual(status["Gid"], [str(self.pw.pw_gid)] * 4)
+            self.assertEqual(os.readlink("/proc/%d/root" % pid), self.home)
+            self.assertNotEqual(os.getsid(pid), os.getsid(0))  # its own session
+            answer = Response(dnsclient.udp(port, make_query("www.dcp.test", "A")))
+            self.assertEqual(answer.rcode, 0)
+            self.assertTrue(answer.answer)
+            self.assertIn("running as %s" % self.user, open(log_file).read())
+        finally:
+            os.kill(pid, signal.SIGTERM)
+        wait_until(lambda: not os.path.exists("/proc/%d" % pid), 5, what="the daemon to stop")
+        self.assertFalse(os.path.exists(pid_file))
+        self.assertIn("signal 15: stopping", open(log_file).read())
+
+    def test_unknown_user_and_missing_home(self):
+        port = free_port()
+        r = subprocess.run(proxy_args(self.lab, port, "--user", "no-such-user-dcp"),
+                           capture_output=True, text=True, timeout=10)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("no such user", r.stderr)
+        os.rmdir(self.home)
+        r = subprocess.run(proxy_args(self.lab, port, "--user", self.user),
+                           capture_output=True, text=True, timeout=10)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("home directory", r.stderr)
+        os.mkdir(self.home, 0o755)
+
+
+class CertificateTest(ServiceTest):
+    """2. --test exit codes: valid for the margin, or not."""
+
+    def test_valid_certificate(self):
+        r = subprocess.run(proxy_args(self.lab, None, "--test", "60"), capture_output=True,
+                           text=True, timeout=20)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("certificate serial 1, X25519-XChaCha20Poly1305", r.stdout)
+        self.assertRegex(r.stdout, r"resolver key [0-9a-f]{64}")
+        self.assertIn("OK", r.stdout)
+
+    def test_no_certificate(self):
+        args = proxy_args(self.lab, None, "--test", "1", "--timeout", "300")
+        args[2] = "127.0.0.1:%d" % free_port()
+        r = subprocess.run(args, capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("no valid certificate", r.stderr)
+
+
+class CertificateExpiringSoon(ServiceTest):
+    validity = 600  # ten minutes
+
+    def test_expiring_inside_the_margin(self):
+        r = subprocess.run(proxy_args(self.lab, None, "--test", "60"), capture_output=True,
+                           text=True, timeout=20)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("EXPIRES SOON", r.stdout)
+        r = subprocess.run(proxy_args(self.lab, None, "--test", "5"), capture_output=True,
+                           text=True, timeout=20)
+        self.assertEqual(r.returncode, 0)
+
+
+class ActiveLimit(ServiceTest):
+    """3. A stalled upstream and 10x --max-active-requests queries."""
+
+    def test_stalled_upstream(self):
+        gate = relay.HostileRelay(self.lab.dnsdist_port, mode="pass")
+        try:
+            p = self.lab.start_proxy("--max-active-requests", "20", "--timeout", "4000",
+                                     resolver_port=gate.port, name="proxy-limit")
+            Response(dnsclient.udp(p.port, make_query("www.dcp.test", "A")))
+            before = rss_kib(p.pid)
+            gate.mode = "drop"
+            import socket
+            socks = []
+            for i in range(200):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.sendto(make_query("n%d.wild.dcp.test" % i, "A"), ("127.0.0.1", p.port))
+                socks.append(s)
+            servfails = 0
+            for s in socks:
+                s.settimeout(2)
+                try:
+                    if Response(s.recv(4096)).rcode == 2:
+                        servfails += 1
+                except OSError:
+                    pass
+                s.close()
+            self.assertGreaterEqual(servfails, 170)  # the excess is told at once
+            c = p.counters()
+            self.assertGreaterEqual(c.get("refused_active_limit", 0), 170)
+            self.assertLess(rss_kib(p.pid) - before, 8 * 1024)
+            self.assertIn("--max-active-requests", p.log())
+            # The upstream comes back: service within a second.
+            gate.mode = "pass"
+            wait_until(lambda: p.counters().get("servfail_timeout", 0) >= 20, 10,
+                       what="the stalled queries to time out")
+            start = time.monotonic()
+            r = Response(dnsclient.udp(p.port, make_query("www.dcp.test", "A"), timeout=1))
+            self.assertEqual(r.rcode, 0)
+            self.assertLess(time.monotonic() - start, 1.0)
+            self.assertTrue(p.alive())
+        finally:
+            gate.close()
+
+
+class Signals(ServiceTest):
+    """4. SIGHUP with a rotated log file; SIGUSR1 counters."""
+
+    def test_sighup_reopens_log(self):
+        port = free_port()
+        log_file = os.path.join(self.lab.dir, "rotate.log")
+        proc = subprocess.Popen(proxy_args(self.lab, port, "--logfile", log_file),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_until(lambda: os.path.exists(log_file) and "using certificate" in open(log_file).read(),
+                       10, what="the certificate")
+            os.rename(log_file, log_file + ".1")
+            proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: os.path.exists(log_file), 5, what="a new log file")
+            proc.send_signal(signal.SIGUSR1)
+            wait_until(lambda: "counters:" in open(log_file).read(), 5, what="counters")
+            self.assertIn("SIGHUP", open(log_file).read())
+            self.assertNotIn("counters:", open(log_file + ".1").read())
+        finally:
+            proc.terminate()
+            self.assertEqual(proc.wait(5), 0)
+
+
+class ConfigFile(ServiceTest):
+    """5. A config file with every key; an unknown key; switches override the file."""
+
+    def write(self, name, text):
+        path = os.path.join(self.lab.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_every_key(self):
+        port, other = free_port(), free_port()
+        key_file = self.write("client.key", "40" * 32 + "\n")
+        log_file = os.path.join(self.lab.dir, "config.log")
+        conf = self.write("full.toml", """# every key the file knows
+local-address = ["127.0.0.1:{other}"]
+local-port = {port}
+resolver-address = "127.0.0.1:{dnsdist}"
+provider-name = "2.dnscrypt-cert.dcp.test"
+provider-key = "{key}"
+tcp-only = false
+edns-payload-size = 1232
+timeout = 2000
+cert-refresh = 600
+ephemeral-keys = false
+client-key = "{client_key}"
+max-tcp-connections = 50
+tcp-idle-timeout = 5000
+max-active-requests = 100
+daemonize = false
+pid-file = "{dir}/config.pid"
+logfile = "{log}"
+syslog = false
+loglevel = "debug"
+user = ""
+""".format(other=other, port=port, dnsdist=self.lab.dnsdist_port, key=self.lab.provider_key_hex,
+           client_key=key_file, dir=self.lab.dir, log=log_file))
+        # tcp-port has its own test below: with it the proxy is TCP-only.
+        proc = subprocess.Popen([BIN, "--config", conf], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            wait_until(lambda: os.path.exists(log_file) and "using certificate" in open(log_file).read(),
+                       10, what="the certificate")
+            r = Response(dnsclient.udp(port, make_query("www.dcp.test", "A")))  # local-port won
+            self.assertEqual(r.rcode, 0)
+            self.assertTrue(os.path.exists(os.path.join(self.lab.dir, "config.pid")))
+            self.assertIn("[debug]", open(log_file).read())
+        finally:
+            proc.terminate()
+            self.assertEqual(proc.wait(5), 0)
+        self.assertFalse(os.path.exists(os.path.join(self.lab.dir, "config.pid")))
+
+    def test_tcp_port_key_and_switch_override(self):
+        port = free_port()
+        conf = self.write("tcp.toml", 'tcp-port = {p}\nlocal-address = "127.0.0.1:1"\n'.format(
+            p=self.lab.dnsdist_port))
+        proc = subprocess.Popen(proxy_args(self.lab, port, "--config", conf),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            time.sleep(0.8)
+            r = Response(dnsclient.udp(port, make_query("www.dcp.test", "A")))
+            self.assertTrue(r.tc)  # TCP-only from the file; the address from the switch
+        finally:
+            proc.terminate()
+            proc.wait(5)
+
+    def test_shipped_example_is_valid(self):
+        example = os.path.join(os.path.dirname(__file__), "..", "..", "dist", "dnscrypt-proxy.toml")
+        args = proxy_args(self.lab, None, "--config", example, "--test", "1", "--timeout", "300")
+        args[2] = "127.0.0.1:%d" % free_port()  # nobody answers: exit 3, not a config error (2)
+        r = subprocess.run(args, capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.returncode, 3, r.stderr)
+
+    def test_unknown_key_and_bad_values(self):
+        for text, words in (("resolver-adress = \"1.2.3.4\"\n", ["line 1", "unknown key 'resolver-adress'"]),
+                            ("\n\ntimeout = \"soon\"\n", ["line 3", "'timeout'", "integer"]),
+                            ("tcp-only = 1\n", ["line 1", "'tcp-only'", "true or false"]),
+                            ("local-port = 70000\n", ["line 1", "'local-port'"]),
+                            ("this is not toml\n", ["line 1"])):
+            conf = self.write("bad.toml", text)
+            r = subprocess.run([BIN, "--config", conf], capture_output=True, text=True, timeout=10)
+            self.assertEqual(r.returncode, 2, text)
+            for w in words:
+                self.assertIn(w, r.stderr, text)
+
+
+class PortInUse(ServiceTest):
+    """6. Two proxies on the same address: the second says so and exits."""
+
+    def test_second_proxy(self):
+        first = self.lab.start_proxy(name="proxy-first")
+        r = subprocess.run(proxy_args(self.lab, first.port), capture_output=True, text=True,
+                           timeout=10)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("cannot listen on 127.0.0.1:%d" % first.port, r.stderr)
+        self.assertIn("already listens there", r.stderr)
+        self.assertEqual(r.stderr.count("\n"), 1)  # one clear line
+        self.assertTrue(first.alive())
+
+
+if __name__ == "__main__":
+    unittest.main()
