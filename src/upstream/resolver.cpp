@@ -160,10 +160,10 @@ Resolver::Keys Resolver::keys_for(const dnscrypt::Session& session) const {
     return keys;
 }
 
-dnscrypt::ClientNonceHalf Resolver::fresh_nonce() const {
+dnscrypt::ClientNonceHalf Resolver::fresh_nonce() {
     dnscrypt::ClientNonceHalf nonce{};
     do {
-        crypto::random_bytes(nonce);
+        rng_.fill(nonce);
     } while (udp_.is_pending(nonce));
     return nonce;
 }
@@ -211,8 +211,8 @@ net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange_tcp(
     const Keys& keys, const dns::QueryInfo& info, Bytes query,
     std::chrono::steady_clock::time_point deadline, std::vector<std::uint8_t>& answer) {
     ++counters_.upstream_tcp_queries;
-    const auto padded = dnscrypt::tcp_padded_length(
-        query.size(), crypto::random_uniform(dnscrypt::kTcpPaddingChoices));
+    const auto padded =
+        dnscrypt::tcp_padded_length(query.size(), rng_.uniform(dnscrypt::kTcpPaddingChoices));
     std::vector<std::uint8_t> packet(dnscrypt::query::kHeaderSize + padded);
     const auto nonce = fresh_nonce();
     const auto len = dnscrypt::encrypt_query(keys.query_keys(), query, nonce, padded, packet);

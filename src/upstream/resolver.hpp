@@ -12,6 +12,7 @@
 #include "common/clock.hpp"
 #include "common/counters.hpp"
 #include "common/result.hpp"
+#include "crypto/fast_random.hpp"
 #include "crypto/x25519.hpp"
 #include "dns/message.hpp"
 #include "dnscrypt/query_size_estimator.hpp"
@@ -53,7 +54,7 @@ class Resolver {
     net::awaitable<void> refresh_loop();
     void publish(const dnscrypt::Certificate& cert);
     [[nodiscard]] Keys keys_for(const dnscrypt::Session& session) const;
-    [[nodiscard]] dnscrypt::ClientNonceHalf fresh_nonce() const;
+    [[nodiscard]] dnscrypt::ClientNonceHalf fresh_nonce();
     net::awaitable<dcp::Result<void, ExchangeError>> exchange_udp(
         const Keys& keys, const dns::QueryInfo& info, Bytes query, std::size_t padded_len,
         std::chrono::steady_clock::time_point deadline, std::vector<std::uint8_t>& answer);
@@ -68,6 +69,7 @@ class Resolver {
     const Clock& clock_;
     UdpExchanger udp_;
     dnscrypt::QuerySizeEstimator estimator_;
+    crypto::FastRandom rng_;  // nonces and padding choices, no system call per query
     std::shared_ptr<const dnscrypt::Session> session_;
     asio::steady_timer refresh_timer_;
     bool stopped_ = false;
