@@ -6,8 +6,9 @@ tests do, then drives each candidate with dnsperf at several loads, interleaving
 (A B A B ...) for several rounds. Every run also measures dnsperf straight at dnsdist's plain DNS
 port, so that figures can be read as ratios against a baseline taken in the same session.
 
-Per candidate and load it records: queries/s completed, queries lost, average and 99th
-percentile latency (from dnsperf -v per-query lines), the proxy's CPU time per completed query
+Per candidate and load it records: queries/s completed (NOERROR answers), queries lost (no
+answer, or an error RCODE), average and
+50th/99th percentile latency (bench/dnsprobe, UDP; dnsperf for TCP, average only), the proxy's CPU time per completed query
 (utime+stime of all its threads, /proc), its peak RSS, idle RSS, and time to first answer.
 
   bench/netbench.py [--duration S] [--rounds N] [--loads serial,inflight100,tcp100]
@@ -37,11 +38,15 @@ from lab import Lab, free_port, wait_until  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 LOADS = {
-    # name: dnsperf arguments
-    "serial": ["-q", "1", "-c", "1"],
-    "inflight100": ["-q", "100", "-c", "10"],
-    "tcp100": ["-m", "tcp", "-q", "100", "-c", "4"],
+    # name: (tool, queries in flight). UDP loads use bench/dnsprobe (per-query latencies, hence
+    # percentiles); TCP uses dnsperf (pipelined queries on 4 connections; average latency only).
+    "serial": ("dnsprobe", 1),
+    "inflight100": ("dnsprobe", 100),
+    "inflight1000": ("dnsprobe", 1000),
+    "tcp100": ("dnsperf-tcp", 100),
 }
+NAMES = ["www.dcp.test", "mail.dcp.test", "ns1.dcp.test"] + ["h%d.wild.dcp.test" % i
+                                                             for i in range(200)]
 
 
 def cpu_seconds(pid):
@@ -59,27 +64,29 @@ def mem_kib(pid, field):
 
 
 def write_queries(path):
-    names = [("www.dcp.test", "A"), ("www.dcp.test", "AAAA"), ("dcp.test", "MX"),
-             ("txt.dcp.test", "TXT"), ("mail.dcp.test", "A")]
-    names += [("h%d.wild.dcp.test" % i, "A") for i in range(200)]
     with open(path, "w") as f:
-        for name, qtype in names:
-            f.write("%s %s\n" % (name, qtype))
+        for name in NAMES:
+            f.write("%s A\n" % name)
 
 
-def run_dnsperf(port, load, duration, queries):
+def run_load(port, load, duration, queries, probe):
+    tool, in_flight = LOADS[load]
+    if tool == "dnsprobe":
+        out = subprocess.run([probe, str(port), str(in_flight), str(duration)] + NAMES,
+                             capture_output=True, text=True, check=True).stdout
+        v = dict(kv.split("=") for kv in out.split())
+        return {"qps": float(v["qps"]), "completed": int(v["completed"]),
+                "lost": int(v["lost"]) + int(v["errors"]),
+                "avg_us": float(v["avg_us"]), "p50_us": float(v["p50_us"]),
+                "p99_us": float(v["p99_us"])}
     args = ["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", queries, "-l", str(duration),
-            "-t", "2", "-v"] + LOADS[load]
+            "-t", "2", "-m", "tcp", "-q", str(in_flight), "-c", "4"]
     out = subprocess.run(args, capture_output=True, text=True).stdout
-    lat = [float(m.group(1)) for m in re.finditer(r"^> \S+ \S+ \S+ ([0-9.]+)$", out, re.M)]
-    completed = int(re.search(r"Queries completed:\s+(\d+)", out).group(1))
-    lost = int(re.search(r"Queries lost:\s+(\d+)", out).group(1))
-    qps = float(re.search(r"Queries per second:\s+([0-9.]+)", out).group(1))
-    lat.sort()
-    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else float("nan")
-    avg = statistics.fmean(lat) if lat else float("nan")
-    return {"qps": qps, "completed": completed, "lost": lost, "avg_us": avg * 1e6,
-            "p99_us": p99 * 1e6}
+    return {"qps": float(re.search(r"Queries per second:\s+([0-9.]+)", out).group(1)),
+            "completed": int(re.search(r"Queries completed:\s+(\d+)", out).group(1)),
+            "lost": int(re.search(r"Queries lost:\s+(\d+)", out).group(1)),
+            "avg_us": float(re.search(r"Average Latency \(s\):\s+([0-9.]+)", out).group(1)) * 1e6,
+            "p50_us": float("nan"), "p99_us": float("nan")}
 
 
 class Candidate:
@@ -117,13 +124,13 @@ class Candidate:
         self.log.close()
 
 
-def measure(lab, cand, load, duration, queries):
+def measure(lab, cand, load, duration, queries, probe):
     """One dnsperf run against a candidate (or dnsdist plain when cand is None)."""
     port = cand.port if cand else lab.dnsdist_plain_port
     dnsdist_pid = [p for p in lab.procs if p.name == "dnsdist"][0].pid
     pids = [cand.proc.pid] if cand else []
     before = {pid: cpu_seconds(pid) for pid in pids + [dnsdist_pid]}
-    r = run_dnsperf(port, load, duration, queries)
+    r = run_load(port, load, duration, queries, probe)
     after = {pid: cpu_seconds(pid) for pid in pids + [dnsdist_pid]}
     n = max(r["completed"], 1)
     r["dnsdist_cpu_us"] = (after[dnsdist_pid] - before[dnsdist_pid]) / n * 1e6
@@ -148,17 +155,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--duration", type=int, default=10, help="seconds per dnsperf run")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--loads", default="serial,inflight100,tcp100")
+    ap.add_argument("--loads", default="serial,inflight100,inflight1000,tcp100")
     ap.add_argument("--candidate", action="append", default=[],
                     help="name=command line (placeholders {port} {resolver} {provider_name} "
                          "{provider_key})")
     args = ap.parse_args()
 
-    binary = os.environ.get("DCP_PROXY_BIN") or os.path.join(HERE, "..", "build", "src", "app",
-                                                             "dnscrypt-proxy")
+    build = os.path.join(HERE, "..", "build")
+    binary = os.environ.get("DCP_PROXY_BIN") or os.path.join(build, "src", "app", "dnscrypt-proxy")
+    probe = os.path.join(build, "bench", "dnsprobe")
     candidates = [Candidate("ours", binary + " --local-address 127.0.0.1:{port} "
                             "--resolver-address {resolver} --provider-name {provider_name} "
-                            "--provider-key {provider_key} --loglevel warning")]
+                            "--provider-key {provider_key} --loglevel warning "
+                            "--max-active-requests 100000")]
     for spec in args.candidate:
         name, _, command = spec.partition("=")
         candidates.append(Candidate(name, command))
@@ -183,10 +192,10 @@ def main():
                     e["idle_rss_kib"].append(cand.idle_rss)
                 try:
                     for load in loads:
-                        r = measure(lab, cand, load, args.duration, queries)
+                        r = measure(lab, cand, load, args.duration, queries, probe)
                         results.setdefault((name, load), []).append(r)
-                        print("round %d %-14s %-11s qps=%.0f lost=%d avg=%.0fus p99=%.0fus cpu=%s" % (
-                            rnd + 1, name, load, r["qps"], r["lost"], r["avg_us"], r["p99_us"],
+                        print("round %d %-14s %-12s qps=%.0f lost=%d avg=%.0fus p50=%.0fus p99=%.0fus cpu=%s" % (
+                            rnd + 1, name, load, r["qps"], r["lost"], r["avg_us"], r["p50_us"], r["p99_us"],
                             "%.1fus" % r["cpu_us"] if "cpu_us" in r else "-"), flush=True)
                 finally:
                     if cand:
@@ -194,15 +203,15 @@ def main():
     finally:
         lab.stop()
 
-    print("\n| candidate | load | queries/s | lost | avg µs | p99 µs | proxy CPU µs/query | "
+    print("\n| candidate | load | queries/s | lost | avg µs | p50 µs | p99 µs | proxy CPU µs/query | "
           "dnsdist CPU µs/query | peak RSS KiB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for cand_name in ["dnsdist-plain"] + [c.name for c in candidates]:
         for load in loads:
             runs = results.get((cand_name, load), [])
             col = lambda k: summarize([r[k] for r in runs if k in r])
-            print("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                cand_name, load, col("qps"), col("lost"), col("avg_us"), col("p99_us"),
+            print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                cand_name, load, col("qps"), col("lost"), col("avg_us"), col("p50_us"), col("p99_us"),
                 col("cpu_us"), col("dnsdist_cpu_us"), col("peak_rss_kib")))
     print("\n| candidate | idle RSS KiB | time to first answer ms |")
     print("|---|---|---|")
