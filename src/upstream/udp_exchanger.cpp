@@ -11,7 +11,8 @@ namespace dcp::upstream {
 struct UdpExchanger::Pending {
     const Request* request;
     std::vector<std::uint8_t>* answer;
-    asio::steady_timer* timer;
+    asio::steady_timer* wake;  // never expires by itself: cancelled on answer or deadline
+    std::chrono::steady_clock::time_point deadline;
     bool done = false;
 };
 
@@ -20,7 +21,8 @@ UdpExchanger::UdpExchanger(asio::io_context& io, asio::ip::udp::endpoint resolve
     : io_(io),
       resolver_(resolver),
       socket_count_(std::max<std::size_t>(sockets, 1)),
-      counters_(counters) {
+      counters_(counters),
+      sweeper_(io) {
     pending_.reserve(1024);
 }
 
@@ -47,6 +49,7 @@ void UdpExchanger::start() {
 
 void UdpExchanger::stop() {
     *alive_ = false;
+    sweeper_.cancel();
     for (auto& s : sockets_) {
         asio::error_code ignored;
         s->close(ignored);
@@ -69,10 +72,16 @@ net::awaitable<dcp::Result<void, ExchangeError>> UdpExchanger::exchange(
     auto& socket = *sockets_[next_socket_];
     next_socket_ = (next_socket_ + 1) % sockets_.size();
 
-    asio::steady_timer timer(io_, deadline);
-    Pending pending{&request, &answer, &timer};
+    asio::steady_timer wake(io_, asio::steady_timer::time_point::max());
+    Pending pending{&request, &answer, &wake, deadline};
     const auto key = table_key(request.nonce_half);
     pending_.emplace(key, &pending);
+    if (!sweeping_) {
+        sweeping_ = true;
+        asio::co_spawn(io_, sweep_loop(), [alive = alive_](std::exception_ptr e) {
+            if (e && *alive) spdlog::error("upstream deadline sweeper ended unexpectedly");
+        });
+    }
 
     const auto [send_error, sent] = co_await socket.async_send(
         asio::buffer(request.packet.data(), request.packet.size()), net::use_nothrow);
@@ -80,11 +89,25 @@ net::awaitable<dcp::Result<void, ExchangeError>> UdpExchanger::exchange(
         pending_.erase(key);
         co_return Unexpected(ExchangeError::Network);
     }
-    // Cancelled by on_datagram when the answer arrives; expires otherwise.
-    co_await timer.async_wait(net::use_nothrow);
+    // Cancelled by on_datagram when the answer arrives, or by the sweeper at the deadline.
+    co_await wake.async_wait(net::use_nothrow);
     pending_.erase(key);
     if (!pending.done) co_return Unexpected(ExchangeError::Timeout);
     co_return dcp::Result<void, ExchangeError>{};
+}
+
+net::awaitable<void> UdpExchanger::sweep_loop() {
+    auto alive = alive_;
+    while (*alive && !pending_.empty()) {
+        sweeper_.expires_after(kSweepInterval);
+        co_await sweeper_.async_wait(net::use_nothrow);
+        if (!*alive) co_return;
+        const auto now = std::chrono::steady_clock::now();
+        for (const auto& [key, p] : pending_) {
+            if (!p->done && p->deadline <= now) p->wake->cancel();
+        }
+    }
+    sweeping_ = false;
 }
 
 net::awaitable<void> UdpExchanger::receive_loop(std::size_t index) {
@@ -135,7 +158,7 @@ void UdpExchanger::on_datagram(std::span<std::uint8_t> packet) {
     }
     p.answer->assign(msg->begin(), msg->end());
     p.done = true;
-    p.timer->cancel();
+    p.wake->cancel();
 }
 
 }  // namespace dcp::upstream

@@ -23,6 +23,8 @@ namespace dcp::upstream {
 
 class UdpExchanger {
   public:
+    static constexpr std::chrono::milliseconds kSweepInterval{50};
+
     UdpExchanger(asio::io_context& io, asio::ip::udp::endpoint resolver, std::size_t sockets,
                  Counters& counters);
     ~UdpExchanger();
@@ -53,6 +55,7 @@ class UdpExchanger {
   private:
     struct Pending;
     net::awaitable<void> receive_loop(std::size_t index);
+    net::awaitable<void> sweep_loop();
     void on_datagram(std::span<std::uint8_t> packet);
     static std::uint64_t table_key(const dnscrypt::ClientNonceHalf& nonce) noexcept;
 
@@ -64,6 +67,11 @@ class UdpExchanger {
     std::size_t next_socket_ = 0;
     // Keyed by the first 8 bytes of the (random) nonce half; the full half is checked on use.
     std::unordered_map<std::uint64_t, Pending*> pending_;
+    // Deadlines are enforced by one sweeper, not a kernel timer per query: arming and cancelling
+    // a timer per query rewrote the timerfd about every other query (strace). The sweeper runs
+    // only while queries are pending; a deadline may be overrun by up to kSweepInterval.
+    asio::steady_timer sweeper_;
+    bool sweeping_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
