@@ -1,28 +1,15 @@
 #include "app/cert_test.hpp"
 
 #include <cstdio>
-#include <ctime>
 #include <string>
 
 #include "common/clock.hpp"
 #include "common/hex.hpp"
+#include "common/time_format.hpp"
 #include "net/endpoint.hpp"
 #include "upstream/cert_fetcher.hpp"
 
 namespace dcp::app {
-namespace {
-
-std::string utc(std::uint32_t t) {
-    const auto tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
-    return buf;
-}
-
-}  // namespace
-
 int run_certificate_test(const upstream::ResolverConfig& resolver, std::uint32_t margin_minutes) {
     asio::io_context io;
     SystemClock clock;
@@ -45,8 +32,8 @@ int run_certificate_test(const upstream::ResolverConfig& resolver, std::uint32_t
                         net::to_string(resolver.udp_endpoint()).c_str());
             std::printf("certificate serial %u, %s\n", c.serial,
                         std::string(crypto::to_string(c.construction)).c_str());
-            std::printf("valid from %s to %s (%lld minutes left)\n", utc(c.ts_start).c_str(),
-                        utc(c.ts_end).c_str(), static_cast<long long>(remaining_minutes));
+            std::printf("valid from %s to %s (%lld minutes left)\n", format_utc(c.ts_start).c_str(),
+                        format_utc(c.ts_end).c_str(), static_cast<long long>(remaining_minutes));
             std::printf("resolver key %s\n", hex_encode(c.resolver_public_key).c_str());
             if (remaining_minutes >= static_cast<std::int64_t>(margin_minutes)) {
                 std::printf("OK: valid for at least %u more minutes\n", margin_minutes);

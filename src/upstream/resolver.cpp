@@ -2,14 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
-#include <ctime>
-
 #include "common/hex.hpp"
+#include "common/time_format.hpp"
 #include "crypto/sodium.hpp"
 #include "dnscrypt/packet.hpp"
 #include "dnscrypt/padding.hpp"
 #include "net/endpoint.hpp"
 #include "upstream/cert_fetcher.hpp"
+#include "upstream/reply_drops.hpp"
 #include "upstream/tcp_exchange.hpp"
 
 namespace dcp::upstream {
@@ -28,15 +28,6 @@ std::string fingerprint(const crypto::PublicKey& key) {
         out += hex.substr(i, 4);
     }
     return out;
-}
-
-std::string utc(std::uint32_t unix_time) {
-    const auto t = static_cast<std::time_t>(unix_time);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
-    return buf;
 }
 
 }  // namespace
@@ -104,8 +95,8 @@ void Resolver::publish(const dnscrypt::Certificate& cert) {
     if (session_) ++counters_.cert_rotations;
     spdlog::info("using certificate serial {} from {} ({}): {}, valid {} to {}, resolver key {}",
                  cert.serial, config_.provider_name_text, config_.address.to_string(),
-                 crypto::to_string(cert.construction), utc(cert.ts_start), utc(cert.ts_end),
-                 fingerprint(cert.resolver_public_key));
+                 crypto::to_string(cert.construction), format_utc(cert.ts_start),
+                 format_utc(cert.ts_end), fingerprint(cert.resolver_public_key));
     if (cert.long_lived()) {
         spdlog::warn("certificate serial {} is valid for more than 7 days: weak forward secrecy",
                      cert.serial);
@@ -221,21 +212,7 @@ net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange_tcp(
     if (!response) co_return Unexpected(response.error());
     const auto msg = dnscrypt::decrypt_response(*response, nonce, keys.shared());
     if (!msg) {
-        switch (msg.error()) {
-            case dnscrypt::PacketError::AuthFailed:
-                ++counters_.reply_auth_failed;
-                break;
-            case dnscrypt::PacketError::UnknownNonce:
-                ++counters_.reply_unknown_nonce;
-                break;
-            case dnscrypt::PacketError::BadPadding:
-            case dnscrypt::PacketError::ShortMessage:
-                ++counters_.reply_bad_padding;
-                break;
-            default:
-                ++counters_.reply_bad_magic;
-                break;
-        }
+        count_reply_drop(counters_, msg.error());
         co_return Unexpected(ExchangeError::BadAnswer);
     }
     if (!dns::check_response_matches(*msg, info.header.id, info.question)) {

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "dnscrypt/packet.hpp"
+#include "upstream/reply_drops.hpp"
 
 namespace dcp::upstream {
 
@@ -128,7 +129,7 @@ net::awaitable<void> UdpExchanger::receive_loop(std::size_t index) {
 void UdpExchanger::on_datagram(std::span<std::uint8_t> packet) {
     const auto nonce = dnscrypt::response_nonce_half(packet);
     if (!nonce) {
-        ++counters_.reply_bad_magic;
+        count_reply_drop(counters_, nonce.error());
         return;
     }
     const auto it = pending_.find(table_key(*nonce));
@@ -139,17 +140,7 @@ void UdpExchanger::on_datagram(std::span<std::uint8_t> packet) {
     Pending& p = *it->second;
     const auto msg = dnscrypt::decrypt_response(packet, p.request->nonce_half, *p.request->key);
     if (!msg) {
-        switch (msg.error()) {
-            case dnscrypt::PacketError::UnknownNonce:
-                ++counters_.reply_unknown_nonce;
-                break;
-            case dnscrypt::PacketError::AuthFailed:
-                ++counters_.reply_auth_failed;
-                break;
-            default:
-                ++counters_.reply_bad_padding;
-                break;
-        }
+        count_reply_drop(counters_, msg.error());
         return;
     }
     if (!dns::check_response_matches(*msg, p.request->id, *p.request->question)) {

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 
 import dnsclient
 
@@ -316,3 +317,24 @@ remote-control:
             raise AssertionError("\n".join(problems))
         if not keep_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class LabTestCase(unittest.TestCase):
+    """A test class with its own lab: NSD and dnsdist started once for the class."""
+
+    es_version = 2
+    validity = 86400  # seconds the first certificate is valid
+
+    @classmethod
+    def setUpClass(cls):
+        cls.lab = Lab()
+        try:
+            cls.lab.start_nsd()
+            cls.lab.start_dnsdist(es_version=cls.es_version, validity=cls.validity)
+        except Exception:
+            cls.lab.stop(keep_dir=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.stop()

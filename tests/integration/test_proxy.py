@@ -10,7 +10,7 @@ import unittest
 
 import dnsclient
 from dnsclient import Response, make_query
-from lab import Lab, wait_until
+from lab import LabTestCase, wait_until
 import relay
 
 CASES = [
@@ -24,23 +24,7 @@ CASES = [
 ]
 
 
-class LabTest(unittest.TestCase):
-    es_version = 2
-
-    @classmethod
-    def setUpClass(cls):
-        cls.lab = Lab()
-        try:
-            cls.lab.start_nsd()
-            cls.lab.start_dnsdist(es_version=cls.es_version)
-        except Exception:
-            cls.lab.stop(keep_dir=True)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.stop()
-
+class LabTest(LabTestCase):
     def direct(self, name, qtype, **kw):
         return Response(dnsclient.udp(self.lab.nsd_port, make_query(name, qtype, edns=4096, **kw)))
 

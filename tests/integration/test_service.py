@@ -2,10 +2,9 @@
 signals, the configuration file, and a port already in use."""
 
 import os
+import socket
 import pwd
 import random
-import re
-import shutil
 import signal
 import subprocess
 import time
@@ -14,7 +13,7 @@ import unittest
 import dnsclient
 import relay
 from dnsclient import Response, make_query
-from lab import Lab, free_port, wait_until
+from lab import LabTestCase, free_port, wait_until
 
 BIN = os.environ.get("DCP_PROXY_BIN", "")
 
@@ -37,22 +36,8 @@ def rss_kib(pid):
     return int(proc_status(pid)["VmRSS"][0])
 
 
-class ServiceTest(unittest.TestCase):
-    validity = 86400
-
-    @classmethod
-    def setUpClass(cls):
-        cls.lab = Lab()
-        try:
-            cls.lab.start_nsd()
-            cls.lab.start_dnsdist(validity=cls.validity)
-        except Exception:
-            cls.lab.stop(keep_dir=True)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.stop()
+class ServiceTest(LabTestCase):
+    pass
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root to create a user and chroot")
@@ -158,7 +143,7 @@ class ActiveLimit(ServiceTest):
             Response(dnsclient.udp(p.port, make_query("www.dcp.test", "A")))
             before = rss_kib(p.pid)
             gate.mode = "drop"
-            import socket
+
             socks = []
             for i in range(200):
                 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
