@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -190,7 +191,12 @@ class Proxy {
         control_signals_.async_wait([this](const asio::error_code& ec, int sig) {
             if (ec) return;
             if (sig == SIGUSR1) {
-                spdlog::info("counters: {}", counters_.to_string());
+                // Asked for explicitly: shown even when --loglevel hides info lines.
+                const auto logger = spdlog::default_logger();
+                const auto level = std::max(spdlog::level::info, logger->level());
+                if (level != spdlog::level::off) {
+                    logger->log(level, "counters: {}", counters_.to_string());
+                }
             } else {
                 app::reopen_log_file();
                 spdlog::info("SIGHUP: log file reopened, refreshing certificates");
