@@ -2,10 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cstring>
-
-#include "net/batch_receiver.hpp"
-
 namespace dcp::frontend {
 
 UdpListener::UdpListener(asio::io_context& io, const asio::ip::udp::endpoint& local,
@@ -31,33 +27,22 @@ void UdpListener::stop() {
 }
 
 net::awaitable<void> UdpListener::receive_loop() {
-    // Slots one byte larger than any query we accept, so an oversized one is seen (and counted)
-    // rather than silently cut.
-    net::BatchReceiver batch(kReceiveBatch, proxy::kMaxQuerySize + 1);
+    // Larger than any query we accept, so an oversized one is seen (and counted) whole.
+    std::vector<std::uint8_t> buffer(proxy::kMaxQuerySize + 1);
     auto alive = alive_;
     while (*alive) {
-        const auto [ec] =
-            co_await socket_.async_wait(asio::socket_base::wait_read, net::use_nothrow);
+        asio::ip::udp::endpoint client;
+        const auto [ec, n] =
+            co_await socket_.async_receive_from(asio::buffer(buffer), client, net::use_nothrow);
         if (!*alive || ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) {
             co_return;
         }
-        // Drain what is queued; a short batch means the queue is empty for now.
-        for (;;) {
-            const std::size_t n = batch.receive(socket_.native_handle());
-            for (std::size_t i = 0; i < n; ++i) {
-                ++counters_.queries_udp;
-                asio::ip::udp::endpoint client;
-                if (batch.source_length(i) > client.capacity()) continue;
-                std::memcpy(client.data(), &batch.source(i), batch.source_length(i));
-                client.resize(batch.source_length(i));
-                const auto bytes = batch.data(i);
-                asio::co_spawn(io_, handle({bytes.begin(), bytes.end()}, client),
-                               [this, alive](std::exception_ptr e) {
-                                   if (e && *alive) ++counters_.handler_exceptions;
-                               });
-            }
-            if (n < batch.batch()) break;
-        }
+        if (ec) continue;
+        ++counters_.queries_udp;
+        asio::co_spawn(io_, handle({buffer.begin(), buffer.begin() + static_cast<long>(n)}, client),
+                       [this, alive](std::exception_ptr e) {
+                           if (e && *alive) ++counters_.handler_exceptions;
+                       });
     }
 }
 

@@ -12,9 +12,6 @@ namespace dcp::frontend {
 
 class UdpListener {
   public:
-    // Datagrams read per system call at most (recvmmsg on Linux).
-    static constexpr std::size_t kReceiveBatch = 32;
-
     // Binds at once; throws asio::system_error (e.g. address in use) so start-up can say so.
     UdpListener(asio::io_context& io, const asio::ip::udp::endpoint& local,
                 proxy::QueryProcessor& processor, Counters& counters);

@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "dnscrypt/packet.hpp"
-#include "net/batch_receiver.hpp"
 #include "upstream/reply_drops.hpp"
 
 namespace dcp::upstream {
@@ -113,29 +112,17 @@ net::awaitable<void> UdpExchanger::sweep_loop() {
 }
 
 net::awaitable<void> UdpExchanger::receive_loop(std::size_t index) {
-    // Answers to our queries are at most 4096 + 48 + 256 bytes (we never send UDP queries over
-    // 4096): anything longer is dropped as bad.
-    net::BatchReceiver batch(kReceiveBatch, 4096 + 512);
+    // One receive buffer per socket: the largest datagram there can be.
+    std::vector<std::uint8_t> buffer(65536);
     auto alive = alive_;
     while (*alive) {
         auto& socket = *sockets_[index];
-        const auto [ec] =
-            co_await socket.async_wait(asio::socket_base::wait_read, net::use_nothrow);
+        const auto [ec, n] = co_await socket.async_receive(asio::buffer(buffer), net::use_nothrow);
         if (!*alive || ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) {
             co_return;
         }
-        // Drain what is queued; a short batch means the queue is empty for now.
-        for (;;) {
-            const std::size_t n = batch.receive(socket.native_handle());
-            for (std::size_t i = 0; i < n; ++i) {
-                if (batch.truncated(i)) {
-                    ++counters_.reply_bad_magic;
-                    continue;
-                }
-                on_datagram(batch.data(i));
-            }
-            if (n < batch.batch()) break;
-        }
+        if (ec) continue;  // e.g. ICMP port unreachable surfacing on a connected socket
+        on_datagram(std::span(buffer.data(), n));
     }
 }
 

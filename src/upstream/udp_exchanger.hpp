@@ -24,8 +24,6 @@ namespace dcp::upstream {
 class UdpExchanger {
   public:
     static constexpr std::chrono::milliseconds kSweepInterval{50};
-    // Datagrams read per system call at most (recvmmsg on Linux).
-    static constexpr std::size_t kReceiveBatch = 32;
 
     UdpExchanger(asio::io_context& io, asio::ip::udp::endpoint resolver, std::size_t sockets,
                  Counters& counters);
