@@ -5,6 +5,7 @@ import os
 import socket
 import pwd
 import random
+import shutil
 import signal
 import subprocess
 import time
@@ -98,6 +99,89 @@ class DaemonAndUser(ServiceTest):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("home directory", r.stderr)
         os.mkdir(self.home, 0o755)
+
+
+class FakeSyslog:
+    """A /dev/log of our own: a UNIX datagram socket, seen by the proxy only, through a private
+    mount namespace whose /dev is a fresh tmpfs (the machine's /dev is not touched)."""
+
+    def __init__(self, directory):
+        import threading
+        self.path = os.path.join(directory, "devlog-%d.sock" % random.randrange(10 ** 6))
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.2)
+        self.lines = []
+        self.closed = False
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while not self.closed:
+            try:
+                self.lines.append(self.sock.recv(65536).decode("utf-8", "replace"))
+            except OSError:
+                continue
+
+    def wrap(self, args):
+        script = ("mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 && "
+                  "ln -s %s /dev/log && exec \"$@\"" % self.path)
+        return ["unshare", "--mount", "sh", "-c", script, "sh"] + args
+
+    def text(self):
+        return "\n".join(self.lines)
+
+    def close(self):
+        self.closed = True
+        self.sock.close()
+        os.unlink(self.path)
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"),
+                     "needs root and unshare for a private /dev/log")
+class Syslog(ServiceTest):
+    """--syslog, and syslog as the default for a daemon, surviving the --user chroot."""
+
+    def test_syslog_foreground(self):
+        log = FakeSyslog(self.lab.dir)
+        port = free_port()
+        proc = subprocess.Popen(log.wrap(proxy_args(self.lab, port, "--syslog")),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            wait_until(lambda: "using certificate" in log.text(), 10, what="syslog lines")
+            # RFC 3164 priority: facility daemon (3) * 8 + info (6) = 30.
+            self.assertRegex(log.text(), r"<30>.*dnscrypt-proxy\[\d+\]: listening on 127\.0\.0\.1:%d" % port)
+        finally:
+            proc.terminate()
+            out = proc.communicate(timeout=5)[0]
+            log.close()
+        self.assertNotIn("listening", out)  # syslog instead of stdout
+
+    def test_daemon_logs_to_syslog_after_chroot(self):
+        user = "dcpsys%06d" % random.randrange(10 ** 6)
+        home = os.path.join(self.lab.dir, "chroot-" + user)
+        os.mkdir(home, 0o755)
+        subprocess.run(["useradd", "--system", "--home-dir", home, "--no-create-home", "--shell",
+                        "/usr/sbin/nologin", user], check=True)
+        log = FakeSyslog(self.lab.dir)
+        pid_file = os.path.join(self.lab.dir, "syslog-daemon.pid")
+        try:
+            port = free_port()
+            r = subprocess.run(log.wrap(proxy_args(self.lab, port, "--daemonize", "--user", user,
+                                                   "--pid-file", pid_file)),
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            wait_until(lambda: os.path.exists(pid_file), 5, what="the pid file")
+            pid = int(open(pid_file).read())
+            try:
+                wait_until(lambda: "running as " + user in log.text(), 10, what="the chroot line")
+                os.kill(pid, signal.SIGUSR1)  # logged from inside the chroot
+                wait_until(lambda: "counters:" in log.text(), 5, what="counters via syslog")
+            finally:
+                os.kill(pid, signal.SIGTERM)
+            wait_until(lambda: not os.path.exists("/proc/%d" % pid), 5, what="the daemon to stop")
+        finally:
+            log.close()
+            subprocess.run(["userdel", user], check=False)
 
 
 class CertificateTest(ServiceTest):
