@@ -21,19 +21,6 @@ inline constexpr std::uint16_t kSynthesizedOptPayload = 1232;
 [[nodiscard]] Result<std::size_t> write_reply(const QueryInfo& info, Rcode rcode, bool truncated,
                                               MutableBytes out) noexcept;
 
-[[nodiscard]] inline Result<std::size_t> write_truncated_reply(const QueryInfo& info,
-                                                               MutableBytes out) noexcept {
-    return write_reply(info, Rcode::NoError, true, out);
-}
-[[nodiscard]] inline Result<std::size_t> write_servfail(const QueryInfo& info,
-                                                        MutableBytes out) noexcept {
-    return write_reply(info, Rcode::ServFail, false, out);
-}
-[[nodiscard]] inline Result<std::size_t> write_refused(const QueryInfo& info,
-                                                       MutableBytes out) noexcept {
-    return write_reply(info, Rcode::Refused, false, out);
-}
-
 // Makes the response in the first `len` bytes of `msg` fit in `limit` bytes. A response that
 // fits is left alone. Otherwise it becomes header + question (+ its OPT record, if any, if it
 // fits and carries under 512 bytes of options) with TC set and no other records: a valid message

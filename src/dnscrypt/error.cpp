@@ -20,8 +20,6 @@ std::string_view to_string(CertError e) noexcept {
             return "certificate expired";
         case CertError::WeakKey:
             return "certificate resolver key is weak";
-        case CertError::NoCertificate:
-            return "no certificate in the answer";
     }
     return "unknown certificate error";
 }

@@ -17,7 +17,6 @@ enum class CertError : std::uint8_t {
     NotYetValid,           // now < ts-start
     Expired,               // now > ts-end (ts-end is inclusive)
     WeakKey,               // the resolver key gives an all-zero X25519 result
-    NoCertificate,         // no certificate at all in the answer
 };
 
 // Why an encrypted packet was not produced or not accepted. Each failure is distinct so the

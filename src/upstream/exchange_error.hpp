@@ -6,11 +6,10 @@
 namespace dcp::upstream {
 
 enum class ExchangeError : std::uint8_t {
-    Timeout,        // no acceptable answer before the deadline
-    Network,        // connect/send/receive failed
-    BadAnswer,      // the resolver's answer failed a check (counted by reason where it happened)
-    NoCertificate,  // no valid certificate to encrypt with
-    TooLarge,       // the answer does not fit where it must go
+    Timeout,    // no acceptable answer before the deadline
+    Network,    // connect/send/receive failed
+    BadAnswer,  // the resolver's answer failed a check (counted by reason where it happened)
+    TooLarge,   // the answer does not fit where it must go
 };
 
 [[nodiscard]] constexpr std::string_view to_string(ExchangeError e) noexcept {
@@ -21,8 +20,6 @@ enum class ExchangeError : std::uint8_t {
             return "network error";
         case ExchangeError::BadAnswer:
             return "bad answer";
-        case ExchangeError::NoCertificate:
-            return "no valid certificate";
         case ExchangeError::TooLarge:
             return "answer too large";
     }

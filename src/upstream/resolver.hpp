@@ -40,7 +40,6 @@ class Resolver {
     // The session to encrypt with, or null when there is no certificate valid now.
     [[nodiscard]] std::shared_ptr<const dnscrypt::Session> session() const;
     [[nodiscard]] const ResolverConfig& config() const { return config_; }
-    [[nodiscard]] std::size_t min_query_len() const { return estimator_.min_query_len(); }
 
     // Encrypts `query` (already EDNS-adjusted, advertising `udp_payload`; `info` describes the
     // client's query) with `session`, sends it, and writes the decrypted, checked answer into

@@ -50,7 +50,6 @@ class UdpExchanger {
         std::vector<std::uint8_t>& answer);
 
     [[nodiscard]] bool is_pending(const dnscrypt::ClientNonceHalf& nonce) const;
-    [[nodiscard]] std::size_t pending_count() const { return pending_.size(); }
 
   private:
     struct Pending;
