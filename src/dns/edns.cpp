@@ -7,7 +7,9 @@ namespace dcp::dns {
 Result<EdnsDecision> apply_edns_payload_policy(MutableBytes buf, const QueryInfo& info,
                                                std::uint16_t configured_size) noexcept {
     if (info.size > buf.size()) return Unexpected(Error::NoSpace);
-    if (configured_size <= kClassicUdpLimit || info.opt) return EdnsDecision{info.size, false};
+    if (configured_size <= kClassicUdpLimit || info.opt) {
+        return EdnsDecision{info.size, false, info.client_udp_limit()};
+    }
     if (info.header.arcount == 0xffff) return Unexpected(Error::NoSpace);
     ByteWriter w(buf, info.size);
     const bool ok = w.u8(0) &&                                             // root owner
@@ -17,7 +19,7 @@ Result<EdnsDecision> apply_edns_payload_policy(MutableBytes buf, const QueryInfo
                     w.u16(0);    // no options
     if (!ok) return Unexpected(Error::NoSpace);
     store_u16_be(buf.data() + kOffsetArCount, static_cast<std::uint16_t>(info.header.arcount + 1));
-    return EdnsDecision{w.position(), true};
+    return EdnsDecision{w.position(), true, configured_size};
 }
 
 void set_opt_udp_payload(MutableBytes msg, const OptRecord& opt, std::uint16_t size) noexcept {

@@ -16,6 +16,9 @@ inline constexpr std::uint16_t kDefaultEdnsPayloadSize = 1280;
 struct EdnsDecision {
     std::size_t size = 0;    // message length after the change
     bool opt_added = false;  // the proxy added an OPT the client did not send
+    // The UDP payload size the query now advertises as far as a server is concerned: the OPT's
+    // (never below 512, RFC 6891 6.2.5), or 512 without one.
+    std::uint16_t advertised_payload = kClassicUdpLimit;
 };
 
 // The original dnscrypt-proxy's rule (edns.c, edns_add_section):

@@ -88,11 +88,9 @@ net::awaitable<bool> QueryProcessor::process(Bytes query, ClientTransport transp
         ++counters_.dropped_malformed;
         co_return false;
     }
-    const std::uint16_t upstream_payload =
-        edns->opt_added ? settings_.edns_payload_size : info->client_udp_limit();
     const auto result = co_await resolver_.exchange(std::move(session), *info,
                                                     Bytes(upstream_query.data(), edns->size),
-                                                    upstream_payload, reply);
+                                                    edns->advertised_payload, reply);
     if (!result) {
         if (result.error() == upstream::ExchangeError::Timeout) {
             ++counters_.servfail_timeout;

@@ -31,6 +31,7 @@ TEST(Edns, AddsOptWithConfiguredSizeWhenClientSentNone) {
     const auto query = make_query("example.com", 1);
     const auto a = apply_policy(query, kDefaultEdnsPayloadSize);
     EXPECT_TRUE(a.decision.opt_added);
+    EXPECT_EQ(a.decision.advertised_payload, 1280);
     EXPECT_EQ(a.msg.size(), query.size() + kEmptyOptSize);
     const auto info = parse_query(a.msg);
     ASSERT_TRUE(info);
@@ -48,6 +49,7 @@ TEST(Edns, KeepsTheClientsOpt) {
         const auto query = make_query("example.com", 1, 1, client);
         const auto a = apply_policy(query, 4096);
         EXPECT_FALSE(a.decision.opt_added);
+        EXPECT_EQ(a.decision.advertised_payload, client);
         EXPECT_EQ(a.msg, query);
     }
 }
@@ -58,6 +60,7 @@ TEST(Edns, SmallConfiguredSizeAddsNothing) {
         const auto query = make_query("example.com", 1);
         const auto a = apply_policy(query, configured);
         EXPECT_FALSE(a.decision.opt_added);
+        EXPECT_EQ(a.decision.advertised_payload, 512);  // no OPT: 512
         EXPECT_EQ(a.msg, query);
         const auto with_opt = make_query("example.com", 1, 1, 1400);
         EXPECT_EQ(apply_policy(with_opt, configured).msg, with_opt);  // the client's is kept
