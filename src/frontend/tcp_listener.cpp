@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <deque>
 
 #include "common/bytes.hpp"
@@ -136,13 +137,19 @@ net::awaitable<void> TcpListener::handle(std::shared_ptr<Connection> c,
         c->close();
         co_return;
     }
-    std::vector<std::uint8_t> framed(2 + reply.size());
-    store_u16_be(framed.data(), static_cast<std::uint16_t>(reply.size()));
-    std::copy(reply.begin(), reply.end(), framed.begin() + 2);
-    c->outbox.push_back(std::move(framed));
+    // The 2-byte length goes in front of the reply itself: no second buffer.
+    std::array<std::uint8_t, 2> length{};
+    store_u16_be(length.data(), static_cast<std::uint16_t>(reply.size()));
+    reply.insert(reply.begin(), length.begin(), length.end());
+    c->outbox.push_back(std::move(reply));
     if (!c->writing) {
         c->writing = true;
-        asio::co_spawn(io_, write_loop(c), asio::detached);
+        asio::co_spawn(io_, write_loop(c), [this, alive = alive_, c](std::exception_ptr e) {
+            if (e && *alive) {
+                ++counters_.handler_exceptions;
+                c->close();
+            }
+        });
     }
 }
 
