@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Deterministic cost per query: instructions counted by valgrind's callgrind, not seconds.
+"""Deterministic cost per query: instructions counted by valgrind's callgrind, not seconds, and
+heap allocations counted by memcheck.
 
 Runs the proxy under callgrind twice against the loopback lab (NSD + dnsdist), once answering
 N1 queries and once N2, sent one at a time over UDP; (Ir(N2) - Ir(N1)) / (N2 - N1) is the cost of
 one query with start-up, certificate fetch and shutdown cancelled out. Compare commits with it:
-the same binary and inputs give the same count whatever else the machine is doing.
+the same binary and inputs give the same count whatever else the machine is doing. The same
+difference taken over memcheck's "total heap usage" gives heap allocations per query.
 
-  bench/callgrind.py [--n1 500] [--n2 2500]
+  bench/callgrind.py [--n1 500] [--n2 2500] [--no-allocs]
 """
 
 import argparse
@@ -24,12 +26,18 @@ import dnsclient  # noqa: E402
 from lab import Lab, free_port, wait_until  # noqa: E402
 
 
-def instructions(lab, binary, queries, workdir):
+def run_queries(lab, binary, queries, workdir, tool):
+    """Runs the proxy under valgrind `tool`, answers `queries` queries; returns the tool's count."""
     port = free_port()
-    out = os.path.join(workdir, "callgrind.%d.out" % queries)
-    log = open(os.path.join(workdir, "proxy.%d.log" % queries), "wb")
+    out = os.path.join(workdir, "%s.%d.out" % (tool, queries))
+    log_path = os.path.join(workdir, "proxy.%s.%d.log" % (tool, queries))
+    log = open(log_path, "wb")
+    if tool == "callgrind":
+        tool_args = ["--tool=callgrind", "--callgrind-out-file=" + out]
+    else:
+        tool_args = ["--tool=memcheck", "--leak-check=no", "--log-file=" + out]
     proc = subprocess.Popen(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, binary,
+        ["valgrind"] + tool_args + [binary,
          "--local-address", "127.0.0.1:%d" % port, "--resolver-address",
          "127.0.0.1:%d" % lab.dnsdist_port, "--provider-name", "2.dnscrypt-cert.dcp.test",
          "--provider-key", lab.provider_key_hex, "--loglevel", "warning"],
@@ -52,14 +60,18 @@ def instructions(lab, binary, queries, workdir):
     log.close()
     with open(out) as f:
         text = f.read()
-    m = re.search(r"^(?:summary|totals):\s+(\d+)", text, re.M)
-    return int(m.group(1))
+    if tool == "callgrind":
+        m = re.search(r"^(?:summary|totals):\s+(\d+)", text, re.M)
+    else:
+        m = re.search(r"total heap usage: ([\d,]+) allocs", text)
+    return int(m.group(1).replace(",", ""))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--n1", type=int, default=500)
     ap.add_argument("--n2", type=int, default=2500)
+    ap.add_argument("--no-allocs", action="store_true", help="skip the memcheck runs")
     args = ap.parse_args()
     binary = os.environ.get("DCP_PROXY_BIN") or os.path.join(HERE, "..", "build", "src", "app",
                                                              "dnscrypt-proxy")
@@ -68,13 +80,19 @@ def main():
     try:
         lab.start_nsd()
         lab.start_dnsdist()
-        ir1 = instructions(lab, binary, args.n1, workdir)
-        ir2 = instructions(lab, binary, args.n2, workdir)
+        ir1 = run_queries(lab, binary, args.n1, workdir, "callgrind")
+        ir2 = run_queries(lab, binary, args.n2, workdir, "callgrind")
+        if not args.no_allocs:
+            a1 = run_queries(lab, binary, args.n1, workdir, "memcheck")
+            a2 = run_queries(lab, binary, args.n2, workdir, "memcheck")
     finally:
         lab.stop()
     per_query = (ir2 - ir1) / (args.n2 - args.n1)
     print("Ir(%d queries) = %d, Ir(%d queries) = %d" % (args.n1, ir1, args.n2, ir2))
     print("instructions per query: %.0f" % per_query)
+    if not args.no_allocs:
+        print("heap allocations: %d (%d queries), %d (%d queries)" % (a1, args.n1, a2, args.n2))
+        print("heap allocations per query: %.2f" % ((a2 - a1) / (args.n2 - args.n1)))
     print("callgrind files in " + workdir + " (callgrind_annotate FILE)")
 
 

@@ -1,0 +1,39 @@
+#pragma once
+// Several datagrams per system call where the platform has recvmmsg/sendmmsg (Linux, FreeBSD),
+// one call per datagram elsewhere; callers see the same interface. Both calls never block: the
+// sockets they are used on are non-blocking and readiness comes from the event loop.
+
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <system_error>
+
+namespace dcp::net {
+
+struct Datagram {
+    std::uint8_t* data = nullptr;
+    std::size_t capacity = 0;  // receive: room in `data`
+    std::size_t size = 0;      // receive: bytes received; send: bytes to send
+    sockaddr_storage peer{};   // receive: the source; send: the destination (unless connected)
+    socklen_t peer_len = 0;
+    bool truncated = false;  // receive: the datagram was larger than `capacity`
+};
+
+// The most datagrams one call moves; larger spans are cut to this.
+inline constexpr std::size_t kMaxBatch = 64;
+
+// Reads up to `slots.size()` waiting datagrams. Returns how many were read: fewer than asked
+// means the socket was drained (or an error other than "would block" stopped it, in `error`).
+std::size_t receive_datagrams(int fd, std::span<Datagram> slots, std::error_code& error) noexcept;
+
+// Sends `slots` in order (to each one's `peer`, or to the connected peer when `connected`).
+// Returns how many were sent; the first one not sent failed with `error`.
+std::size_t send_datagrams(int fd, std::span<const Datagram> slots, bool connected,
+                           std::error_code& error) noexcept;
+
+// Whether this build moves several datagrams per call (for the log and the benchmarks).
+[[nodiscard]] bool batched_datagram_calls() noexcept;
+
+}  // namespace dcp::net

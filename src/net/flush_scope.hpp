@@ -1,0 +1,38 @@
+#pragma once
+// Datagrams produced while one readiness event is handled leave in one batched call per socket
+// at the end of that handler, instead of one system call each: a listener that read 20 queries
+// sends 20 encrypted queries with one sendmmsg, an exchanger that read 20 answers sends 20
+// replies with one. Outside any handler (a coroutine finishing a TCP fallback, say) a flush
+// request is served at once. Per thread: each worker has its own.
+
+#include <vector>
+
+namespace dcp::net {
+
+class Flushable {
+  public:
+    Flushable() = default;
+    virtual ~Flushable();
+    Flushable(const Flushable&) = delete;
+    Flushable& operator=(const Flushable&) = delete;
+
+    // Sends what is queued: now, or when the outermost open FlushScope on this thread closes.
+    void request_flush();
+
+  protected:
+    virtual void flush() = 0;
+
+  private:
+    friend class FlushScope;
+    bool flush_requested_ = false;
+};
+
+class FlushScope {
+  public:
+    FlushScope() noexcept;
+    ~FlushScope();
+    FlushScope(const FlushScope&) = delete;
+    FlushScope& operator=(const FlushScope&) = delete;
+};
+
+}  // namespace dcp::net
