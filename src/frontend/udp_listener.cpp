@@ -2,7 +2,43 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstring>
+
 namespace dcp::frontend {
+namespace {
+
+// Receive entries hold a query plus the OPT record the proxy may add; reply entries hold any
+// answer up to this size (larger ones, possible only after a TCP fallback, go out one by one).
+constexpr std::size_t kReceiveStride = proxy::kQueryBufferSize;
+constexpr std::size_t kReplyCapacity = 4096 + 512;
+// Room reserved for the forwarded query in each slot: queries are rarely longer.
+constexpr std::size_t kSlotMessageReserve = 512;
+
+bool would_block(const std::error_code& ec) {
+    return ec == std::errc::resource_unavailable_try_again ||
+           ec == std::errc::operation_would_block || ec == std::errc::no_buffer_space;
+}
+
+}  // namespace
+
+// One query on its way to the resolver and back.
+class UdpListener::Slot final : public upstream::Resolver::Query {
+  public:
+    explicit Slot(UdpListener& owner) : owner_(owner) { storage.reserve(kSlotMessageReserve); }
+
+    proxy::Prepared prepared;
+    sockaddr_storage peer{};
+    socklen_t peer_len = 0;
+    std::vector<std::uint8_t> storage;  // the forwarded query (what `message` points to)
+
+  protected:
+    void complete(dcp::Result<MutableBytes, upstream::ExchangeError> answer) override {
+        owner_.on_complete(*this, answer);
+    }
+
+  private:
+    UdpListener& owner_;
+};
 
 UdpListener::UdpListener(asio::io_context& io, const asio::ip::udp::endpoint& local,
                          proxy::QueryProcessor& processor, Counters& counters)
@@ -12,12 +48,27 @@ UdpListener::UdpListener(asio::io_context& io, const asio::ip::udp::endpoint& lo
     asio::error_code ignored;
     socket_.set_option(asio::socket_base::receive_buffer_size(1 << 20), ignored);
     socket_.bind(local);
+    socket_.non_blocking(true);
+}
+
+UdpListener::~UdpListener() {
+    stop();
 }
 
 void UdpListener::start() {
-    asio::co_spawn(io_, receive_loop(), [alive = alive_](std::exception_ptr e) {
-        if (e && *alive) spdlog::critical("UDP listener stopped by an internal error");
-    });
+    // Not value-initialised: only the pages datagrams land in become resident.
+    receive_arena_.reset(new std::uint8_t[kReceiveBatch * kReceiveStride]);
+    for (std::size_t i = 0; i < kReceiveBatch; ++i) {
+        received_[i].data = receive_arena_.get() + i * kReceiveStride;
+        // One byte more than a query may be, so that an oversized one is seen (and counted).
+        received_[i].capacity = proxy::kMaxQuerySize + 1;
+    }
+    reply_arena_.reset(new std::uint8_t[kReplyQueue * kReplyCapacity]);
+    for (std::size_t i = 0; i < kReplyQueue; ++i) {
+        replies_[i].data = reply_arena_.get() + i * kReplyCapacity;
+        replies_[i].capacity = kReplyCapacity;
+    }
+    wait_readable();
 }
 
 void UdpListener::stop() {
@@ -26,33 +77,129 @@ void UdpListener::stop() {
     socket_.close(ignored);
 }
 
-net::awaitable<void> UdpListener::receive_loop() {
-    // Larger than any query we accept, so an oversized one is seen (and counted) whole.
-    std::vector<std::uint8_t> buffer(proxy::kMaxQuerySize + 1);
-    auto alive = alive_;
-    while (*alive) {
-        asio::ip::udp::endpoint client;
-        const auto [ec, n] =
-            co_await socket_.async_receive_from(asio::buffer(buffer), client, net::use_nothrow);
-        if (!*alive || ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) {
-            co_return;
-        }
-        if (ec) continue;
-        ++counters_.queries_udp;
-        asio::co_spawn(io_, handle({buffer.begin(), buffer.begin() + static_cast<long>(n)}, client),
-                       [this, alive](std::exception_ptr e) {
-                           if (e && *alive) ++counters_.handler_exceptions;
+void UdpListener::wait_readable() {
+    socket_.async_wait(asio::socket_base::wait_read,
+                       [this, alive = alive_](const asio::error_code& ec) {
+                           if (!*alive || ec == asio::error::operation_aborted) return;
+                           read_available();
                        });
-    }
 }
 
-net::awaitable<void> UdpListener::handle(std::vector<std::uint8_t> query,
-                                         asio::ip::udp::endpoint client) {
-    auto alive = alive_;
-    std::vector<std::uint8_t> reply;
-    if (!co_await processor_.process(query, proxy::ClientTransport::Udp, reply)) co_return;
-    if (!*alive) co_return;
-    co_await socket_.async_send_to(asio::buffer(reply), client, net::use_nothrow);
+void UdpListener::read_available() {
+    // Encrypted queries and replies made while handling this batch leave together at the end.
+    const net::FlushScope scope;
+    for (int round = 0; round < 4; ++round) {
+        std::error_code ec;
+        const std::size_t n = net::receive_datagrams(socket_.native_handle(), received_, ec);
+        for (std::size_t i = 0; i < n; ++i) {
+            try {
+                on_query(received_[i]);
+            } catch (const std::exception& e) {
+                ++counters_.handler_exceptions;
+                spdlog::debug("UDP query handler: {}", e.what());
+            }
+        }
+        // Readiness is edge-triggered: wait again only once the socket is drained.
+        if (n < received_.size() && !ec) {
+            wait_readable();
+            return;
+        }
+    }
+    // More is waiting: go on after the other handlers had their turn.
+    asio::post(io_, [this, alive = alive_] {
+        if (*alive) read_available();
+    });
+}
+
+net::Datagram& UdpListener::next_reply() {
+    if (queued_ == kReplyQueue) flush();
+    return replies_[queued_];
+}
+
+void UdpListener::on_query(net::Datagram& query) {
+    ++counters_.queries_udp;
+    if (query.truncated) {
+        ++counters_.dropped_oversized;
+        return;
+    }
+    if (free_slots_.empty()) {
+        slots_.push_back(std::make_unique<Slot>(*this));
+        free_slots_.push_back(slots_.back().get());
+    }
+    Slot& slot = *free_slots_.back();
+    net::Datagram& reply = next_reply();
+    std::size_t reply_len = 0;
+    const auto step =
+        processor_.prepare(MutableBytes(query.data, kReceiveStride), query.size,
+                           proxy::ClientTransport::Udp, slot.prepared,
+                           MutableBytes(reply.data, proxy::kMaxSynthesizedReply), reply_len);
+    switch (step) {
+        case proxy::Step::Drop:
+            return;
+        case proxy::Step::Reply:
+            if (reply_len == 0) return;
+            reply.size = reply_len;
+            reply.peer = query.peer;
+            reply.peer_len = query.peer_len;
+            ++queued_;
+            request_flush();
+            return;
+        case proxy::Step::Forward:
+            break;
+    }
+    free_slots_.pop_back();
+    slot.peer = query.peer;
+    slot.peer_len = query.peer_len;
+    slot.storage.assign(query.data, query.data + slot.prepared.edns.size);
+    slot.session = std::move(slot.prepared.session);
+    slot.info = &slot.prepared.info;
+    slot.message = slot.storage;
+    slot.udp_payload = slot.prepared.edns.advertised_payload;
+    processor_.resolver().begin(slot);  // may complete (and free the slot) before returning
+}
+
+void UdpListener::on_complete(Slot& slot,
+                              dcp::Result<MutableBytes, upstream::ExchangeError> answer) {
+    const std::size_t need =
+        std::max(answer ? answer->size() : 0, proxy::kMaxSynthesizedReply);
+    if (need <= kReplyCapacity) {
+        net::Datagram& reply = next_reply();
+        reply.size = processor_.finish(slot.prepared, answer, proxy::ClientTransport::Udp,
+                                       MutableBytes(reply.data, kReplyCapacity));
+        if (reply.size != 0 && *alive_) {
+            reply.peer = slot.peer;
+            reply.peer_len = slot.peer_len;
+            ++queued_;
+            request_flush();
+        }
+    } else {
+        large_reply_.resize(need);
+        net::Datagram reply;
+        reply.data = large_reply_.data();
+        reply.size = processor_.finish(slot.prepared, answer, proxy::ClientTransport::Udp,
+                                       large_reply_);
+        reply.peer = slot.peer;
+        reply.peer_len = slot.peer_len;
+        std::error_code ignored;
+        if (reply.size != 0 && *alive_) {
+            net::send_datagrams(socket_.native_handle(), std::span(&reply, 1), false, ignored);
+        }
+    }
+    slot.session.reset();
+    free_slots_.push_back(&slot);
+}
+
+void UdpListener::flush() {
+    std::size_t start = 0;
+    while (start < queued_ && *alive_) {
+        std::error_code ec;
+        start += net::send_datagrams(socket_.native_handle(),
+                                     std::span(replies_.data() + start, queued_ - start), false,
+                                     ec);
+        if (start == queued_ || would_block(ec)) break;  // UDP: a reply that cannot go is lost
+        ++start;  // this client's address failed; the others may not
+    }
+    queued_ = 0;
 }
 
 }  // namespace dcp::frontend

@@ -1,20 +1,30 @@
 #pragma once
-// Plain DNS from local clients over UDP: one socket per local address, a receive loop, one
-// handler per query (queries are answered as soon as each is ready, in any order).
+// Plain DNS from local clients over UDP, one socket per local address. Queries are read in
+// batches; each goes to the resolver in a pooled slot (no allocation per query once the pool
+// has grown to the load) and is answered as soon as its answer is ready, in any order. Replies
+// made while one event is handled leave together in one batched call (net::FlushScope).
 
+#include <array>
 #include <memory>
+#include <vector>
 
 #include "common/counters.hpp"
 #include "net/asio.hpp"
+#include "net/datagram_batch.hpp"
+#include "net/flush_scope.hpp"
 #include "proxy/query_processor.hpp"
 
 namespace dcp::frontend {
 
-class UdpListener {
+class UdpListener final : public net::Flushable {
   public:
     // Binds at once; throws asio::system_error (e.g. address in use) so start-up can say so.
     UdpListener(asio::io_context& io, const asio::ip::udp::endpoint& local,
                 proxy::QueryProcessor& processor, Counters& counters);
+    ~UdpListener() override;
+    UdpListener(const UdpListener&) = delete;
+    UdpListener& operator=(const UdpListener&) = delete;
+
     void start();
     void stop();
     [[nodiscard]] asio::ip::udp::endpoint local_endpoint() const {
@@ -22,13 +32,32 @@ class UdpListener {
     }
 
   private:
-    net::awaitable<void> receive_loop();
-    net::awaitable<void> handle(std::vector<std::uint8_t> query, asio::ip::udp::endpoint client);
+    class Slot;
+    static constexpr std::size_t kReceiveBatch = 32;
+    static constexpr std::size_t kReplyQueue = 64;
+
+    void wait_readable();
+    void read_available();
+    void on_query(net::Datagram& query);
+    void on_complete(Slot& slot, dcp::Result<MutableBytes, upstream::ExchangeError> answer);
+    // The next free reply in the queue (flushing first when it is full).
+    net::Datagram& next_reply();
+    void flush() override;
 
     asio::io_context& io_;
     asio::ip::udp::socket socket_;
     proxy::QueryProcessor& processor_;
     Counters& counters_;
+
+    std::unique_ptr<std::uint8_t[]> receive_arena_;
+    std::array<net::Datagram, kReceiveBatch> received_{};
+    std::unique_ptr<std::uint8_t[]> reply_arena_;
+    std::array<net::Datagram, kReplyQueue> replies_{};
+    std::size_t queued_ = 0;
+    std::vector<std::uint8_t> large_reply_;  // for the rare reply larger than a queue entry
+
+    std::vector<std::unique_ptr<Slot>> slots_;  // grows with the load, never shrinks
+    std::vector<Slot*> free_slots_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -2,7 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <array>
+#include <algorithm>
+#include <cstring>
 
 #include "dns/edns.hpp"
 #include "dns/reply.hpp"
@@ -10,32 +11,13 @@
 namespace dcp::proxy {
 namespace {
 
-// Room for our own replies: header + the longest question + an OPT record.
-constexpr std::size_t kSynthesizedMax =
-    dns::kHeaderSize + dns::kMaxNameWireSize + 4 + dns::kEmptyOptSize;
-
-bool synthesize(const dns::QueryInfo& info, dns::Rcode rcode, bool truncated,
-                std::vector<std::uint8_t>& reply) {
-    reply.resize(kSynthesizedMax);
-    const auto len = dns::write_reply(info, rcode, truncated, reply);
-    if (!len) return false;
-    reply.resize(*len);
-    return true;
+std::size_t synthesize(const dns::QueryInfo& info, dns::Rcode rcode, bool truncated,
+                       MutableBytes reply) {
+    // Always fits: a question that parsed is at most kMaxNameWireSize long.
+    return dns::write_reply(info, rcode, truncated, reply).value_or(0);
 }
 
 constexpr auto kLimitLogInterval = std::chrono::seconds(10);
-
-// Counts a query as active for as long as it lives.
-class ActiveGuard {
-  public:
-    explicit ActiveGuard(std::size_t& active) : active_(active) { ++active_; }
-    ~ActiveGuard() { --active_; }
-    ActiveGuard(const ActiveGuard&) = delete;
-    ActiveGuard& operator=(const ActiveGuard&) = delete;
-
-  private:
-    std::size_t& active_;
-};
 
 }  // namespace
 
@@ -53,75 +35,119 @@ void QueryProcessor::note_limit_hit() {
     }
 }
 
+Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTransport transport,
+                             Prepared& out, MutableBytes reply, std::size_t& reply_len) {
+    if (len > kMaxQuerySize) {
+        ++counters_.dropped_oversized;
+        return Step::Drop;
+    }
+    auto info = dns::parse_query(Bytes(buffer.data(), len));
+    if (!info) {
+        ++counters_.dropped_malformed;
+        return Step::Drop;
+    }
+    if (transport == ClientTransport::Udp && settings_.tcp_only) {
+        ++counters_.tc_tcp_only;
+        reply_len = synthesize(*info, dns::Rcode::NoError, true, reply);
+        return Step::Reply;
+    }
+    auto session = resolver_.session();
+    if (!session) {
+        ++counters_.servfail_no_certificate;
+        reply_len = synthesize(*info, dns::Rcode::ServFail, false, reply);
+        return Step::Reply;
+    }
+    if (active_ >= settings_.max_active_requests) {
+        note_limit_hit();
+        reply_len = synthesize(*info, dns::Rcode::ServFail, false, reply);
+        return Step::Reply;
+    }
+    const auto edns = dns::apply_edns_payload_policy(buffer.first(kQueryBufferSize), *info,
+                                                     settings_.edns_payload_size);
+    if (!edns) {
+        ++counters_.dropped_malformed;
+        return Step::Drop;
+    }
+    out.info = *info;
+    out.edns = *edns;
+    out.session = std::move(session);
+    ++active_;
+    return Step::Forward;
+}
+
+std::size_t QueryProcessor::finish(const Prepared& prepared,
+                                   dcp::Result<MutableBytes, upstream::ExchangeError> answer,
+                                   ClientTransport transport, MutableBytes reply) {
+    --active_;
+    const auto& info = prepared.info;
+    if (!answer) {
+        if (answer.error() == upstream::ExchangeError::Timeout) {
+            ++counters_.servfail_timeout;
+        } else {
+            ++counters_.servfail_upstream_error;
+        }
+        return synthesize(info, dns::Rcode::ServFail, false, reply);
+    }
+    std::size_t len = answer->size();
+    if (answer->data() != reply.data()) std::memmove(reply.data(), answer->data(), len);
+    if (prepared.edns.opt_added) {
+        // The client did not ask for EDNS: it gets no OPT record back.
+        const auto without = dns::remove_opt(reply, len);
+        if (!without) {
+            ++counters_.servfail_upstream_error;
+            return synthesize(info, dns::Rcode::ServFail, false, reply);
+        }
+        len = *without;
+    }
+    if (transport == ClientTransport::Udp) {
+        const auto fitted = dns::truncate_response(reply, len, info.client_udp_limit());
+        if (!fitted) {
+            ++counters_.servfail_upstream_error;
+            return synthesize(info, dns::Rcode::ServFail, false, reply);
+        }
+        if (*fitted != len) ++counters_.truncated_for_client;
+        len = *fitted;
+    }
+    ++counters_.answered;
+    return len;
+}
+
 net::awaitable<bool> QueryProcessor::process(Bytes query, ClientTransport transport,
                                              std::vector<std::uint8_t>& reply) {
     if (query.size() > kMaxQuerySize) {
         ++counters_.dropped_oversized;
         co_return false;
     }
-    const auto info = dns::parse_query(query);
-    if (!info) {
-        ++counters_.dropped_malformed;
-        co_return false;
+    std::vector<std::uint8_t> buffer(kQueryBufferSize);
+    std::copy(query.begin(), query.end(), buffer.begin());
+    reply.resize(kMaxSynthesizedReply);
+    auto prepared = std::make_unique<Prepared>();
+    std::size_t reply_len = 0;
+    switch (prepare(buffer, query.size(), transport, *prepared, reply, reply_len)) {
+        case Step::Drop:
+            co_return false;
+        case Step::Reply:
+            reply.resize(reply_len);
+            co_return true;
+        case Step::Forward:
+            break;
     }
-    if (transport == ClientTransport::Udp && settings_.tcp_only) {
-        ++counters_.tc_tcp_only;
-        co_return synthesize(*info, dns::Rcode::NoError, true, reply);
+    std::vector<std::uint8_t> answer;
+    dcp::Result<void, upstream::ExchangeError> result{};
+    try {
+        result = co_await resolver_.exchange(prepared->session, prepared->info,
+                                             Bytes(buffer.data(), prepared->edns.size),
+                                             prepared->edns.advertised_payload, answer);
+    } catch (...) {
+        --active_;
+        throw;
     }
-    auto session = resolver_.session();
-    if (!session) {
-        ++counters_.servfail_no_certificate;
-        co_return synthesize(*info, dns::Rcode::ServFail, false, reply);
-    }
-
-    if (active_ >= settings_.max_active_requests) {
-        note_limit_hit();
-        co_return synthesize(*info, dns::Rcode::ServFail, false, reply);
-    }
-    const ActiveGuard active(active_);
-
-    std::array<std::uint8_t, kMaxQuerySize + dns::kEmptyOptSize> upstream_query;
-    std::copy(query.begin(), query.end(), upstream_query.begin());
-    const auto edns =
-        dns::apply_edns_payload_policy(upstream_query, *info, settings_.edns_payload_size);
-    if (!edns) {
-        ++counters_.dropped_malformed;
-        co_return false;
-    }
-    const auto result = co_await resolver_.exchange(std::move(session), *info,
-                                                    Bytes(upstream_query.data(), edns->size),
-                                                    edns->advertised_payload, reply);
-    if (!result) {
-        if (result.error() == upstream::ExchangeError::Timeout) {
-            ++counters_.servfail_timeout;
-        } else {
-            ++counters_.servfail_upstream_error;
-        }
-        co_return synthesize(*info, dns::Rcode::ServFail, false, reply);
-    }
-
-    std::size_t len = reply.size();
-    if (edns->opt_added) {
-        // The client did not ask for EDNS: it gets no OPT record back.
-        const auto without = dns::remove_opt(reply, len);
-        if (!without) {
-            ++counters_.servfail_upstream_error;
-            co_return synthesize(*info, dns::Rcode::ServFail, false, reply);
-        }
-        len = *without;
-    }
-    if (transport == ClientTransport::Udp) {
-        const auto fitted = dns::truncate_response(reply, len, info->client_udp_limit());
-        if (!fitted) {
-            ++counters_.servfail_upstream_error;
-            co_return synthesize(*info, dns::Rcode::ServFail, false, reply);
-        }
-        if (*fitted != len) ++counters_.truncated_for_client;
-        len = *fitted;
-    }
+    reply.resize(std::max(answer.size(), kMaxSynthesizedReply));
+    const auto len =
+        result ? finish(*prepared, MutableBytes(answer), transport, reply)
+               : finish(*prepared, Unexpected(result.error()), transport, reply);
     reply.resize(len);
-    ++counters_.answered;
-    co_return true;
+    co_return len != 0;
 }
 
 }  // namespace dcp::proxy

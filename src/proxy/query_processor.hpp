@@ -9,6 +9,8 @@
 
 #include "common/bytes.hpp"
 #include "common/counters.hpp"
+#include "dns/edns.hpp"
+#include "dns/message.hpp"
 #include "net/asio.hpp"
 #include "upstream/resolver.hpp"
 
@@ -18,6 +20,26 @@ enum class ClientTransport : std::uint8_t { Udp, Tcp };
 
 // Queries larger than this are not queries (dnscrypt-proxy's limit as well).
 inline constexpr std::size_t kMaxQuerySize = 4096;
+// Room the query buffer given to prepare() needs: the query and an OPT record the proxy adds.
+inline constexpr std::size_t kQueryBufferSize = kMaxQuerySize + dns::kEmptyOptSize;
+// The longest reply the proxy makes up itself: header, the longest question, an OPT record.
+inline constexpr std::size_t kMaxSynthesizedReply =
+    dns::kHeaderSize + dns::kMaxNameWireSize + 4 + dns::kEmptyOptSize;
+
+// What prepare() decided.
+enum class Step : std::uint8_t {
+    Drop,     // not a query: no reply at all
+    Reply,    // the reply is ready (TC in TCP-only mode, SERVFAIL without a certificate or
+              // beyond --max-active-requests)
+    Forward,  // send it to the resolver, then finish()
+};
+
+// A query on its way to the resolver, as prepare() left it for finish().
+struct Prepared {
+    dns::QueryInfo info;
+    dns::EdnsDecision edns;
+    std::shared_ptr<const dnscrypt::Session> session;
+};
 
 struct ProcessorSettings {
     std::uint16_t edns_payload_size = 1280;  // advertised upstream when the client sent no OPT
@@ -32,11 +54,26 @@ class QueryProcessor {
     QueryProcessor(upstream::Resolver& resolver, ProcessorSettings settings, Counters& counters)
         : resolver_(resolver), settings_(settings), counters_(counters) {}
 
-    // Writes the reply into `reply`; returns false when the message is dropped (not a query).
+    // The steps of one query, for callers that run their own I/O (the UDP listener):
+    // prepare() parses the query in buffer[0, len) (the buffer is kQueryBufferSize long) and
+    // applies the limits and the EDNS payload policy. On Reply, the reply is written to `reply`
+    // (kMaxSynthesizedReply long) and its length stored in `reply_len`. On Forward,
+    // buffer[0, out.edns.size) is the query to send, and the query counts as active until
+    // finish() turns the resolver's answer (or error) into the client's reply in `reply`,
+    // which must hold max(answer size, kMaxSynthesizedReply); `answer` may lie in `reply`.
+    [[nodiscard]] Step prepare(MutableBytes buffer, std::size_t len, ClientTransport transport,
+                               Prepared& out, MutableBytes reply, std::size_t& reply_len);
+    [[nodiscard]] std::size_t finish(const Prepared& prepared,
+                                     dcp::Result<MutableBytes, upstream::ExchangeError> answer,
+                                     ClientTransport transport, MutableBytes reply);
+
+    // All of it as a coroutine. Writes the reply into `reply`; returns false when the message
+    // is dropped (not a query).
     [[nodiscard]] net::awaitable<bool> process(Bytes query, ClientTransport transport,
                                                std::vector<std::uint8_t>& reply);
 
     [[nodiscard]] std::size_t active() const { return active_; }
+    [[nodiscard]] upstream::Resolver& resolver() { return resolver_; }
 
   private:
     void note_limit_hit();

@@ -34,9 +34,9 @@ std::string fingerprint(const crypto::PublicKey& key) {
 
 // The keys one query encrypts with: the session's, or a fresh pair per query (--ephemeral-keys).
 struct Resolver::Keys {
-    dnscrypt::ClientMagic magic;
-    crypto::PublicKey public_key;
-    const crypto::SharedKey* session_key;  // owned by the session the query holds
+    dnscrypt::ClientMagic magic{};
+    crypto::PublicKey public_key{};
+    const crypto::SharedKey* session_key = nullptr;  // owned by the session the query holds
     std::optional<crypto::SharedKey> ephemeral;
 
     [[nodiscard]] const crypto::SharedKey& shared() const {
@@ -45,6 +45,53 @@ struct Resolver::Keys {
     [[nodiscard]] dnscrypt::QueryKeys query_keys() const { return {magic, public_key, shared()}; }
 };
 
+Resolver::Query::Query() : keys_(std::make_unique<Keys>()) {}
+Resolver::Query::~Query() = default;
+
+void Resolver::Query::on_udp_answer(MutableBytes answer) {
+    Resolver& r = *resolver_;
+    if (!dns::parse_header(answer)->tc()) {  // matched the query already: the header is there
+        r.estimator_.on_udp_answer(answer.size());
+        complete(answer);
+        return;
+    }
+    ++r.counters_.upstream_truncated;
+    ++r.counters_.upstream_tcp_retries;
+    r.begin_tcp(*this, true);
+}
+
+void Resolver::Query::on_udp_failure(ExchangeError error) {
+    complete(Unexpected(error));
+}
+
+namespace {
+
+// Resolver::exchange's query: the coroutine sleeps on a timer that complete() cancels.
+class WaitingQuery final : public Resolver::Query {
+  public:
+    WaitingQuery(asio::io_context& io, std::vector<std::uint8_t>& answer)
+        : wake(io, asio::steady_timer::time_point::max()), answer_(answer) {}
+
+    asio::steady_timer wake;  // never expires by itself
+    std::optional<dcp::Result<void, ExchangeError>> result;
+
+  protected:
+    void complete(dcp::Result<MutableBytes, ExchangeError> answer) override {
+        if (answer) {
+            answer_.assign(answer->begin(), answer->end());
+            result.emplace();
+        } else {
+            result.emplace(Unexpected(answer.error()));
+        }
+        wake.cancel();
+    }
+
+  private:
+    std::vector<std::uint8_t>& answer_;
+};
+
+}  // namespace
+
 Resolver::Resolver(asio::io_context& io, ResolverConfig config, crypto::KeyPair client_keys,
                    Counters& counters, const Clock& clock)
     : io_(io),
@@ -52,7 +99,7 @@ Resolver::Resolver(asio::io_context& io, ResolverConfig config, crypto::KeyPair 
       client_keys_(std::move(client_keys)),
       counters_(counters),
       clock_(clock),
-      udp_(io, config_.udp_endpoint(), config_.udp_sockets, counters),
+      udp_(io, config_.udp_endpoint(), config_.udp_sockets, config_.max_udp_packet, counters),
       estimator_(config_.max_udp_packet),
       refresh_timer_(io) {}
 
@@ -65,6 +112,7 @@ void Resolver::start() {
 
 void Resolver::stop() {
     stopped_ = true;
+    *alive_ = false;
     refresh_timer_.cancel();
     udp_.stop();
 }
@@ -136,9 +184,11 @@ net::awaitable<void> Resolver::refresh_loop() {
     }
 }
 
-Resolver::Keys Resolver::keys_for(const dnscrypt::Session& session) const {
-    Keys keys{session.certificate().client_magic, client_keys_.public_key, &session.shared_key(),
-              std::nullopt};
+void Resolver::set_keys(Keys& keys, const dnscrypt::Session& session) const {
+    keys.magic = session.certificate().client_magic;
+    keys.public_key = client_keys_.public_key;
+    keys.session_key = &session.shared_key();
+    keys.ephemeral.reset();
     if (config_.ephemeral_keys) {
         // A new key pair per query: the resolver cannot link our queries by key.
         const auto pair = crypto::KeyPair::generate();
@@ -148,7 +198,6 @@ Resolver::Keys Resolver::keys_for(const dnscrypt::Session& session) const {
                              .value();  // the certificate's key passed precompute once already
         keys.public_key = pair.public_key;
     }
-    return keys;
 }
 
 dnscrypt::ClientNonceHalf Resolver::fresh_nonce() {
@@ -159,47 +208,71 @@ dnscrypt::ClientNonceHalf Resolver::fresh_nonce() {
     return nonce;
 }
 
-net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange(
-    std::shared_ptr<const dnscrypt::Session> session, const dns::QueryInfo& info, Bytes query,
-    std::uint16_t udp_payload, std::vector<std::uint8_t>& answer) {
-    const auto deadline = std::chrono::steady_clock::now() + config_.timeout;
-    const Keys keys = keys_for(*session);
+void Resolver::begin(Query& q) {
+    q.resolver_ = this;
+    q.deadline_ = std::chrono::steady_clock::now() + config_.timeout;
+    set_keys(*q.keys_, *q.session);
     if (!config_.tcp_only) {
-        const auto padded = dnscrypt::udp_padded_length(query.size(), estimator_.min_query_len(),
-                                                        config_.max_udp_packet);
+        const auto padded = dnscrypt::udp_padded_length(
+            q.message.size(), estimator_.min_query_len(), config_.max_udp_packet);
         if (padded) {
-            auto r = co_await exchange_udp(keys, info, query, *padded, deadline, answer);
-            if (!r) co_return r;
-            if (!dns::parse_header(answer)->tc()) {
-                estimator_.on_udp_answer(answer.size());
-                co_return r;
+            const auto buffer = udp_.send_buffer();
+            if (buffer.empty()) {  // the sockets cannot take more now
+                q.complete(Unexpected(ExchangeError::Network));
+                return;
             }
-            ++counters_.upstream_truncated;
-            ++counters_.upstream_tcp_retries;
-            auto tcp = co_await exchange_tcp(keys, info, query, deadline, answer);
-            if (tcp) estimator_.on_truncated(*padded, answer.size(), udp_payload);
-            co_return tcp;
+            ++counters_.upstream_udp_queries;
+            q.padded_len_ = *padded;
+            const auto nonce = fresh_nonce();
+            const auto len =
+                dnscrypt::encrypt_query(q.keys_->query_keys(), q.message, nonce, *padded, buffer);
+            if (!len) {
+                q.complete(Unexpected(ExchangeError::TooLarge));
+                return;
+            }
+            udp_.submit(q, {*len, nonce, &q.keys_->shared(), q.info->header.id,
+                            &q.info->question, q.deadline_});
+            return;
         }
         ++counters_.upstream_udp_cannot_pad;
     }
-    co_return co_await exchange_tcp(keys, info, query, deadline, answer);
+    begin_tcp(q, false);
 }
 
-net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange_udp(
-    const Keys& keys, const dns::QueryInfo& info, Bytes query, std::size_t padded_len,
-    std::chrono::steady_clock::time_point deadline, std::vector<std::uint8_t>& answer) {
-    ++counters_.upstream_udp_queries;
-    std::array<std::uint8_t, 4096> packet;  // padded_len fits: udp_padded_length checked it
-    const auto nonce = fresh_nonce();
-    const auto len = dnscrypt::encrypt_query(keys.query_keys(), query, nonce, padded_len, packet);
-    if (!len) co_return Unexpected(ExchangeError::TooLarge);
-    const UdpExchanger::Request request{Bytes(packet.data(), *len), nonce, &keys.shared(),
-                                        info.header.id, &info.question};
-    co_return co_await udp_.exchange(request, deadline, answer);
+void Resolver::begin_tcp(Query& q, bool after_truncation) {
+    asio::co_spawn(io_, tcp_then_complete(q, after_truncation),
+                   [this, &q, alive = alive_](std::exception_ptr e) {
+                       if (!e || !*alive) return;
+                       ++counters_.handler_exceptions;
+                       q.complete(Unexpected(ExchangeError::Network));
+                   });
 }
 
-net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange_tcp(
-    const Keys& keys, const dns::QueryInfo& info, Bytes query,
+net::awaitable<void> Resolver::tcp_then_complete(Query& q, bool after_truncation) {
+    std::vector<std::uint8_t> answer;
+    const auto r = co_await exchange_tcp(*q.keys_, *q.info, q.message, q.deadline_, answer);
+    if (!r) {
+        q.complete(Unexpected(r.error()));
+        co_return;
+    }
+    if (after_truncation) estimator_.on_truncated(q.padded_len_, answer.size(), q.udp_payload);
+    q.complete(MutableBytes(answer));
+}
+
+net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange(
+    std::shared_ptr<const dnscrypt::Session> session, const dns::QueryInfo& info, Bytes query,
+    std::uint16_t udp_payload, std::vector<std::uint8_t>& answer) {
+    WaitingQuery q(io_, answer);
+    q.session = std::move(session);
+    q.info = &info;
+    q.message = query;
+    q.udp_payload = udp_payload;
+    begin(q);
+    if (!q.result) co_await q.wake.async_wait(net::use_nothrow);
+    co_return *q.result;
+}
+
+net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange_tcp(    const Keys& keys, const dns::QueryInfo& info, Bytes query,
     std::chrono::steady_clock::time_point deadline, std::vector<std::uint8_t>& answer) {
     ++counters_.upstream_tcp_queries;
     const auto padded =

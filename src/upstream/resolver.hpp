@@ -25,7 +25,40 @@
 namespace dcp::upstream {
 
 class Resolver {
+    struct Keys;
+
   public:
+    // One query to the resolver. The caller fills in the inputs, calls begin(), and keeps the
+    // object (and what the inputs point to) alive until complete() has been called: exactly
+    // once, possibly before begin() returns. Objects are reusable after that, so a pool of them
+    // serves any number of queries without allocating.
+    class Query : public PendingUdpQuery {
+      public:
+        Query();
+        ~Query() override;
+        Query(const Query&) = delete;
+        Query& operator=(const Query&) = delete;
+
+        std::shared_ptr<const dnscrypt::Session> session;  // the certificate to encrypt for
+        const dns::QueryInfo* info = nullptr;               // the client's query
+        Bytes message;                                      // the query to send (EDNS-adjusted)
+        std::uint16_t udp_payload = 512;                    // the UDP size `message` advertises
+
+      protected:
+        // The decrypted, checked answer (a view valid during the call only), or why none came.
+        virtual void complete(dcp::Result<MutableBytes, ExchangeError> answer) = 0;
+
+      private:
+        friend class Resolver;
+        void on_udp_answer(MutableBytes answer) final;
+        void on_udp_failure(ExchangeError error) final;
+
+        Resolver* resolver_ = nullptr;
+        std::unique_ptr<Keys> keys_;
+        std::size_t padded_len_ = 0;
+        std::chrono::steady_clock::time_point deadline_{};
+    };
+
     Resolver(asio::io_context& io, ResolverConfig config, crypto::KeyPair client_keys,
              Counters& counters, const Clock& clock);
     Resolver(const Resolver&) = delete;
@@ -41,6 +74,11 @@ class Resolver {
     [[nodiscard]] std::shared_ptr<const dnscrypt::Session> session() const;
     [[nodiscard]] const ResolverConfig& config() const { return config_; }
 
+    // Starts `query`: over UDP when it can (TCP at once after a truncated answer), over TCP
+    // otherwise. In a FlushScope, the UDP packet leaves when the scope closes.
+    void begin(Query& query);
+
+    // The same as a coroutine, for callers that can wait (the TCP listener).
     // Encrypts `query` (already EDNS-adjusted, advertising `udp_payload`; `info` describes the
     // client's query) with `session`, sends it, and writes the decrypted, checked answer into
     // `answer`. Truncated UDP answers are retried over TCP at once.
@@ -49,14 +87,12 @@ class Resolver {
         std::uint16_t udp_payload, std::vector<std::uint8_t>& answer);
 
   private:
-    struct Keys;
     net::awaitable<void> refresh_loop();
     void publish(const dnscrypt::Certificate& cert);
-    [[nodiscard]] Keys keys_for(const dnscrypt::Session& session) const;
+    void set_keys(Keys& keys, const dnscrypt::Session& session) const;
     [[nodiscard]] dnscrypt::ClientNonceHalf fresh_nonce();
-    net::awaitable<dcp::Result<void, ExchangeError>> exchange_udp(
-        const Keys& keys, const dns::QueryInfo& info, Bytes query, std::size_t padded_len,
-        std::chrono::steady_clock::time_point deadline, std::vector<std::uint8_t>& answer);
+    void begin_tcp(Query& query, bool after_truncation);
+    net::awaitable<void> tcp_then_complete(Query& query, bool after_truncation);
     net::awaitable<dcp::Result<void, ExchangeError>> exchange_tcp(
         const Keys& keys, const dns::QueryInfo& info, Bytes query,
         std::chrono::steady_clock::time_point deadline, std::vector<std::uint8_t>& answer);
@@ -72,6 +108,7 @@ class Resolver {
     std::shared_ptr<const dnscrypt::Session> session_;
     asio::steady_timer refresh_timer_;
     bool stopped_ = false;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace dcp::upstream

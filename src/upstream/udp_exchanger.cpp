@@ -8,44 +8,65 @@
 #include "upstream/reply_drops.hpp"
 
 namespace dcp::upstream {
+namespace {
 
-struct UdpExchanger::Pending {
-    const Request* request;
-    std::vector<std::uint8_t>* answer;
-    asio::steady_timer* wake;  // never expires by itself: cancelled on answer or deadline
-    std::chrono::steady_clock::time_point deadline;
-    bool done = false;
+// Datagrams read per call, and calls per readiness event before the other sockets get a turn.
+constexpr std::size_t kReceiveBatch = 16;
+constexpr int kReadsPerEvent = 4;
+// A valid answer is never larger than the query it answers (the server truncates instead), so
+// this only has to hold our largest query; larger datagrams are dropped as malformed. Only the
+// pages a datagram touches become resident.
+constexpr std::size_t kReceiveCapacity = 8192;
+
+bool would_block(const std::error_code& ec) {
+    return ec == std::errc::resource_unavailable_try_again ||
+           ec == std::errc::operation_would_block || ec == std::errc::no_buffer_space;
+}
+
+}  // namespace
+
+struct UdpExchanger::Socket {
+    explicit Socket(asio::io_context& io) : socket(io) {}
+    asio::ip::udp::socket socket;
+    std::unique_ptr<std::uint8_t[]> buffers;
+    std::array<net::Datagram, kReceiveBatch> slots{};
 };
 
 UdpExchanger::UdpExchanger(asio::io_context& io, asio::ip::udp::endpoint resolver,
-                           std::size_t sockets, Counters& counters)
+                           std::size_t sockets, std::size_t max_packet, Counters& counters)
     : io_(io),
       resolver_(resolver),
       socket_count_(std::max<std::size_t>(sockets, 1)),
+      packet_capacity_(max_packet + dnscrypt::query::kHeaderSize),
       counters_(counters),
-      sweeper_(io) {
-    pending_.reserve(1024);
-}
+      sweeper_(io) {}
 
 UdpExchanger::~UdpExchanger() {
     stop();
 }
 
 void UdpExchanger::start() {
+    // Not value-initialised: pages become resident only when a packet is written there.
+    send_arena_.reset(new std::uint8_t[kSendQueue * packet_capacity_]);
+    for (std::size_t i = 0; i < kSendQueue; ++i) {
+        send_[i].data = send_arena_.get() + i * packet_capacity_;
+    }
     for (std::size_t i = 0; i < socket_count_; ++i) {
-        auto socket = std::make_unique<asio::ip::udp::socket>(io_);
-        socket->open(resolver_.protocol());
+        auto s = std::make_unique<Socket>(io_);
+        s->socket.open(resolver_.protocol());
         // Bursts of answers must not be lost to a small default buffer.
         asio::error_code ignored;
-        socket->set_option(asio::socket_base::receive_buffer_size(1 << 20), ignored);
-        socket->connect(resolver_);
-        sockets_.push_back(std::move(socket));
+        s->socket.set_option(asio::socket_base::receive_buffer_size(1 << 20), ignored);
+        s->socket.connect(resolver_);
+        s->socket.non_blocking(true);
+        s->buffers.reset(new std::uint8_t[kReceiveBatch * kReceiveCapacity]);
+        for (std::size_t k = 0; k < kReceiveBatch; ++k) {
+            s->slots[k].data = s->buffers.get() + k * kReceiveCapacity;
+            s->slots[k].capacity = kReceiveCapacity;
+        }
+        sockets_.push_back(std::move(s));
     }
-    for (std::size_t i = 0; i < sockets_.size(); ++i) {
-        asio::co_spawn(io_, receive_loop(i), [alive = alive_](std::exception_ptr e) {
-            if (e && *alive) spdlog::error("upstream UDP receive loop ended unexpectedly");
-        });
-    }
+    for (std::size_t i = 0; i < sockets_.size(); ++i) wait_readable(i);
 }
 
 void UdpExchanger::stop() {
@@ -53,7 +74,7 @@ void UdpExchanger::stop() {
     sweeper_.cancel();
     for (auto& s : sockets_) {
         asio::error_code ignored;
-        s->close(ignored);
+        s->socket.close(ignored);
     }
 }
 
@@ -64,92 +85,169 @@ std::uint64_t UdpExchanger::table_key(const dnscrypt::ClientNonceHalf& nonce) no
 }
 
 bool UdpExchanger::is_pending(const dnscrypt::ClientNonceHalf& nonce) const {
-    return pending_.count(table_key(nonce)) != 0;
+    return pending_.find(table_key(nonce)) != nullptr;
 }
 
-net::awaitable<dcp::Result<void, ExchangeError>> UdpExchanger::exchange(
-    const Request& request, std::chrono::steady_clock::time_point deadline,
-    std::vector<std::uint8_t>& answer) {
-    auto& socket = *sockets_[next_socket_];
+MutableBytes UdpExchanger::send_buffer() {
+    if (queued_ == kSendQueue && !send_blocked_) flush();
+    if (queued_ == kSendQueue || sockets_.empty() || !*alive_) return {};
+    return {send_[queued_].data, packet_capacity_};
+}
+
+void UdpExchanger::submit(PendingUdpQuery& query, const Request& request) {
+    query.nonce_half_ = request.nonce_half;
+    query.key_ = request.key;
+    query.id_ = request.id;
+    query.question_ = request.question;
+    query.deadline_ = request.deadline;
+    link(query);
+    send_[queued_].size = request.packet_len;
+    send_owner_[queued_] = &query;
+    send_key_[queued_] = table_key(request.nonce_half);
+    ++queued_;
+    arm_sweeper();
+    request_flush();
+}
+
+void UdpExchanger::link(PendingUdpQuery& q) {
+    pending_.insert(table_key(q.nonce_half_), &q);
+    q.older_ = newest_;
+    q.newer_ = nullptr;
+    if (newest_) newest_->newer_ = &q;
+    newest_ = &q;
+    if (!oldest_) oldest_ = &q;
+}
+
+void UdpExchanger::unlink(PendingUdpQuery& q) {
+    pending_.erase(table_key(q.nonce_half_));
+    (q.older_ ? q.older_->newer_ : oldest_) = q.newer_;
+    (q.newer_ ? q.newer_->older_ : newest_) = q.older_;
+    q.older_ = q.newer_ = nullptr;
+}
+
+void UdpExchanger::flush() {
+    if (send_blocked_ || queued_ == 0 || sockets_.empty()) return;
+    // One socket per batch, in turn: the source ports still vary across queries.
+    auto& socket = sockets_[next_socket_]->socket;
     next_socket_ = (next_socket_ + 1) % sockets_.size();
+    std::size_t start = 0;
+    while (start < queued_) {
+        std::error_code ec;
+        start += net::send_datagrams(socket.native_handle(),
+                                     std::span(send_.data() + start, queued_ - start), true, ec);
+        if (start == queued_) break;
+        if (would_block(ec)) {
+            // Keep the rest; send it when the socket can take it.
+            send_blocked_ = true;
+            socket.async_wait(asio::socket_base::wait_write,
+                              [this, alive = alive_](const asio::error_code&) {
+                                  if (!*alive) return;
+                                  send_blocked_ = false;
+                                  const net::FlushScope scope;
+                                  request_flush();
+                              });
+            // Compact: move the unsent packets to the front of the queue.
+            for (std::size_t i = start; i < queued_; ++i) {
+                std::memcpy(send_[i - start].data, send_[i].data, send_[i].size);
+                send_[i - start].size = send_[i].size;
+                send_owner_[i - start] = send_owner_[i];
+                send_key_[i - start] = send_key_[i];
+            }
+            queued_ -= start;
+            return;
+        }
+        // This packet could not be sent (a pending ICMP error, say): its query fails now,
+        // unless it already ended (the sweeper may have timed it out while it was queued).
+        PendingUdpQuery* q = send_owner_[start];
+        const std::uint64_t key = send_key_[start];
+        ++start;
+        if (pending_.find(key) == q) {
+            unlink(*q);
+            q->on_udp_failure(ExchangeError::Network);
+        }
+    }
+    queued_ = 0;
+}
 
-    asio::steady_timer wake(io_, asio::steady_timer::time_point::max());
-    Pending pending{&request, &answer, &wake, deadline};
-    const auto key = table_key(request.nonce_half);
-    pending_.emplace(key, &pending);
-    if (!sweeping_) {
-        sweeping_ = true;
-        asio::co_spawn(io_, sweep_loop(), [alive = alive_](std::exception_ptr e) {
-            if (e && *alive) spdlog::error("upstream deadline sweeper ended unexpectedly");
+void UdpExchanger::wait_readable(std::size_t index) {
+    sockets_[index]->socket.async_wait(
+        asio::socket_base::wait_read, [this, index, alive = alive_](const asio::error_code& ec) {
+            if (!*alive || ec == asio::error::operation_aborted) return;
+            read_available(index);
         });
-    }
-
-    const auto [send_error, sent] = co_await socket.async_send(
-        asio::buffer(request.packet.data(), request.packet.size()), net::use_nothrow);
-    if (send_error) {
-        pending_.erase(key);
-        co_return Unexpected(ExchangeError::Network);
-    }
-    // Cancelled by on_datagram when the answer arrives, or by the sweeper at the deadline.
-    co_await wake.async_wait(net::use_nothrow);
-    pending_.erase(key);
-    if (!pending.done) co_return Unexpected(ExchangeError::Timeout);
-    co_return dcp::Result<void, ExchangeError>{};
 }
 
-net::awaitable<void> UdpExchanger::sweep_loop() {
-    auto alive = alive_;
-    while (*alive && !pending_.empty()) {
-        sweeper_.expires_after(kSweepInterval);
-        co_await sweeper_.async_wait(net::use_nothrow);
-        if (!*alive) co_return;
-        const auto now = std::chrono::steady_clock::now();
-        for (const auto& [key, p] : pending_) {
-            if (!p->done && p->deadline <= now) p->wake->cancel();
+void UdpExchanger::read_available(std::size_t index) {
+    const net::FlushScope scope;  // replies and follow-up sends leave together at the end
+    auto& s = *sockets_[index];
+    for (int round = 0; round < kReadsPerEvent; ++round) {
+        std::error_code ec;
+        const std::size_t n = net::receive_datagrams(s.socket.native_handle(), s.slots, ec);
+        for (std::size_t i = 0; i < n; ++i) {
+            auto& d = s.slots[i];
+            if (d.truncated) {
+                ++counters_.reply_bad_magic;  // larger than any answer to our queries
+                continue;
+            }
+            on_datagram(MutableBytes(d.data, d.size));
+        }
+        // Drained (edge-triggered readiness: only now may we wait for the next event). An
+        // error (an ICMP unreachable surfacing on the connected socket) is read again.
+        if (n < s.slots.size() && !ec) {
+            wait_readable(index);
+            return;
         }
     }
-    sweeping_ = false;
+    // Still more: go on after the other handlers had their turn.
+    asio::post(io_, [this, index, alive = alive_] {
+        if (*alive) read_available(index);
+    });
 }
 
-net::awaitable<void> UdpExchanger::receive_loop(std::size_t index) {
-    // One receive buffer per socket: the largest datagram there can be.
-    std::vector<std::uint8_t> buffer(65536);
-    auto alive = alive_;
-    while (*alive) {
-        auto& socket = *sockets_[index];
-        const auto [ec, n] = co_await socket.async_receive(asio::buffer(buffer), net::use_nothrow);
-        if (!*alive || ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) {
-            co_return;
-        }
-        if (ec) continue;  // e.g. ICMP port unreachable surfacing on a connected socket
-        on_datagram(std::span(buffer.data(), n));
-    }
-}
-
-void UdpExchanger::on_datagram(std::span<std::uint8_t> packet) {
+void UdpExchanger::on_datagram(MutableBytes packet) {
     const auto nonce = dnscrypt::response_nonce_half(packet);
     if (!nonce) {
         count_reply_drop(counters_, nonce.error());
         return;
     }
-    const auto it = pending_.find(table_key(*nonce));
-    if (it == pending_.end() || it->second->done) {
+    PendingUdpQuery* q = pending_.find(table_key(*nonce));
+    if (!q) {
         ++counters_.reply_unknown_nonce;  // forged, late, or a duplicate
         return;
     }
-    Pending& p = *it->second;
-    const auto msg = dnscrypt::decrypt_response(packet, p.request->nonce_half, *p.request->key);
+    const auto msg = dnscrypt::decrypt_response(packet, q->nonce_half_, *q->key_);
     if (!msg) {
         count_reply_drop(counters_, msg.error());
         return;
     }
-    if (!dns::check_response_matches(*msg, p.request->id, *p.request->question)) {
+    if (!dns::check_response_matches(*msg, q->id_, *q->question_)) {
         ++counters_.reply_mismatch;
         return;
     }
-    p.answer->assign(msg->begin(), msg->end());
-    p.done = true;
-    p.wake->cancel();
+    unlink(*q);
+    q->on_udp_answer(*msg);
+}
+
+void UdpExchanger::arm_sweeper() {
+    if (sweeping_ || !oldest_) return;
+    sweeping_ = true;
+    sweeper_.expires_after(kSweepInterval);
+    sweeper_.async_wait([this, alive = alive_](const asio::error_code&) {
+        if (!*alive) return;
+        sweeping_ = false;
+        const net::FlushScope scope;
+        sweep();
+        arm_sweeper();
+    });
+}
+
+void UdpExchanger::sweep() {
+    const auto now = std::chrono::steady_clock::now();
+    while (oldest_ && oldest_->deadline_ <= now) {
+        PendingUdpQuery* q = oldest_;
+        unlink(*q);
+        q->on_udp_failure(ExchangeError::Timeout);
+    }
 }
 
 }  // namespace dcp::upstream
