@@ -4,11 +4,15 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "app/cert_test.hpp"
@@ -22,6 +26,7 @@
 #include "frontend/tcp_listener.hpp"
 #include "frontend/udp_listener.hpp"
 #include "net/endpoint.hpp"
+#include "net/listen_share.hpp"
 #include "proxy/query_processor.hpp"
 #include "upstream/resolver.hpp"
 
@@ -85,6 +90,9 @@ void add_options(CLI::App& app, config::Options& o, std::string& config_file) {
                    "Queries waiting for the resolver at once; beyond, SERVFAIL at once "
                    "(default 250)")
         ->type_name("COUNT");
+    app.add_option("--threads", o.threads,
+                   "Worker threads, each with its own sockets (default: one per core)")
+        ->type_name("N");
     app.add_flag("-d,--daemonize", o.daemonize, "Run in the background");
     app.add_option("-p,--pid-file,--pidfile", o.pid_file, "Write the process id to FILE")
         ->type_name("FILE");
@@ -118,52 +126,64 @@ std::optional<std::string> find_config_file(int argc, char** argv) {
     return found;
 }
 
-// Owns every long-lived object of the running proxy.
-class Proxy {
+crypto::KeyPair copy_of(const crypto::KeyPair& keys) {
+    return crypto::KeyPair::from_secret(keys.secret_key.view()).value();  // valid: it is ours
+}
+
+// Limits that hold for the whole process, whichever worker a query or connection lands on.
+struct SharedLimits {
+    std::atomic<std::size_t> active_queries{0};
+    std::atomic<std::size_t> tcp_connections{0};
+};
+
+// One event loop and everything it drives: its listeners (SO_REUSEPORT or shared descriptors,
+// see net::listen_share), its upstream sockets and pending-query table, its counters. Workers
+// share nothing on the query path but immutable certificate sessions and two atomic limits.
+class Worker {
   public:
-    Proxy(const config::Settings& settings, crypto::KeyPair keys)
-        : resolver_(io_, settings.resolver, std::move(keys), counters_, clock_),
-          processor_(resolver_, settings.processor, counters_),
-          signals_(io_, SIGINT, SIGTERM),
-          control_signals_(io_, SIGUSR1, SIGHUP) {
-        for (const auto& ep : settings.listen) {
+    Worker(const config::Settings& settings, const crypto::KeyPair& keys, const Clock& clock,
+           SharedLimits& limits, unsigned index, Worker* first)
+        : resolver(io, settings.resolver, copy_of(keys), counters, clock),
+          processor(resolver, settings.processor, counters, limits.active_queries) {
+        const auto count = static_cast<unsigned>(settings.threads);
+        for (std::size_t i = 0; i < settings.listen.size(); ++i) {
+            const auto& ep = settings.listen[i];
             bind(ep, "UDP", [&] {
-                udp_.push_back(
-                    std::make_unique<frontend::UdpListener>(io_, ep, processor_, counters_));
+                const auto share =
+                    net::listen_share(index, count, first ? first->udp[i]->native_handle() : -1);
+                udp.push_back(
+                    std::make_unique<frontend::UdpListener>(io, ep, processor, counters, share));
             });
             const asio::ip::tcp::endpoint tcp_ep(ep.address(), ep.port());
             bind(ep, "TCP", [&] {
-                tcp_.push_back(std::make_unique<frontend::TcpListener>(io_, tcp_ep, processor_,
-                                                                       counters_, settings.tcp));
+                const auto share =
+                    net::listen_share(index, count, first ? first->tcp[i]->native_handle() : -1);
+                tcp.push_back(std::make_unique<frontend::TcpListener>(
+                    io, tcp_ep, processor, counters, settings.tcp, limits.tcp_connections, share));
             });
         }
     }
 
-    asio::io_context& io() { return io_; }
-
-    void run() {
-        resolver_.start();
-        for (auto& l : udp_) {
-            spdlog::info("listening on {} (UDP)", net::to_string(l->local_endpoint()));
-            l->start();
-        }
-        for (auto& l : tcp_) {
-            spdlog::info("listening on {} (TCP)", net::to_string(l->local_endpoint()));
-            l->start();
-        }
-        const auto& rc = resolver_.config();
-        spdlog::info("resolver {} ({}), {}", rc.provider_name_text,
-                     net::to_string(rc.udp_endpoint()),
-                     rc.tcp_only ? "TCP only, port " + std::to_string(rc.tcp_port) : "UDP and TCP");
-        signals_.async_wait([this](const asio::error_code& ec, int sig) {
-            if (ec) return;
-            // Queries in flight are abandoned at once: the bound on shutdown time is zero.
-            spdlog::info("signal {}: stopping; counters: {}", sig, counters_.to_string());
-            stop();
-        });
-        wait_control_signal();
-        io_.run();
+    void start(bool fetch_certificates) {
+        resolver.start(fetch_certificates);
+        for (auto& l : udp) l->start();
+        for (auto& l : tcp) l->start();
     }
+
+    // On the worker's own thread: closes its sockets and ends its loop.
+    void stop() {
+        resolver.stop();
+        for (auto& l : udp) l->stop();
+        for (auto& l : tcp) l->stop();
+        io.stop();
+    }
+
+    asio::io_context io{1};
+    Counters counters;
+    upstream::Resolver resolver;
+    proxy::QueryProcessor processor;
+    std::vector<std::unique_ptr<frontend::UdpListener>> udp;
+    std::vector<std::unique_ptr<frontend::TcpListener>> tcp;
 
   private:
     template <class F>
@@ -185,44 +205,149 @@ class Proxy {
                                       "): " + e.code().message() + hint);
         }
     }
+};
+
+// Owns the workers. Worker 0 runs on the main thread, handles signals and fetches the
+// certificates; every new session it makes is posted to the other workers.
+class Proxy {
+  public:
+    Proxy(const config::Settings& settings, const crypto::KeyPair& keys) {
+        for (unsigned i = 0; i < settings.threads; ++i) {
+            workers_.push_back(std::make_unique<Worker>(settings, keys, clock_, limits_, i,
+                                                        i == 0 ? nullptr : workers_[0].get()));
+        }
+        signals_.emplace(main().io, SIGINT, SIGTERM);
+        control_signals_.emplace(main().io, SIGUSR1, SIGHUP);
+    }
+
+    // Every event loop, for fork() notifications.
+    template <class F>
+    void for_each_io(F&& f) {
+        for (auto& w : workers_) f(w->io);
+    }
+
+    void run() {
+        main().resolver.on_new_session([this](std::shared_ptr<const dnscrypt::Session> session) {
+            for (std::size_t i = 1; i < workers_.size(); ++i) {
+                Worker* w = workers_[i].get();
+                asio::post(w->io, [w, session] { w->resolver.adopt(session); });
+            }
+        });
+        for (std::size_t i = 0; i < workers_.size(); ++i) {
+            workers_[i]->resolver.on_truncation(
+                [this, i](std::size_t padded, std::size_t answer, std::uint16_t payload) {
+                    for (std::size_t k = 0; k < workers_.size(); ++k) {
+                        if (k == i) continue;
+                        Worker* w = workers_[k].get();
+                        asio::post(w->io, [w, padded, answer, payload] {
+                            w->resolver.learn_truncation(padded, answer, payload);
+                        });
+                    }
+                });
+        }
+        for (std::size_t i = 0; i < workers_.size(); ++i) workers_[i]->start(i == 0);
+        for (auto& l : main().udp) {
+            spdlog::info("listening on {} (UDP)", net::to_string(l->local_endpoint()));
+        }
+        for (auto& l : main().tcp) {
+            spdlog::info("listening on {} (TCP)", net::to_string(l->local_endpoint()));
+        }
+        const auto& rc = main().resolver.config();
+        spdlog::info("resolver {} ({}), {}; {} worker thread{}{}", rc.provider_name_text,
+                     net::to_string(rc.udp_endpoint()),
+                     rc.tcp_only ? "TCP only, port " + std::to_string(rc.tcp_port) : "UDP and TCP",
+                     workers_.size(), workers_.size() == 1 ? "" : "s",
+                     workers_.size() == 1         ? ""
+                     : net::reuse_port_balances() ? " (SO_REUSEPORT)"
+                                                  : " (shared sockets)");
+        signals_->async_wait([this](const asio::error_code& ec, int sig) {
+            if (ec) return;
+            // Queries in flight are abandoned at once: the bound on shutdown time is zero.
+            spdlog::info("signal {}: stopping", sig);
+            stop();
+        });
+        wait_control_signal();
+        std::vector<std::thread> threads;
+        for (std::size_t i = 1; i < workers_.size(); ++i) {
+            threads.emplace_back([w = workers_[i].get()] { run_loop(*w); });
+        }
+        run_loop(main());
+        for (auto& t : threads) t.join();
+        // Every loop has ended: the counters can be read from here.
+        spdlog::info("stopped; counters: {}", total_counters().to_string());
+    }
+
+  private:
+    Worker& main() { return *workers_[0]; }
+
+    static void run_loop(Worker& w) {
+        try {
+            w.io.run();
+        } catch (const std::exception& e) {
+            // Handlers catch what they can; anything else ends the process cleanly.
+            spdlog::critical("worker stopped by an internal error: {}", e.what());
+            std::raise(SIGTERM);
+            w.io.run();
+        }
+    }
+
+    [[nodiscard]] Counters total_counters() const {
+        Counters total;
+        for (const auto& w : workers_) total += w->counters;
+        return total;
+    }
 
     // SIGUSR1: counters to the log. SIGHUP: reopen the log file and fetch certificates now.
     void wait_control_signal() {
-        control_signals_.async_wait([this](const asio::error_code& ec, int sig) {
+        control_signals_->async_wait([this](const asio::error_code& ec, int sig) {
             if (ec) return;
             if (sig == SIGUSR1) {
-                // Asked for explicitly: shown even when --loglevel hides info lines.
-                const auto logger = spdlog::default_logger();
-                const auto level = std::max(spdlog::level::info, logger->level());
-                if (level != spdlog::level::off) {
-                    logger->log(level, "counters: {}", counters_.to_string());
-                }
+                log_counters();
             } else {
                 app::reopen_log_file();
                 spdlog::info("SIGHUP: log file reopened, refreshing certificates");
-                resolver_.refresh_now();
+                main().resolver.refresh_now();
             }
             wait_control_signal();
         });
     }
 
-    void stop() {
-        control_signals_.cancel();
-        resolver_.stop();
-        for (auto& l : udp_) l->stop();
-        for (auto& l : tcp_) l->stop();
-        io_.stop();
+    // Each worker adds its own counters on its own thread; the last one logs the sum.
+    void log_counters() {
+        struct Tally {
+            std::mutex mutex;
+            Counters sum;
+            std::size_t remaining;
+        };
+        auto tally = std::make_shared<Tally>();
+        tally->remaining = workers_.size();
+        for (auto& w : workers_) {
+            asio::post(w->io, [tally, w = w.get()] {
+                const std::lock_guard lock(tally->mutex);
+                tally->sum += w->counters;
+                if (--tally->remaining != 0) return;
+                // Asked for explicitly: shown even when --loglevel hides info lines.
+                const auto logger = spdlog::default_logger();
+                const auto level = std::max(spdlog::level::info, logger->level());
+                if (level != spdlog::level::off) {
+                    logger->log(level, "counters: {}", tally->sum.to_string());
+                }
+            });
+        }
     }
 
-    asio::io_context io_{1};
+    void stop() {
+        control_signals_->cancel();
+        for (auto& w : workers_) {
+            asio::post(w->io, [w = w.get()] { w->stop(); });
+        }
+    }
+
     SystemClock clock_;
-    Counters counters_;
-    upstream::Resolver resolver_;
-    proxy::QueryProcessor processor_;
-    std::vector<std::unique_ptr<frontend::UdpListener>> udp_;
-    std::vector<std::unique_ptr<frontend::TcpListener>> tcp_;
-    asio::signal_set signals_;
-    asio::signal_set control_signals_;
+    SharedLimits limits_;
+    std::vector<std::unique_ptr<Worker>> workers_;
+    std::optional<asio::signal_set> signals_;
+    std::optional<asio::signal_set> control_signals_;
 };
 
 int serve(const config::Settings& settings) {
@@ -233,12 +358,15 @@ int serve(const config::Settings& settings) {
     std::optional<app::UserInfo> user;
     if (svc.user) user = app::lookup_user(*svc.user);
     auto keys = config::load_client_keys(settings.client_key_file);
-    Proxy proxy(settings, std::move(keys));  // binds every socket, port 53 included
+    Proxy proxy(settings, keys);  // binds every socket, port 53 included
 
     if (svc.daemonize) {
-        proxy.io().notify_fork(asio::execution_context::fork_prepare);
+        // Before any worker thread exists: fork() keeps only the calling thread.
+        proxy.for_each_io(
+            [](asio::io_context& io) { io.notify_fork(asio::execution_context::fork_prepare); });
         app::daemonize();
-        proxy.io().notify_fork(asio::execution_context::fork_child);
+        proxy.for_each_io(
+            [](asio::io_context& io) { io.notify_fork(asio::execution_context::fork_child); });
     }
     std::optional<app::PidFile> pid_file;
     if (svc.pid_file) pid_file.emplace(*svc.pid_file);

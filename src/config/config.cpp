@@ -2,9 +2,11 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "common/hex.hpp"
 #include "config/defaults.hpp"
@@ -17,6 +19,8 @@ namespace {
 constexpr std::uint16_t kDefaultDnsPort = 53;
 constexpr std::uint16_t kDefaultDnsCryptPort = 443;
 constexpr std::uint16_t kMaxEdnsPayload = 4096;
+// More workers than this only add sockets and memory: the resolver is the limit long before.
+constexpr std::uint32_t kMaxThreads = 64;
 
 net::HostPort parse_address(const std::string& option, const std::string& text) {
     std::string error;
@@ -87,6 +91,15 @@ Settings validate(const Options& o) {
     if (!o.client_key_file.empty()) s.client_key_file = o.client_key_file;
     if (o.max_active_requests == 0) throw ConfigError("--max-active-requests must be at least 1");
     s.processor.max_active_requests = o.max_active_requests;
+    if (o.threads) {
+        if (*o.threads < 1 || *o.threads > kMaxThreads) {
+            throw ConfigError("--threads: " + std::to_string(*o.threads) + " is outside 1.." +
+                              std::to_string(kMaxThreads));
+        }
+        s.threads = *o.threads;
+    } else {
+        s.threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, kMaxThreads);
+    }
 
     auto& svc = s.service;
     svc.daemonize = o.daemonize;

@@ -33,6 +33,7 @@ struct Options {
     std::uint32_t max_tcp_connections = 256;
     std::uint32_t tcp_idle_timeout_ms = 10000;
     std::uint32_t max_active_requests = 250;
+    std::optional<std::uint32_t> threads;  // empty: one per core
     // Running as a service.
     bool daemonize = false;
     std::string pid_file;
@@ -60,6 +61,7 @@ struct Settings {
     upstream::ResolverConfig resolver;
     proxy::ProcessorSettings processor;
     frontend::TcpLimits tcp;
+    std::size_t threads = 1;  // workers, each with its own event loop and sockets
     std::optional<std::string> client_key_file;
     ServiceSettings service;
 };

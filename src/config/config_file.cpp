@@ -91,6 +91,8 @@ const std::map<std::string, Setter>& setters() {
          [](const Reader& r, Options& o) {
              o.max_active_requests = r.integer<std::uint32_t>(1, 1000000);
          }},
+        {"threads",
+         [](const Reader& r, Options& o) { o.threads = r.integer<std::uint32_t>(1, 64); }},
         {"daemonize", [](const Reader& r, Options& o) { o.daemonize = r.flag(); }},
         {"pid-file", [](const Reader& r, Options& o) { o.pid_file = r.text(); }},
         {"logfile", [](const Reader& r, Options& o) { o.logfile = r.text(); }},

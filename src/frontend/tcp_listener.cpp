@@ -35,11 +35,29 @@ struct TcpListener::Connection {
 };
 
 TcpListener::TcpListener(asio::io_context& io, const asio::ip::tcp::endpoint& local,
-                         proxy::QueryProcessor& processor, Counters& counters, TcpLimits limits)
-    : io_(io), acceptor_(io), processor_(processor), counters_(counters), limits_(limits) {
+                         proxy::QueryProcessor& processor, Counters& counters, TcpLimits limits,
+                         std::atomic<std::size_t>& connections, net::ListenShare share)
+    : io_(io),
+      acceptor_(io),
+      processor_(processor),
+      counters_(counters),
+      limits_(limits),
+      connections_(connections) {
+    if (share.duplicate_of >= 0) {
+        acceptor_.assign(local.protocol(), net::duplicate_descriptor(share.duplicate_of));
+        return;
+    }
+    if (share.check_free) {
+        asio::ip::tcp::acceptor probe(io);
+        probe.open(local.protocol());
+        probe.set_option(asio::socket_base::reuse_address(true));
+        if (local.address().is_v6()) probe.set_option(asio::ip::v6_only(true));
+        probe.bind(local);  // throws "address in use" when another process has it
+    }
     acceptor_.open(local.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     if (local.address().is_v6()) acceptor_.set_option(asio::ip::v6_only(true));
+    if (share.reuse_port) net::set_reuse_port(acceptor_.native_handle());
     acceptor_.bind(local);
     acceptor_.listen(asio::socket_base::max_listen_connections);
 }
@@ -69,14 +87,14 @@ net::awaitable<void> TcpListener::accept_loop() {
             co_await pause.async_wait(net::use_nothrow);
             continue;
         }
-        if (connections_ >= limits_.max_connections) {
+        if (connections_.fetch_add(1) >= limits_.max_connections) {
+            connections_.fetch_sub(1);
             ++counters_.tcp_refused_limit;
             asio::error_code ignored;
             socket.close(ignored);
             continue;
         }
         ++counters_.tcp_connections;
-        ++connections_;
         socket.set_option(asio::ip::tcp::no_delay(true));
         auto c = std::make_shared<Connection>(std::move(socket));
         asio::co_spawn(io_, serve(c), [this, alive, c](std::exception_ptr e) {

@@ -4,12 +4,14 @@
 // connections close after a timeout; connections and queries in flight per connection are
 // bounded.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
 
 #include "common/counters.hpp"
 #include "net/asio.hpp"
+#include "net/listen_share.hpp"
 #include "proxy/query_processor.hpp"
 
 namespace dcp::frontend {
@@ -22,14 +24,18 @@ struct TcpLimits {
 
 class TcpListener {
   public:
-    // Binds and listens at once; throws asio::system_error on failure.
+    // Binds and listens at once; throws asio::system_error on failure. `connections` counts the
+    // open client connections of every worker (the limit is for the whole process); `share`
+    // says how this worker's socket joins the others' (net::listen_share).
     TcpListener(asio::io_context& io, const asio::ip::tcp::endpoint& local,
-                proxy::QueryProcessor& processor, Counters& counters, TcpLimits limits);
+                proxy::QueryProcessor& processor, Counters& counters, TcpLimits limits,
+                std::atomic<std::size_t>& connections, net::ListenShare share = {});
     void start();
     void stop();
     [[nodiscard]] asio::ip::tcp::endpoint local_endpoint() const {
         return acceptor_.local_endpoint();
     }
+    [[nodiscard]] int native_handle() { return acceptor_.native_handle(); }
 
   private:
     struct Connection;
@@ -43,7 +49,7 @@ class TcpListener {
     proxy::QueryProcessor& processor_;
     Counters& counters_;
     TcpLimits limits_;
-    std::size_t connections_ = 0;
+    std::atomic<std::size_t>& connections_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -41,13 +41,24 @@ class UdpListener::Slot final : public upstream::Resolver::Query {
 };
 
 UdpListener::UdpListener(asio::io_context& io, const asio::ip::udp::endpoint& local,
-                         proxy::QueryProcessor& processor, Counters& counters)
+                         proxy::QueryProcessor& processor, Counters& counters,
+                         net::ListenShare share)
     : io_(io), socket_(io), processor_(processor), counters_(counters) {
-    socket_.open(local.protocol());
-    if (local.address().is_v6()) socket_.set_option(asio::ip::v6_only(true));
-    asio::error_code ignored;
-    socket_.set_option(asio::socket_base::receive_buffer_size(1 << 20), ignored);
-    socket_.bind(local);
+    if (share.duplicate_of >= 0) {
+        socket_.assign(local.protocol(), net::duplicate_descriptor(share.duplicate_of));
+    } else {
+        if (share.check_free) {
+            asio::ip::udp::socket probe(io, local.protocol());
+            if (local.address().is_v6()) probe.set_option(asio::ip::v6_only(true));
+            probe.bind(local);  // throws "address in use" when another process has it
+        }
+        socket_.open(local.protocol());
+        if (local.address().is_v6()) socket_.set_option(asio::ip::v6_only(true));
+        asio::error_code ignored;
+        socket_.set_option(asio::socket_base::receive_buffer_size(1 << 20), ignored);
+        if (share.reuse_port) net::set_reuse_port(socket_.native_handle());
+        socket_.bind(local);
+    }
     socket_.non_blocking(true);
 }
 
@@ -129,10 +140,9 @@ void UdpListener::on_query(net::Datagram& query) {
     Slot& slot = *free_slots_.back();
     net::Datagram& reply = next_reply();
     std::size_t reply_len = 0;
-    const auto step =
-        processor_.prepare(MutableBytes(query.data, kReceiveStride), query.size,
-                           proxy::ClientTransport::Udp, slot.prepared,
-                           MutableBytes(reply.data, proxy::kMaxSynthesizedReply), reply_len);
+    const auto step = processor_.prepare(
+        MutableBytes(query.data, kReceiveStride), query.size, proxy::ClientTransport::Udp,
+        slot.prepared, MutableBytes(reply.data, proxy::kMaxSynthesizedReply), reply_len);
     switch (step) {
         case proxy::Step::Drop:
             return;
@@ -160,8 +170,7 @@ void UdpListener::on_query(net::Datagram& query) {
 
 void UdpListener::on_complete(Slot& slot,
                               dcp::Result<MutableBytes, upstream::ExchangeError> answer) {
-    const std::size_t need =
-        std::max(answer ? answer->size() : 0, proxy::kMaxSynthesizedReply);
+    const std::size_t need = std::max(answer ? answer->size() : 0, proxy::kMaxSynthesizedReply);
     if (need <= kReplyCapacity) {
         net::Datagram& reply = next_reply();
         reply.size = processor_.finish(slot.prepared, answer, proxy::ClientTransport::Udp,
@@ -176,8 +185,8 @@ void UdpListener::on_complete(Slot& slot,
         large_reply_.resize(need);
         net::Datagram reply;
         reply.data = large_reply_.data();
-        reply.size = processor_.finish(slot.prepared, answer, proxy::ClientTransport::Udp,
-                                       large_reply_);
+        reply.size =
+            processor_.finish(slot.prepared, answer, proxy::ClientTransport::Udp, large_reply_);
         reply.peer = slot.peer;
         reply.peer_len = slot.peer_len;
         std::error_code ignored;
@@ -193,9 +202,9 @@ void UdpListener::flush() {
     std::size_t start = 0;
     while (start < queued_ && *alive_) {
         std::error_code ec;
-        start += net::send_datagrams(socket_.native_handle(),
-                                     std::span(replies_.data() + start, queued_ - start), false,
-                                     ec);
+        start +=
+            net::send_datagrams(socket_.native_handle(),
+                                std::span(replies_.data() + start, queued_ - start), false, ec);
         if (start == queued_ || would_block(ec)) break;  // UDP: a reply that cannot go is lost
         ++start;  // this client's address failed; the others may not
     }

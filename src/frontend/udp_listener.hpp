@@ -12,6 +12,7 @@
 #include "net/asio.hpp"
 #include "net/datagram_batch.hpp"
 #include "net/flush_scope.hpp"
+#include "net/listen_share.hpp"
 #include "proxy/query_processor.hpp"
 
 namespace dcp::frontend {
@@ -19,8 +20,9 @@ namespace dcp::frontend {
 class UdpListener final : public net::Flushable {
   public:
     // Binds at once; throws asio::system_error (e.g. address in use) so start-up can say so.
+    // With several workers, `share` says how this one's socket joins the others (listen_share).
     UdpListener(asio::io_context& io, const asio::ip::udp::endpoint& local,
-                proxy::QueryProcessor& processor, Counters& counters);
+                proxy::QueryProcessor& processor, Counters& counters, net::ListenShare share = {});
     ~UdpListener() override;
     UdpListener(const UdpListener&) = delete;
     UdpListener& operator=(const UdpListener&) = delete;
@@ -30,6 +32,7 @@ class UdpListener final : public net::Flushable {
     [[nodiscard]] asio::ip::udp::endpoint local_endpoint() const {
         return socket_.local_endpoint();
     }
+    [[nodiscard]] int native_handle() { return socket_.native_handle(); }
 
   private:
     class Slot;

@@ -57,28 +57,28 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
         reply_len = synthesize(*info, dns::Rcode::ServFail, false, reply);
         return Step::Reply;
     }
-    if (active_ >= settings_.max_active_requests) {
-        note_limit_hit();
-        reply_len = synthesize(*info, dns::Rcode::ServFail, false, reply);
-        return Step::Reply;
-    }
     const auto edns = dns::apply_edns_payload_policy(buffer.first(kQueryBufferSize), *info,
                                                      settings_.edns_payload_size);
     if (!edns) {
         ++counters_.dropped_malformed;
         return Step::Drop;
     }
+    if (active_.fetch_add(1, std::memory_order_relaxed) >= settings_.max_active_requests) {
+        active_.fetch_sub(1, std::memory_order_relaxed);
+        note_limit_hit();
+        reply_len = synthesize(*info, dns::Rcode::ServFail, false, reply);
+        return Step::Reply;
+    }
     out.info = *info;
     out.edns = *edns;
     out.session = std::move(session);
-    ++active_;
     return Step::Forward;
 }
 
 std::size_t QueryProcessor::finish(const Prepared& prepared,
                                    dcp::Result<MutableBytes, upstream::ExchangeError> answer,
                                    ClientTransport transport, MutableBytes reply) {
-    --active_;
+    active_.fetch_sub(1, std::memory_order_relaxed);
     const auto& info = prepared.info;
     if (!answer) {
         if (answer.error() == upstream::ExchangeError::Timeout) {
@@ -139,13 +139,12 @@ net::awaitable<bool> QueryProcessor::process(Bytes query, ClientTransport transp
                                              Bytes(buffer.data(), prepared->edns.size),
                                              prepared->edns.advertised_payload, answer);
     } catch (...) {
-        --active_;
+        active_.fetch_sub(1, std::memory_order_relaxed);
         throw;
     }
     reply.resize(std::max(answer.size(), kMaxSynthesizedReply));
-    const auto len =
-        result ? finish(*prepared, MutableBytes(answer), transport, reply)
-               : finish(*prepared, Unexpected(result.error()), transport, reply);
+    const auto len = result ? finish(*prepared, MutableBytes(answer), transport, reply)
+                            : finish(*prepared, Unexpected(result.error()), transport, reply);
     reply.resize(len);
     co_return len != 0;
 }

@@ -3,6 +3,7 @@
 // back: parse, TCP-only short cut, EDNS payload policy, certificate check, encrypted exchange,
 // OPT removal, truncation to the client's limit, SERVFAIL on failure.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <vector>
@@ -51,8 +52,11 @@ struct ProcessorSettings {
 
 class QueryProcessor {
   public:
-    QueryProcessor(upstream::Resolver& resolver, ProcessorSettings settings, Counters& counters)
-        : resolver_(resolver), settings_(settings), counters_(counters) {}
+    // `active` counts the queries waiting for the resolver in every worker: the limit is for
+    // the whole process.
+    QueryProcessor(upstream::Resolver& resolver, ProcessorSettings settings, Counters& counters,
+                   std::atomic<std::size_t>& active)
+        : resolver_(resolver), settings_(settings), counters_(counters), active_(active) {}
 
     // The steps of one query, for callers that run their own I/O (the UDP listener):
     // prepare() parses the query in buffer[0, len) (the buffer is kQueryBufferSize long) and
@@ -72,7 +76,7 @@ class QueryProcessor {
     [[nodiscard]] net::awaitable<bool> process(Bytes query, ClientTransport transport,
                                                std::vector<std::uint8_t>& reply);
 
-    [[nodiscard]] std::size_t active() const { return active_; }
+    [[nodiscard]] std::size_t active() const { return active_.load(); }
     [[nodiscard]] upstream::Resolver& resolver() { return resolver_; }
 
   private:
@@ -81,7 +85,7 @@ class QueryProcessor {
     upstream::Resolver& resolver_;
     ProcessorSettings settings_;
     Counters& counters_;
-    std::size_t active_ = 0;
+    std::atomic<std::size_t>& active_;
     // Rate limit for the "limit reached" warning: at most one line per interval.
     std::chrono::steady_clock::time_point last_limit_log_{};
     std::uint64_t limit_hits_since_log_ = 0;

@@ -103,8 +103,9 @@ Resolver::Resolver(asio::io_context& io, ResolverConfig config, crypto::KeyPair 
       estimator_(config_.max_udp_packet),
       refresh_timer_(io) {}
 
-void Resolver::start() {
+void Resolver::start(bool fetch_certificates) {
     if (!config_.tcp_only) udp_.start();
+    if (!fetch_certificates) return;
     asio::co_spawn(io_, refresh_loop(), [](std::exception_ptr e) {
         if (e) spdlog::critical("certificate refresh loop stopped by an internal error");
     });
@@ -150,6 +151,7 @@ void Resolver::publish(const dnscrypt::Certificate& cert) {
                      cert.serial);
     }
     session_ = std::make_shared<const dnscrypt::Session>(std::move(*session));
+    if (on_new_session_) on_new_session_(session_);
 }
 
 net::awaitable<void> Resolver::refresh_loop() {
@@ -230,8 +232,8 @@ void Resolver::begin(Query& q) {
                 q.complete(Unexpected(ExchangeError::TooLarge));
                 return;
             }
-            udp_.submit(q, {*len, nonce, &q.keys_->shared(), q.info->header.id,
-                            &q.info->question, q.deadline_});
+            udp_.submit(q, {*len, nonce, &q.keys_->shared(), q.info->header.id, &q.info->question,
+                            q.deadline_});
             return;
         }
         ++counters_.upstream_udp_cannot_pad;
@@ -255,7 +257,10 @@ net::awaitable<void> Resolver::tcp_then_complete(Query& q, bool after_truncation
         q.complete(Unexpected(r.error()));
         co_return;
     }
-    if (after_truncation) estimator_.on_truncated(q.padded_len_, answer.size(), q.udp_payload);
+    if (after_truncation) {
+        estimator_.on_truncated(q.padded_len_, answer.size(), q.udp_payload);
+        if (on_truncation_) on_truncation_(q.padded_len_, answer.size(), q.udp_payload);
+    }
     q.complete(MutableBytes(answer));
 }
 
@@ -272,7 +277,8 @@ net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange(
     co_return *q.result;
 }
 
-net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange_tcp(    const Keys& keys, const dns::QueryInfo& info, Bytes query,
+net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange_tcp(
+    const Keys& keys, const dns::QueryInfo& info, Bytes query,
     std::chrono::steady_clock::time_point deadline, std::vector<std::uint8_t>& answer) {
     ++counters_.upstream_tcp_queries;
     const auto padded =

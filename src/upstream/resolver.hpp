@@ -5,6 +5,7 @@
 // itself (UDP, TCP fallback on truncation or when UDP cannot carry the query).
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -40,9 +41,9 @@ class Resolver {
         Query& operator=(const Query&) = delete;
 
         std::shared_ptr<const dnscrypt::Session> session;  // the certificate to encrypt for
-        const dns::QueryInfo* info = nullptr;               // the client's query
-        Bytes message;                                      // the query to send (EDNS-adjusted)
-        std::uint16_t udp_payload = 512;                    // the UDP size `message` advertises
+        const dns::QueryInfo* info = nullptr;              // the client's query
+        Bytes message;                                     // the query to send (EDNS-adjusted)
+        std::uint16_t udp_payload = 512;                   // the UDP size `message` advertises
 
       protected:
         // The decrypted, checked answer (a view valid during the call only), or why none came.
@@ -64,8 +65,24 @@ class Resolver {
     Resolver(const Resolver&) = delete;
     Resolver& operator=(const Resolver&) = delete;
 
-    // Opens the upstream sockets and starts fetching certificates.
-    void start();
+    // Opens the upstream sockets and, unless another worker's resolver does it and passes its
+    // sessions on (adopt), starts fetching certificates.
+    void start(bool fetch_certificates = true);
+    // Called with every new session this resolver makes (to hand it to the other workers).
+    void on_new_session(std::function<void(std::shared_ptr<const dnscrypt::Session>)> f) {
+        on_new_session_ = std::move(f);
+    }
+    // Called with what each truncated UDP answer taught the padding estimator, and where
+    // another worker's lesson is applied: one truncated round trip teaches every worker.
+    using TruncationLesson = std::function<void(std::size_t padded_len, std::size_t answer_len,
+                                                std::uint16_t advertised_payload)>;
+    void on_truncation(TruncationLesson f) { on_truncation_ = std::move(f); }
+    void learn_truncation(std::size_t padded_len, std::size_t answer_len,
+                          std::uint16_t advertised_payload) {
+        estimator_.on_truncated(padded_len, answer_len, advertised_payload);
+    }
+    // Uses a session made by another worker's resolver (sessions are immutable: shared as is).
+    void adopt(std::shared_ptr<const dnscrypt::Session> session) { session_ = std::move(session); }
     void stop();
     // Fetches certificates now instead of at the next scheduled time.
     void refresh_now();
@@ -106,6 +123,8 @@ class Resolver {
     dnscrypt::QuerySizeEstimator estimator_;
     crypto::FastRandom rng_;  // nonces and padding choices, no system call per query
     std::shared_ptr<const dnscrypt::Session> session_;
+    std::function<void(std::shared_ptr<const dnscrypt::Session>)> on_new_session_;
+    TruncationLesson on_truncation_;
     asio::steady_timer refresh_timer_;
     bool stopped_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -170,11 +170,12 @@ void UdpExchanger::flush() {
 }
 
 void UdpExchanger::wait_readable(std::size_t index) {
-    sockets_[index]->socket.async_wait(
-        asio::socket_base::wait_read, [this, index, alive = alive_](const asio::error_code& ec) {
-            if (!*alive || ec == asio::error::operation_aborted) return;
-            read_available(index);
-        });
+    sockets_[index]->socket.async_wait(asio::socket_base::wait_read,
+                                       [this, index, alive = alive_](const asio::error_code& ec) {
+                                           if (!*alive || ec == asio::error::operation_aborted)
+                                               return;
+                                           read_available(index);
+                                       });
 }
 
 void UdpExchanger::read_available(std::size_t index) {

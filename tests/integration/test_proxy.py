@@ -437,6 +437,64 @@ class ListenersAndLimits(LabTest):
         self.assertGreaterEqual(cnt.get("tcp_idle_closed", 0), 1)
 
 
+class Workers(LabTest):
+    """--threads: several event loops on one address; the limits stay process-wide."""
+
+    def test_workers_share_the_load_and_answer_everything(self):
+        p = self.lab.start_proxy("--threads", "4", name="proxy-threads")
+        self.assertIn("4 worker threads", p.log())
+        self.assertGreaterEqual(len(os.listdir("/proc/%d/task" % p.popen.pid)), 4)
+        want = self.direct("www.dcp.test", "A").answer_set()
+        # 40 client sockets (40 source ports: the kernel spreads them over the workers), 5
+        # queries in flight on each at once.
+        socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(40)]
+        try:
+            for s in socks:
+                s.settimeout(3)
+                for qid in range(5):
+                    s.sendto(make_query("www.dcp.test", "A", qid=qid), ("127.0.0.1", p.port))
+            for s in socks:
+                ids = set()
+                for _ in range(5):
+                    r = Response(s.recv(4096))
+                    self.assertEqual(r.rcode, 0)
+                    self.assertEqual(r.answer_set(), want)
+                    ids.add(r.id)
+                self.assertEqual(ids, set(range(5)))
+        finally:
+            for s in socks:
+                s.close()
+        for _ in range(8):  # TCP connections land on the workers too
+            r = Response(dnsclient.tcp(p.port, make_query("www.dcp.test", "A")))
+            self.assertEqual(r.answer_set(), want)
+        c = p.counters()  # the sum over the workers
+        self.assertEqual(c.get("queries_udp"), 200)
+        self.assertEqual(c.get("queries_tcp"), 8)
+        self.assertEqual(c.get("answered"), 208)
+        self.assertEqual(c.get("cert_refreshes"), 1)  # one worker fetches for all
+
+    def test_connection_limit_is_for_the_process(self):
+        p = self.lab.start_proxy("--threads", "4", "--max-tcp-connections", "2",
+                                 name="proxy-threads-limit")
+        kept = [socket.create_connection(("127.0.0.1", p.port)) for _ in range(2)]
+        time.sleep(0.1)
+        for _ in range(6):  # whichever worker accepts them, all six are over the limit
+            c = socket.create_connection(("127.0.0.1", p.port))
+            c.settimeout(2)
+            self.assertEqual(c.recv(10), b"")
+            c.close()
+        for s in kept:
+            s.close()
+        self.assertEqual(p.counters().get("tcp_refused_limit"), 6)
+
+    def test_one_worker(self):
+        p = self.lab.start_proxy("--threads", "1", name="proxy-one-thread")
+        self.assertIn("1 worker thread", p.log())
+        self.assertEqual(len(os.listdir("/proc/%d/task" % p.popen.pid)), 1)
+        r = Response(dnsclient.udp(p.port, make_query("www.dcp.test", "A")))
+        self.assertEqual(r.answer_set(), self.direct("www.dcp.test", "A").answer_set())
+
+
 class NoCertificate(LabTest):
     """No valid certificate: SERVFAIL, back-off retries, said in the log."""
 

@@ -311,6 +311,7 @@ client-key = "{client_key}"
 max-tcp-connections = 50
 tcp-idle-timeout = 5000
 max-active-requests = 100
+threads = 3
 daemonize = false
 pid-file = "{dir}/config.pid"
 logfile = "{log}"
@@ -329,6 +330,7 @@ user = ""
             self.assertEqual(r.rcode, 0)
             self.assertTrue(os.path.exists(os.path.join(self.lab.dir, "config.pid")))
             self.assertIn("[debug]", open(log_file).read())
+            self.assertIn("3 worker threads", open(log_file).read())
         finally:
             proc.terminate()
             self.assertEqual(proc.wait(5), 0)

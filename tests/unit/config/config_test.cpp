@@ -70,6 +70,19 @@ TEST(Config, EverySwitchLandsWhereItActs) {
     EXPECT_EQ(s.tcp.idle_timeout.count(), 1234);
 }
 
+TEST(Config, Threads) {
+    auto o = custom();
+    const auto by_default = validate(o).threads;
+    EXPECT_GE(by_default, 1u);  // one per core
+    EXPECT_LE(by_default, 64u);
+    o.threads = 3;
+    EXPECT_EQ(validate(o).threads, 3u);
+    o.threads = 0;
+    EXPECT_NE(error_of(o).find("--threads"), std::string::npos);
+    o.threads = 65;
+    EXPECT_NE(error_of(o).find("--threads"), std::string::npos);
+}
+
 TEST(Config, ClearErrors) {
     auto o = custom();
     o.provider_key = "nope";
