@@ -7,34 +7,36 @@
 
 namespace dcp {
 
-#define DCP_COUNTERS(X)                                                                         \
-    X(queries_udp, "queries received over UDP")                                                 \
-    X(queries_tcp, "queries received over TCP")                                                 \
-    X(answered, "answers relayed from the resolver")                                            \
-    X(dropped_malformed, "client messages dropped: not a well-formed query")                    \
-    X(dropped_oversized, "client messages dropped: larger than a query can be")                 \
-    X(servfail_no_certificate, "SERVFAIL: no valid certificate")                                \
-    X(servfail_timeout, "SERVFAIL: the resolver did not answer in time")                        \
-    X(servfail_upstream_error, "SERVFAIL: the resolver could not be reached or answered badly") \
-    X(tc_tcp_only, "TC replies to UDP clients in TCP-only mode")                                \
-    X(truncated_for_client, "answers truncated to the client's UDP limit")                      \
-    X(upstream_truncated, "truncated answers from the resolver over UDP")                       \
-    X(upstream_tcp_retries, "queries retried over TCP after a truncated UDP answer")            \
-    X(upstream_udp_cannot_pad, "queries sent over TCP because UDP could not carry them")        \
-    X(upstream_tcp_queries, "encrypted queries sent over TCP")                                  \
-    X(upstream_udp_queries, "encrypted queries sent over UDP")                                  \
-    X(reply_bad_magic, "resolver packets dropped: bad magic or length")                         \
-    X(reply_unknown_nonce, "resolver packets dropped: no pending query with that nonce")        \
-    X(reply_auth_failed, "resolver packets dropped: authentication failed")                     \
-    X(reply_bad_padding, "resolver packets dropped: bad padding or too short")                  \
-    X(reply_mismatch, "resolver packets dropped: answer does not match the query")              \
-    X(refused_active_limit, "SERVFAIL at once: --max-active-requests queries already waiting")  \
-    X(tcp_connections, "client TCP connections accepted")                                       \
-    X(tcp_refused_limit, "client TCP connections refused: connection limit")                    \
-    X(tcp_idle_closed, "client TCP connections closed after being idle")                        \
-    X(cert_refreshes, "successful certificate fetches")                                         \
-    X(cert_refresh_failures, "failed certificate fetches")                                      \
-    X(cert_rotations, "certificate changes picked up")                                          \
+#define DCP_COUNTERS(X)                                                                           \
+    X(queries_udp, "queries received over UDP")                                                   \
+    X(queries_tcp, "queries received over TCP")                                                   \
+    X(answered, "answers relayed from the resolver")                                              \
+    X(dropped_malformed, "client messages dropped: not a well-formed query")                      \
+    X(dropped_oversized, "client messages dropped: larger than a query can be")                   \
+    X(servfail_no_certificate, "SERVFAIL: no valid certificate")                                  \
+    X(servfail_timeout, "SERVFAIL: the resolver did not answer in time")                          \
+    X(servfail_upstream_error, "SERVFAIL: the resolver could not be reached or answered badly")   \
+    X(tc_tcp_only, "TC replies to UDP clients in TCP-only mode")                                  \
+    X(truncated_for_client, "answers truncated to the client's UDP limit")                        \
+    X(upstream_truncated, "truncated answers from the resolver over UDP")                         \
+    X(upstream_tcp_retries, "queries retried over TCP after a truncated UDP answer")              \
+    X(upstream_udp_cannot_pad, "queries sent over TCP because UDP could not carry them")          \
+    X(upstream_tcp_queries, "encrypted queries sent over TCP")                                    \
+    X(upstream_udp_queries, "encrypted queries sent over UDP")                                    \
+    X(upstream_tcp_connections, "TCP connections opened to the resolver")                         \
+    X(upstream_tcp_reused, "encrypted queries sent on a TCP connection kept from an earlier one") \
+    X(reply_bad_magic, "resolver packets dropped: bad magic or length")                           \
+    X(reply_unknown_nonce, "resolver packets dropped: no pending query with that nonce")          \
+    X(reply_auth_failed, "resolver packets dropped: authentication failed")                       \
+    X(reply_bad_padding, "resolver packets dropped: bad padding or too short")                    \
+    X(reply_mismatch, "resolver packets dropped: answer does not match the query")                \
+    X(refused_active_limit, "SERVFAIL at once: --max-active-requests queries already waiting")    \
+    X(tcp_connections, "client TCP connections accepted")                                         \
+    X(tcp_refused_limit, "client TCP connections refused: connection limit")                      \
+    X(tcp_idle_closed, "client TCP connections closed after being idle")                          \
+    X(cert_refreshes, "successful certificate fetches")                                           \
+    X(cert_refresh_failures, "failed certificate fetches")                                        \
+    X(cert_rotations, "certificate changes picked up")                                            \
     X(handler_exceptions, "internal errors caught at the top of a query handler")
 
 struct Counters {

@@ -10,7 +10,6 @@
 #include "net/endpoint.hpp"
 #include "upstream/cert_fetcher.hpp"
 #include "upstream/reply_drops.hpp"
-#include "upstream/tcp_exchange.hpp"
 
 namespace dcp::upstream {
 namespace {
@@ -100,6 +99,7 @@ Resolver::Resolver(asio::io_context& io, ResolverConfig config, crypto::KeyPair 
       counters_(counters),
       clock_(clock),
       udp_(io, config_.udp_endpoint(), config_.udp_sockets, config_.max_udp_packet, counters),
+      tcp_(config_.tcp_endpoint(), counters),
       estimator_(config_.max_udp_packet),
       refresh_timer_(io) {}
 
@@ -114,6 +114,7 @@ void Resolver::start(bool fetch_certificates) {
 void Resolver::stop() {
     stopped_ = true;
     *alive_ = false;
+    tcp_.stop();
     refresh_timer_.cancel();
     udp_.stop();
 }
@@ -287,7 +288,7 @@ net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange_tcp(
     const auto nonce = fresh_nonce();
     const auto len = dnscrypt::encrypt_query(keys.query_keys(), query, nonce, padded, packet);
     if (!len) co_return Unexpected(ExchangeError::TooLarge);
-    auto response = co_await tcp_exchange(config_.tcp_endpoint(), packet, deadline);
+    auto response = co_await tcp_.exchange(packet, deadline);
     if (!response) co_return Unexpected(response.error());
     const auto msg = dnscrypt::decrypt_response(*response, nonce, keys.shared());
     if (!msg) {

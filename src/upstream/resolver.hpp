@@ -21,6 +21,7 @@
 #include "net/asio.hpp"
 #include "upstream/exchange_error.hpp"
 #include "upstream/resolver_config.hpp"
+#include "upstream/tcp_upstream.hpp"
 #include "upstream/udp_exchanger.hpp"
 
 namespace dcp::upstream {
@@ -120,6 +121,7 @@ class Resolver {
     Counters& counters_;
     const Clock& clock_;
     UdpExchanger udp_;
+    TcpUpstream tcp_;
     dnscrypt::QuerySizeEstimator estimator_;
     crypto::FastRandom rng_;  // nonces and padding choices, no system call per query
     std::shared_ptr<const dnscrypt::Session> session_;

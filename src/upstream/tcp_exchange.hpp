@@ -1,7 +1,7 @@
 #pragma once
 // One DNS-over-TCP style exchange: connect, send a 2-byte length and the message, read a 2-byte
-// length and the answer, all before a deadline. Used for encrypted queries (a fresh connection
-// each time, as the protocol specifies) and for plain certificate queries.
+// length and the answer, all before a deadline, on a connection of its own. Used for the plain
+// certificate queries; encrypted queries go through TcpUpstream, which keeps connections.
 
 #include <chrono>
 #include <cstdint>

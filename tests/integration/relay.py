@@ -4,6 +4,7 @@ duplicates, or delivers it late."""
 
 import os
 import socket
+import struct
 import threading
 import time
 
@@ -11,8 +12,12 @@ RESOLVER_MAGIC = b"r6fnvWj8"
 
 
 class TcpForwarder:
-    def __init__(self, target_port):
+    """Forwards TCP connections to target_port and counts them. close_after_reply: the
+    connection is closed after the first length-prefixed reply, as some DNSCrypt servers do."""
+
+    def __init__(self, target_port, close_after_reply=False):
         self.target_port = target_port
+        self.close_after_reply = close_after_reply
         self.connections = 0
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -37,6 +42,9 @@ class TcpForwarder:
             threading.Thread(target=self._serve, args=(client, upstream), daemon=True).start()
 
     def _serve(self, client, upstream):
+        if self.close_after_reply:
+            self._serve_one(client, upstream)
+            return
         pipes = [threading.Thread(target=self._pipe, args=pair, daemon=True)
                  for pair in ((client, upstream), (upstream, client))]
         for t in pipes:
@@ -45,6 +53,26 @@ class TcpForwarder:
             t.join()
         client.close()
         upstream.close()
+
+    @staticmethod
+    def _serve_one(client, upstream):
+        def read_exactly(sock, n):
+            data = b""
+            while len(data) < n:
+                chunk = sock.recv(n - len(data))
+                if not chunk:
+                    raise OSError("closed")
+                data += chunk
+            return data
+        try:
+            for src, dst in ((client, upstream), (upstream, client)):
+                prefix = read_exactly(src, 2)
+                dst.sendall(prefix + read_exactly(src, struct.unpack("!H", prefix)[0]))
+        except OSError:
+            pass
+        finally:
+            client.close()
+            upstream.close()
 
     @staticmethod
     def _pipe(src, dst):

@@ -204,6 +204,49 @@ class TcpOnly(LabTest):
             fwd.close()
 
 
+class UpstreamTcpConnections(LabTest):
+    """Encrypted TCP queries reuse connections; a server closing after each reply costs nothing."""
+
+    def queries(self, p, n):
+        want = self.direct("www.dcp.test", "A").answer_set()
+        for i in range(n):
+            r = Response(dnsclient.udp(p.port, make_query("www.dcp.test", "A", qid=i)))
+            self.assertEqual(r.rcode, 0)  # TCP-only: UDP clients get TC
+            r = Response(dnsclient.tcp(p.port, make_query("www.dcp.test", "A", qid=i)))
+            self.assertEqual(r.answer_set(), want)
+
+    def test_connections_are_reused(self):
+        fwd = relay.TcpForwarder(self.lab.dnsdist_port)
+        try:
+            p = self.lab.start_proxy("--tcp-port", str(fwd.port), "--threads", "1",
+                                     name="proxy-tcp-reuse")
+            before = fwd.connections  # certificate fetches
+            self.queries(p, 6)
+            c = p.counters()
+            self.assertEqual(c.get("upstream_tcp_queries"), 6)
+            self.assertEqual(c.get("upstream_tcp_connections"), 1)
+            self.assertEqual(c.get("upstream_tcp_reused"), 5)
+            self.assertEqual(fwd.connections - before, 1)
+        finally:
+            fwd.close()
+
+    def test_server_closing_after_each_reply(self):
+        fwd = relay.TcpForwarder(self.lab.dnsdist_port, close_after_reply=True)
+        try:
+            p = self.lab.start_proxy("--tcp-port", str(fwd.port), "--threads", "1",
+                                     name="proxy-tcp-close")
+            before = fwd.connections
+            self.queries(p, 6)
+            c = p.counters()
+            self.assertEqual(c.get("upstream_tcp_queries"), 6)
+            self.assertEqual(c.get("answered"), 6)
+            self.assertNotIn("servfail_upstream_error", c)
+            self.assertEqual(c.get("upstream_tcp_connections"), 6)  # a closed one is not reused
+            self.assertEqual(fwd.connections - before, 6)
+        finally:
+            fwd.close()
+
+
 class Pipelining(LabTest):
     """4. 100 pipelined queries on one TCP connection, all answered."""
 

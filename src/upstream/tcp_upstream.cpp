@@ -1,0 +1,105 @@
+#include "upstream/tcp_upstream.hpp"
+
+#include <sys/socket.h>
+
+#include <array>
+#include <optional>
+
+namespace dcp::upstream {
+namespace {
+
+using namespace net::ops;
+using Answer = dcp::Result<std::vector<std::uint8_t>, ExchangeError>;
+
+// Whether an idle connection still looks usable: nothing to read (a FIN or unsolicited bytes
+// would be), no error. One non-blocking peek, no waiting.
+bool still_open(asio::ip::tcp::socket& socket) {
+    std::uint8_t byte = 0;
+    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+// One query on `socket`. `answer_started` tells whether any byte of the answer arrived, i.e.
+// whether the server took the query on this connection.
+net::awaitable<Answer> exchange_on(asio::ip::tcp::socket& socket, Bytes message,
+                                   asio::steady_timer& timer, bool& answer_started) {
+    std::array<std::uint8_t, 2> prefix{};
+    store_u16_be(prefix.data(), static_cast<std::uint16_t>(message.size()));
+    const std::array<asio::const_buffer, 2> out = {asio::buffer(prefix),
+                                                   asio::buffer(message.data(), message.size())};
+    {
+        auto r = co_await (asio::async_write(socket, out, net::use_nothrow) ||
+                           timer.async_wait(net::use_nothrow));
+        if (r.index() == 1) co_return Unexpected(ExchangeError::Timeout);
+        if (std::get<0>(std::get<0>(r))) co_return Unexpected(ExchangeError::Network);
+    }
+    {
+        auto r = co_await (asio::async_read(socket, asio::buffer(prefix), net::use_nothrow) ||
+                           timer.async_wait(net::use_nothrow));
+        if (r.index() == 1) co_return Unexpected(ExchangeError::Timeout);
+        answer_started = std::get<1>(std::get<0>(r)) > 0;
+        if (std::get<0>(std::get<0>(r))) co_return Unexpected(ExchangeError::Network);
+    }
+    std::vector<std::uint8_t> answer(load_u16_be(prefix.data()));
+    if (!answer.empty()) {
+        auto r = co_await (asio::async_read(socket, asio::buffer(answer), net::use_nothrow) ||
+                           timer.async_wait(net::use_nothrow));
+        if (r.index() == 1) co_return Unexpected(ExchangeError::Timeout);
+        if (std::get<0>(std::get<0>(r))) co_return Unexpected(ExchangeError::Network);
+    }
+    co_return Answer(std::move(answer));
+}
+
+}  // namespace
+
+void TcpUpstream::stop() {
+    stopped_ = true;
+    for (auto& c : idle_) {
+        asio::error_code ignored;
+        c.socket.close(ignored);
+    }
+    idle_.clear();
+}
+
+net::awaitable<Answer> TcpUpstream::exchange(Bytes message,
+                                             std::chrono::steady_clock::time_point deadline) {
+    auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer timer(executor, deadline);
+    for (int attempt = 0;; ++attempt) {
+        std::optional<asio::ip::tcp::socket> socket;
+        const auto now = std::chrono::steady_clock::now();
+        while (!idle_.empty() && !socket) {
+            Idle c = std::move(idle_.back());
+            idle_.pop_back();
+            if (now - c.since < kMaxIdleTime && still_open(c.socket)) {
+                socket.emplace(std::move(c.socket));
+            }  // else closed by its destructor
+        }
+        const bool reused = socket.has_value();
+        if (reused) {
+            ++counters_.upstream_tcp_reused;
+        } else {
+            socket.emplace(executor);
+            auto r = co_await (socket->async_connect(server_, net::use_nothrow) ||
+                               timer.async_wait(net::use_nothrow));
+            if (r.index() == 1) co_return Unexpected(ExchangeError::Timeout);
+            if (std::get<0>(std::get<0>(r))) co_return Unexpected(ExchangeError::Network);
+            ++counters_.upstream_tcp_connections;
+            socket->set_option(asio::ip::tcp::no_delay(true));
+        }
+        bool answer_started = false;
+        auto answer = co_await exchange_on(*socket, message, timer, answer_started);
+        if (answer) {
+            if (!stopped_ && idle_.size() < kMaxIdle) {
+                idle_.push_back({std::move(*socket), std::chrono::steady_clock::now()});
+            }
+            co_return answer;
+        }
+        // Only a reused connection the server had closed in the meantime earns a second try.
+        if (!reused || answer_started || attempt > 0 || answer.error() != ExchangeError::Network) {
+            co_return answer;
+        }
+    }
+}
+
+}  // namespace dcp::upstream
