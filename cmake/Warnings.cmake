@@ -1,9 +1,14 @@
-# Project-wide warning policy: everything we write compiles cleanly with -Werror.
+# Project-wide warning policy: everything we write compiles cleanly with -Werror. Off only for
+# builds with other instrumentation (-fsanitize=thread makes g++ 12 see false null dereferences
+# in libstdc++) and for packagers with newer compilers.
+option(DCP_WARNINGS_AS_ERRORS "Treat warnings as errors" ON)
 function(dcp_set_warnings target)
     target_compile_options(${target} PRIVATE
         -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wold-style-cast
-        -Wnon-virtual-dtor -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
-        -Werror)
+        -Wnon-virtual-dtor -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
+    if(DCP_WARNINGS_AS_ERRORS)
+        target_compile_options(${target} PRIVATE -Werror)
+    endif()
     if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
         # g++ 12 reports a false -Wmismatched-new-delete on Asio coroutine frames
         # (chriskohlhoff/asio issue 1391); it is not a bug in our code.
