@@ -4,7 +4,9 @@
 Starts NSD and Debian's dnsdist (DNSCrypt server in front of NSD) exactly as the integration
 tests do, then drives each candidate with dnsperf at several loads, interleaving candidates
 (A B A B ...) for several rounds. Every run also measures dnsperf straight at dnsdist's plain DNS
-port, so that figures can be read as ratios against a baseline taken in the same session.
+port, so that figures can be read as ratios against a baseline taken in the same session, and
+(UDP loads) bench/dnsprobe speaking DNSCrypt itself straight at dnsdist ("dnscrypt-direct"): the
+chain with no proxy in it, so that a proxy's own share of the latency shows.
 
 Per candidate and load it records: queries/s completed (NOERROR answers), queries lost (no
 answer, or an error RCODE), average and
@@ -69,10 +71,12 @@ def write_queries(path):
             f.write("%s A\n" % name)
 
 
-def run_load(port, load, duration, queries, probe):
+def run_load(port, load, duration, queries, probe, dnscrypt=None):
+    """dnscrypt: (provider name, provider key) to have dnsprobe encrypt its queries itself."""
     tool, in_flight = LOADS[load]
     if tool == "dnsprobe":
-        out = subprocess.run([probe, str(port), str(in_flight), str(duration)] + NAMES,
+        prefix = ["--dnscrypt", dnscrypt[0], dnscrypt[1]] if dnscrypt else []
+        out = subprocess.run([probe] + prefix + [str(port), str(in_flight), str(duration)] + NAMES,
                              capture_output=True, text=True, check=True).stdout
         v = dict(kv.split("=") for kv in out.split())
         return {"qps": float(v["qps"]), "completed": int(v["completed"]),
@@ -124,13 +128,22 @@ class Candidate:
         self.log.close()
 
 
+# The second baseline: dnsprobe speaking DNSCrypt itself straight to dnsdist (no proxy at all),
+# the floor for any proxy's latency through this chain. UDP loads only.
+DIRECT = "dnscrypt-direct"
+
+
 def measure(lab, cand, load, duration, queries, probe):
-    """One dnsperf run against a candidate (or dnsdist plain when cand is None)."""
-    port = cand.port if cand else lab.dnsdist_plain_port
+    """One run against a candidate, dnsdist plain (cand None) or dnsdist DNSCrypt (DIRECT)."""
+    direct = cand == DIRECT
+    if direct:
+        cand = None
+    port = lab.dnsdist_port if direct else cand.port if cand else lab.dnsdist_plain_port
     dnsdist_pid = [p for p in lab.procs if p.name == "dnsdist"][0].pid
     pids = [cand.proc.pid] if cand else []
     before = {pid: cpu_seconds(pid) for pid in pids + [dnsdist_pid]}
-    r = run_load(port, load, duration, queries, probe)
+    r = run_load(port, load, duration, queries, probe,
+                 ("2.dnscrypt-cert.dcp.test", lab.provider_key_hex) if direct else None)
     after = {pid: cpu_seconds(pid) for pid in pids + [dnsdist_pid]}
     n = max(r["completed"], 1)
     r["dnsdist_cpu_us"] = (after[dnsdist_pid] - before[dnsdist_pid]) / n * 1e6
@@ -183,22 +196,25 @@ def main():
         lab.start_nsd()
         lab.start_dnsdist()
         for rnd in range(args.rounds):
-            for cand in [None] + candidates:  # interleaved: baseline, A, B, ... every round
-                name = cand.name if cand else "dnsdist-plain"
-                if cand:
+            # Interleaved: baselines, A, B, ... every round.
+            for cand in [None, DIRECT] + candidates:
+                name = (DIRECT if cand == DIRECT else cand.name if cand else "dnsdist-plain")
+                if cand and cand != DIRECT:
                     cand.start(lab, workdir)
                     e = extras.setdefault(name, {"first_answer_ms": [], "idle_rss_kib": []})
                     e["first_answer_ms"].append(cand.first_answer_s * 1000)
                     e["idle_rss_kib"].append(cand.idle_rss)
                 try:
                     for load in loads:
+                        if cand == DIRECT and LOADS[load][0] != "dnsprobe":
+                            continue
                         r = measure(lab, cand, load, args.duration, queries, probe)
                         results.setdefault((name, load), []).append(r)
                         print("round %d %-14s %-12s qps=%.0f lost=%d avg=%.0fus p50=%.0fus p99=%.0fus cpu=%s" % (
                             rnd + 1, name, load, r["qps"], r["lost"], r["avg_us"], r["p50_us"], r["p99_us"],
                             "%.1fus" % r["cpu_us"] if "cpu_us" in r else "-"), flush=True)
                 finally:
-                    if cand:
+                    if cand and cand != DIRECT:
                         cand.stop()
     finally:
         lab.stop()
@@ -206,9 +222,11 @@ def main():
     print("\n| candidate | load | queries/s | lost | avg µs | p50 µs | p99 µs | proxy CPU µs/query | "
           "dnsdist CPU µs/query | peak RSS KiB |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for cand_name in ["dnsdist-plain"] + [c.name for c in candidates]:
+    for cand_name in ["dnsdist-plain", DIRECT] + [c.name for c in candidates]:
         for load in loads:
             runs = results.get((cand_name, load), [])
+            if not runs:
+                continue
             col = lambda k: summarize([r[k] for r in runs if k in r])
             print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 cand_name, load, col("qps"), col("lost"), col("avg_us"), col("p50_us"), col("p99_us"),
