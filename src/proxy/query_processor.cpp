@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "dns/edns.hpp"
@@ -118,12 +119,18 @@ net::awaitable<bool> QueryProcessor::process(Bytes query, ClientTransport transp
         ++counters_.dropped_oversized;
         co_return false;
     }
-    std::vector<std::uint8_t> buffer(kQueryBufferSize);
+    // One allocation, not cleared: the query is copied in and prepare() reads only that.
+    struct Work {
+        Prepared prepared;
+        std::array<std::uint8_t, kQueryBufferSize> buffer;
+    };
+    const std::unique_ptr<Work> work(new Work);
+    auto& buffer = work->buffer;
+    auto& prepared = work->prepared;
     std::copy(query.begin(), query.end(), buffer.begin());
     reply.resize(kMaxSynthesizedReply);
-    auto prepared = std::make_unique<Prepared>();
     std::size_t reply_len = 0;
-    switch (prepare(buffer, query.size(), transport, *prepared, reply, reply_len)) {
+    switch (prepare(buffer, query.size(), transport, prepared, reply, reply_len)) {
         case Step::Drop:
             co_return false;
         case Step::Reply:
@@ -135,16 +142,16 @@ net::awaitable<bool> QueryProcessor::process(Bytes query, ClientTransport transp
     std::vector<std::uint8_t> answer;
     dcp::Result<void, upstream::ExchangeError> result{};
     try {
-        result = co_await resolver_.exchange(prepared->session, prepared->info,
-                                             Bytes(buffer.data(), prepared->edns.size),
-                                             prepared->edns.advertised_payload, answer);
+        result = co_await resolver_.exchange(prepared.session, prepared.info,
+                                             Bytes(buffer.data(), prepared.edns.size),
+                                             prepared.edns.advertised_payload, answer);
     } catch (...) {
         active_.fetch_sub(1, std::memory_order_relaxed);
         throw;
     }
     reply.resize(std::max(answer.size(), kMaxSynthesizedReply));
-    const auto len = result ? finish(*prepared, MutableBytes(answer), transport, reply)
-                            : finish(*prepared, Unexpected(result.error()), transport, reply);
+    const auto len = result ? finish(prepared, MutableBytes(answer), transport, reply)
+                            : finish(prepared, Unexpected(result.error()), transport, reply);
     reply.resize(len);
     co_return len != 0;
 }

@@ -31,22 +31,6 @@ std::string fingerprint(const crypto::PublicKey& key) {
 
 }  // namespace
 
-// The keys one query encrypts with: the session's, or a fresh pair per query (--ephemeral-keys).
-struct Resolver::Keys {
-    dnscrypt::ClientMagic magic{};
-    crypto::PublicKey public_key{};
-    const crypto::SharedKey* session_key = nullptr;  // owned by the session the query holds
-    std::optional<crypto::SharedKey> ephemeral;
-
-    [[nodiscard]] const crypto::SharedKey& shared() const {
-        return ephemeral ? *ephemeral : *session_key;
-    }
-    [[nodiscard]] dnscrypt::QueryKeys query_keys() const { return {magic, public_key, shared()}; }
-};
-
-Resolver::Query::Query() : keys_(std::make_unique<Keys>()) {}
-Resolver::Query::~Query() = default;
-
 void Resolver::Query::on_udp_answer(MutableBytes answer) {
     Resolver& r = *resolver_;
     if (!dns::parse_header(answer)->tc()) {  // matched the query already: the header is there
@@ -214,7 +198,7 @@ dnscrypt::ClientNonceHalf Resolver::fresh_nonce() {
 void Resolver::begin(Query& q) {
     q.resolver_ = this;
     q.deadline_ = std::chrono::steady_clock::now() + config_.timeout;
-    set_keys(*q.keys_, *q.session);
+    set_keys(q.keys_, *q.session);
     if (!config_.tcp_only) {
         const auto padded = dnscrypt::udp_padded_length(
             q.message.size(), estimator_.min_query_len(), config_.max_udp_packet);
@@ -228,12 +212,12 @@ void Resolver::begin(Query& q) {
             q.padded_len_ = *padded;
             const auto nonce = fresh_nonce();
             const auto len =
-                dnscrypt::encrypt_query(q.keys_->query_keys(), q.message, nonce, *padded, buffer);
+                dnscrypt::encrypt_query(q.keys_.query_keys(), q.message, nonce, *padded, buffer);
             if (!len) {
                 q.complete(Unexpected(ExchangeError::TooLarge));
                 return;
             }
-            udp_.submit(q, {*len, nonce, &q.keys_->shared(), q.info->header.id, &q.info->question,
+            udp_.submit(q, {*len, nonce, &q.keys_.shared(), q.info->header.id, &q.info->question,
                             q.deadline_});
             return;
         }
@@ -253,7 +237,7 @@ void Resolver::begin_tcp(Query& q, bool after_truncation) {
 
 net::awaitable<void> Resolver::tcp_then_complete(Query& q, bool after_truncation) {
     std::vector<std::uint8_t> answer;
-    const auto r = co_await exchange_tcp(*q.keys_, *q.info, q.message, q.deadline_, answer);
+    const auto r = co_await exchange_tcp(q.keys_, *q.info, q.message, q.deadline_, answer);
     if (!r) {
         q.complete(Unexpected(r.error()));
         co_return;

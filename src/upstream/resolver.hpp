@@ -27,7 +27,21 @@
 namespace dcp::upstream {
 
 class Resolver {
-    struct Keys;
+    // The keys one query encrypts with: the session's, or a fresh pair per query
+    // (--ephemeral-keys).
+    struct Keys {
+        dnscrypt::ClientMagic magic{};
+        crypto::PublicKey public_key{};
+        const crypto::SharedKey* session_key = nullptr;  // owned by the session the query holds
+        std::optional<crypto::SharedKey> ephemeral;
+
+        [[nodiscard]] const crypto::SharedKey& shared() const {
+            return ephemeral ? *ephemeral : *session_key;
+        }
+        [[nodiscard]] dnscrypt::QueryKeys query_keys() const {
+            return {magic, public_key, shared()};
+        }
+    };
 
   public:
     // One query to the resolver. The caller fills in the inputs, calls begin(), and keeps the
@@ -36,8 +50,8 @@ class Resolver {
     // serves any number of queries without allocating.
     class Query : public PendingUdpQuery {
       public:
-        Query();
-        ~Query() override;
+        Query() = default;
+        ~Query() override = default;
         Query(const Query&) = delete;
         Query& operator=(const Query&) = delete;
 
@@ -56,7 +70,7 @@ class Resolver {
         void on_udp_failure(ExchangeError error) final;
 
         Resolver* resolver_ = nullptr;
-        std::unique_ptr<Keys> keys_;
+        Keys keys_;
         std::size_t padded_len_ = 0;
         std::chrono::steady_clock::time_point deadline_{};
     };

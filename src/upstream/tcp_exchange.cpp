@@ -8,7 +8,6 @@ using namespace net::ops;
 
 net::awaitable<dcp::Result<std::vector<std::uint8_t>, ExchangeError>> tcp_exchange(
     asio::ip::tcp::endpoint server, Bytes message, std::chrono::steady_clock::time_point deadline) {
-    using Res = dcp::Result<std::vector<std::uint8_t>, ExchangeError>;
     auto executor = co_await asio::this_coro::executor;
     asio::ip::tcp::socket socket(executor);
     asio::steady_timer timer(executor, deadline);
@@ -21,7 +20,13 @@ net::awaitable<dcp::Result<std::vector<std::uint8_t>, ExchangeError>> tcp_exchan
         if (std::get<0>(std::get<0>(r))) co_return Unexpected(ExchangeError::Network);
     }
     socket.set_option(asio::ip::tcp::no_delay(true));
+    bool answer_started = false;
+    co_return co_await exchange_on(socket, message, timer, answer_started);
+}
 
+net::awaitable<dcp::Result<std::vector<std::uint8_t>, ExchangeError>> exchange_on(
+    asio::ip::tcp::socket& socket, Bytes message, asio::steady_timer& timer, bool& answer_started) {
+    using Res = dcp::Result<std::vector<std::uint8_t>, ExchangeError>;
     std::array<std::uint8_t, 2> prefix{};
     store_u16_be(prefix.data(), static_cast<std::uint16_t>(message.size()));
     const std::array<asio::const_buffer, 2> out = {asio::buffer(prefix),
@@ -36,6 +41,7 @@ net::awaitable<dcp::Result<std::vector<std::uint8_t>, ExchangeError>> tcp_exchan
         auto r = co_await (asio::async_read(socket, asio::buffer(prefix), net::use_nothrow) ||
                            timer.async_wait(net::use_nothrow));
         if (r.index() == 1) co_return Unexpected(ExchangeError::Timeout);
+        answer_started = std::get<1>(std::get<0>(r)) > 0;
         if (std::get<0>(std::get<0>(r))) co_return Unexpected(ExchangeError::Network);
     }
     std::vector<std::uint8_t> answer(load_u16_be(prefix.data()));

@@ -2,13 +2,16 @@
 
 #include <sys/socket.h>
 
-#include <array>
+#include <cerrno>
 #include <optional>
+
+#include "upstream/tcp_exchange.hpp"
 
 namespace dcp::upstream {
 namespace {
 
 using namespace net::ops;
+
 using Answer = dcp::Result<std::vector<std::uint8_t>, ExchangeError>;
 
 // Whether an idle connection still looks usable: nothing to read (a FIN or unsolicited bytes
@@ -17,37 +20,6 @@ bool still_open(asio::ip::tcp::socket& socket) {
     std::uint8_t byte = 0;
     const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
-// One query on `socket`. `answer_started` tells whether any byte of the answer arrived, i.e.
-// whether the server took the query on this connection.
-net::awaitable<Answer> exchange_on(asio::ip::tcp::socket& socket, Bytes message,
-                                   asio::steady_timer& timer, bool& answer_started) {
-    std::array<std::uint8_t, 2> prefix{};
-    store_u16_be(prefix.data(), static_cast<std::uint16_t>(message.size()));
-    const std::array<asio::const_buffer, 2> out = {asio::buffer(prefix),
-                                                   asio::buffer(message.data(), message.size())};
-    {
-        auto r = co_await (asio::async_write(socket, out, net::use_nothrow) ||
-                           timer.async_wait(net::use_nothrow));
-        if (r.index() == 1) co_return Unexpected(ExchangeError::Timeout);
-        if (std::get<0>(std::get<0>(r))) co_return Unexpected(ExchangeError::Network);
-    }
-    {
-        auto r = co_await (asio::async_read(socket, asio::buffer(prefix), net::use_nothrow) ||
-                           timer.async_wait(net::use_nothrow));
-        if (r.index() == 1) co_return Unexpected(ExchangeError::Timeout);
-        answer_started = std::get<1>(std::get<0>(r)) > 0;
-        if (std::get<0>(std::get<0>(r))) co_return Unexpected(ExchangeError::Network);
-    }
-    std::vector<std::uint8_t> answer(load_u16_be(prefix.data()));
-    if (!answer.empty()) {
-        auto r = co_await (asio::async_read(socket, asio::buffer(answer), net::use_nothrow) ||
-                           timer.async_wait(net::use_nothrow));
-        if (r.index() == 1) co_return Unexpected(ExchangeError::Timeout);
-        if (std::get<0>(std::get<0>(r))) co_return Unexpected(ExchangeError::Network);
-    }
-    co_return Answer(std::move(answer));
 }
 
 }  // namespace
