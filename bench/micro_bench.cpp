@@ -15,6 +15,7 @@
 #include "dnscrypt/packet.hpp"
 #include "dnscrypt/padding.hpp"
 #include "dnscrypt/session.hpp"
+#include "upstream/nonce_table.hpp"
 
 namespace {
 
@@ -112,6 +113,30 @@ void BM_FastRandomNonceHalf(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_FastRandomNonceHalf);
+
+// One query's life in the pending table with 100 others in flight: insert, find (the answer),
+// erase.
+void BM_NonceTableCycle(benchmark::State& state) {
+    dcp::upstream::NonceTable<int> table;
+    dcp::crypto::FastRandom rng;
+    std::array<std::uint64_t, 100> live{};
+    int value = 0;
+    for (auto& k : live) {
+        rng.fill(std::span(reinterpret_cast<std::uint8_t*>(&k), sizeof(k)));
+        table.insert(k, &value);
+    }
+    std::size_t i = 0;
+    for (auto _ : state) {
+        std::uint64_t key = 0;
+        rng.fill(std::span(reinterpret_cast<std::uint8_t*>(&key), sizeof(key)));
+        table.erase(live[i]);
+        table.insert(key, &value);
+        benchmark::DoNotOptimize(table.find(key));
+        live[i] = key;
+        i = (i + 1) % live.size();
+    }
+}
+BENCHMARK(BM_NonceTableCycle);
 
 void BM_DecryptResponse(benchmark::State& state) {
     const Fixture f(static_cast<crypto::Construction>(state.range(0)));

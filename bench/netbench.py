@@ -110,10 +110,19 @@ class Candidate:
 
         def answered():
             try:
-                return dnsclient.Response(dnsclient.udp(self.port, query, 0.05)).rcode == 0
+                wire = dnsclient.udp(self.port, query, 0.05)
             except OSError:
                 return False
-        wait_until(answered, 30, interval=0.002, what="%s to answer" % self.name)
+            try:
+                return dnsclient.Response(wire).rcode == 0
+            except (IndexError, ValueError) as e:
+                raise RuntimeError("%s sent a malformed answer %s (%s)" % (
+                    self.name, wire.hex(), e)) from e
+        try:
+            wait_until(answered, 30, interval=0.002, what="%s to answer" % self.name)
+        except BaseException:
+            self.stop()  # never leave a candidate running behind a failed benchmark
+            raise
         self.first_answer_s = time.monotonic() - start
         time.sleep(1.0)
         self.idle_rss = mem_kib(self.proc.pid, "VmRSS")
