@@ -30,6 +30,15 @@ void pad(MutableBytes buf, std::size_t message_len, std::size_t padded_len) noex
 
 PacketResult<std::size_t> unpadded_length(Bytes padded) noexcept {
     std::size_t i = padded.size();
+    // Eight bytes at a time while all are zero: answers carry up to a few hundred bytes of
+    // padding, and a byte loop with an early exit does not vectorise (callgrind: ~950
+    // instructions per answer).
+    while (i >= sizeof(std::uint64_t)) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, padded.data() + i - sizeof(word), sizeof(word));
+        if (word != 0) break;
+        i -= sizeof(word);
+    }
     while (i > 0 && padded[i - 1] == 0) --i;
     if (i == 0 || padded[i - 1] != kPaddingDelimiter) return Unexpected(PacketError::BadPadding);
     return i - 1;

@@ -70,5 +70,25 @@ TEST(Padding, UnpadRejects) {
     EXPECT_EQ(*unpadded_length(std::vector<std::uint8_t>{1, 2, 3, 0x80, 0}), 3u);
 }
 
+// The scan goes eight bytes at a time: every message length and padding length around those
+// steps, with and without the delimiter, and with a stray byte inside the zeros.
+TEST(Padding, UnpadEveryLengthAndOffset) {
+    for (std::size_t msg = 0; msg <= 40; ++msg) {
+        for (std::size_t zeros = 0; zeros <= 40; ++zeros) {
+            std::vector<std::uint8_t> buf(msg, 0x11);
+            buf.push_back(0x80);
+            buf.resize(buf.size() + zeros, 0);
+            ASSERT_EQ(*unpadded_length(buf), msg) << msg << " " << zeros;
+            buf[msg] = 0;  // no delimiter: the message's own last byte is not 0x80
+            EXPECT_FALSE(unpadded_length(buf)) << msg << " " << zeros;
+            if (zeros > 0) {
+                buf[msg] = 0x80;
+                buf[msg + zeros] = 0x01;  // a non-zero byte after the delimiter
+                EXPECT_FALSE(unpadded_length(buf)) << msg << " " << zeros;
+            }
+        }
+    }
+}
+
 }  // namespace
 }  // namespace dcp::dnscrypt
