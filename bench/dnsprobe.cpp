@@ -21,7 +21,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "crypto/fast_random.hpp"
@@ -30,13 +37,6 @@
 #include "dnscrypt/packet.hpp"
 #include "dnscrypt/provider_key.hpp"
 #include "dnscrypt/session.hpp"
-#include <chrono>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <string>
-#include <vector>
 
 namespace {
 

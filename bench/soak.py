@@ -12,6 +12,7 @@ at the end the first and last figures and the totals.
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -19,7 +20,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from netbench import NAMES, Candidate, Lab, mem_kib  # noqa: E402
-import subprocess  # noqa: E402
 
 
 def main():

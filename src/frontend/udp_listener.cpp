@@ -14,11 +14,6 @@ constexpr std::size_t kReplyCapacity = 4096 + 512;
 // Room reserved for the forwarded query in each slot: queries are rarely longer.
 constexpr std::size_t kSlotMessageReserve = 512;
 
-bool would_block(const std::error_code& ec) {
-    return ec == std::errc::resource_unavailable_try_again ||
-           ec == std::errc::operation_would_block || ec == std::errc::no_buffer_space;
-}
-
 }  // namespace
 
 // One query on its way to the resolver and back.
@@ -67,18 +62,9 @@ UdpListener::~UdpListener() {
 }
 
 void UdpListener::start() {
-    // Not value-initialised: only the pages datagrams land in become resident.
-    receive_arena_.reset(new std::uint8_t[kReceiveBatch * kReceiveStride]);
-    for (std::size_t i = 0; i < kReceiveBatch; ++i) {
-        received_[i].data = receive_arena_.get() + i * kReceiveStride;
-        // One byte more than a query may be, so that an oversized one is seen (and counted).
-        received_[i].capacity = proxy::kMaxQuerySize + 1;
-    }
-    reply_arena_.reset(new std::uint8_t[kReplyQueue * kReplyCapacity]);
-    for (std::size_t i = 0; i < kReplyQueue; ++i) {
-        replies_[i].data = reply_arena_.get() + i * kReplyCapacity;
-        replies_[i].capacity = kReplyCapacity;
-    }
+    // One byte more than a query may be, so that an oversized one is seen (and counted).
+    receive_arena_ = net::attach_buffers(received_, kReceiveStride, proxy::kMaxQuerySize + 1);
+    reply_arena_ = net::attach_buffers(replies_, kReplyCapacity, kReplyCapacity);
     wait_readable();
 }
 
@@ -99,22 +85,18 @@ void UdpListener::wait_readable() {
 void UdpListener::read_available() {
     // Encrypted queries and replies made while handling this batch leave together at the end.
     const net::FlushScope scope;
-    for (int round = 0; round < 4; ++round) {
-        std::error_code ec;
-        const std::size_t n = net::receive_datagrams(socket_.native_handle(), received_, ec);
-        for (std::size_t i = 0; i < n; ++i) {
+    const bool drained =
+        net::drain(socket_.native_handle(), received_, kReadsPerEvent, [this](net::Datagram& d) {
             try {
-                on_query(received_[i]);
+                on_query(d);
             } catch (const std::exception& e) {
                 ++counters_.handler_exceptions;
                 spdlog::debug("UDP query handler: {}", e.what());
             }
-        }
-        // Readiness is edge-triggered: wait again only once the socket is drained.
-        if (n < received_.size() && !ec) {
-            wait_readable();
-            return;
-        }
+        });
+    if (drained) {
+        wait_readable();
+        return;
     }
     // More is waiting: go on after the other handlers had their turn.
     asio::post(io_, [this, alive = alive_] {
@@ -205,7 +187,7 @@ void UdpListener::flush() {
         start +=
             net::send_datagrams(socket_.native_handle(),
                                 std::span(replies_.data() + start, queued_ - start), false, ec);
-        if (start == queued_ || would_block(ec)) break;  // UDP: a reply that cannot go is lost
+        if (start == queued_ || net::would_block(ec)) break;  // UDP: a reply that cannot go is lost
         ++start;  // this client's address failed; the others may not
     }
     queued_ = 0;

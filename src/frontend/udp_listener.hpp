@@ -38,6 +38,7 @@ class UdpListener final : public net::Flushable {
     class Slot;
     static constexpr std::size_t kReceiveBatch = 32;
     static constexpr std::size_t kReplyQueue = 64;
+    static constexpr int kReadsPerEvent = 4;  // batches, before the other sockets get a turn
 
     void wait_readable();
     void read_available();

@@ -14,11 +14,26 @@ std::error_code last_error() noexcept {
     return {errno, std::system_category()};
 }
 
-bool would_block(int e) noexcept {
+bool would_block_errno(int e) noexcept {
     return e == EAGAIN || e == EWOULDBLOCK;
 }
 
 }  // namespace
+
+bool would_block(const std::error_code& ec) noexcept {
+    return ec == std::errc::resource_unavailable_try_again ||
+           ec == std::errc::operation_would_block || ec == std::errc::no_buffer_space;
+}
+
+std::unique_ptr<std::uint8_t[]> attach_buffers(std::span<Datagram> slots, std::size_t stride,
+                                               std::size_t capacity) {
+    std::unique_ptr<std::uint8_t[]> arena(new std::uint8_t[slots.size() * stride]);
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+        slots[i].data = arena.get() + i * stride;
+        slots[i].capacity = capacity;
+    }
+    return arena;
+}
 
 #if DCP_HAVE_MMSG
 
@@ -45,7 +60,7 @@ std::size_t receive_datagrams(int fd, std::span<Datagram> slots, std::error_code
         got = ::recvmmsg(fd, msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT, nullptr);
     } while (got < 0 && errno == EINTR);
     if (got < 0) {
-        if (!would_block(errno)) error = last_error();
+        if (!would_block_errno(errno)) error = last_error();
         return 0;
     }
     for (int i = 0; i < got; ++i) {
@@ -86,11 +101,9 @@ std::size_t send_datagrams(int fd, std::span<const Datagram> slots, bool connect
             error = last_error();
             return done;
         }
+        // Fewer than asked: the next datagram failed, and the next call, starting with it,
+        // reports why.
         done += static_cast<std::size_t>(sent);
-        if (static_cast<std::size_t>(sent) < n) {
-            // The next datagram failed: sending it alone reports why.
-            continue;
-        }
     }
     return done;
 }
@@ -115,7 +128,7 @@ std::size_t receive_datagrams(int fd, std::span<Datagram> slots, std::error_code
         const ssize_t n = ::recvmsg(fd, &h, MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR) continue;
-            if (!would_block(errno)) error = last_error();
+            if (!would_block_errno(errno)) error = last_error();
             break;
         }
         s.size = static_cast<std::size_t>(n);

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <system_error>
 
@@ -35,5 +36,29 @@ std::size_t send_datagrams(int fd, std::span<const Datagram> slots, bool connect
 
 // Whether this build moves several datagrams per call (for the log and the benchmarks).
 [[nodiscard]] bool batched_datagram_calls() noexcept;
+
+// A send that failed only because the socket (or the host) had no room just now.
+[[nodiscard]] bool would_block(const std::error_code& ec) noexcept;
+
+// One buffer of `stride` bytes per slot, `capacity` of them usable, in one allocation that is not
+// cleared: only the pages datagrams actually touch become resident.
+[[nodiscard]] std::unique_ptr<std::uint8_t[]> attach_buffers(std::span<Datagram> slots,
+                                                             std::size_t stride,
+                                                             std::size_t capacity);
+
+// Reads batches into `slots` and hands each datagram to `each`, until the socket is drained or
+// `max_batches` batches were read. Returns whether it was drained: readiness is edge-triggered,
+// so a caller may wait for the next event only then, and must otherwise come back later.
+template <class F>
+bool drain(int fd, std::span<Datagram> slots, int max_batches, F&& each) {
+    for (int batch = 0; batch < max_batches; ++batch) {
+        std::error_code ec;
+        const std::size_t n = receive_datagrams(fd, slots, ec);
+        for (std::size_t i = 0; i < n; ++i) each(slots[i]);
+        // An error (an ICMP unreachable surfacing on a connected socket) is read again.
+        if (n < slots.size() && !ec) return true;
+    }
+    return false;
+}
 
 }  // namespace dcp::net

@@ -18,11 +18,6 @@ constexpr int kReadsPerEvent = 4;
 // pages a datagram touches become resident.
 constexpr std::size_t kReceiveCapacity = 8192;
 
-bool would_block(const std::error_code& ec) {
-    return ec == std::errc::resource_unavailable_try_again ||
-           ec == std::errc::operation_would_block || ec == std::errc::no_buffer_space;
-}
-
 }  // namespace
 
 struct UdpExchanger::Socket {
@@ -46,11 +41,7 @@ UdpExchanger::~UdpExchanger() {
 }
 
 void UdpExchanger::start() {
-    // Not value-initialised: pages become resident only when a packet is written there.
-    send_arena_.reset(new std::uint8_t[kSendQueue * packet_capacity_]);
-    for (std::size_t i = 0; i < kSendQueue; ++i) {
-        send_[i].data = send_arena_.get() + i * packet_capacity_;
-    }
+    send_arena_ = net::attach_buffers(send_, packet_capacity_, packet_capacity_);
     for (std::size_t i = 0; i < socket_count_; ++i) {
         auto s = std::make_unique<Socket>(io_);
         s->socket.open(resolver_.protocol());
@@ -59,11 +50,7 @@ void UdpExchanger::start() {
         s->socket.set_option(asio::socket_base::receive_buffer_size(1 << 20), ignored);
         s->socket.connect(resolver_);
         s->socket.non_blocking(true);
-        s->buffers.reset(new std::uint8_t[kReceiveBatch * kReceiveCapacity]);
-        for (std::size_t k = 0; k < kReceiveBatch; ++k) {
-            s->slots[k].data = s->buffers.get() + k * kReceiveCapacity;
-            s->slots[k].capacity = kReceiveCapacity;
-        }
+        s->buffers = net::attach_buffers(s->slots, kReceiveCapacity, kReceiveCapacity);
         sockets_.push_back(std::move(s));
     }
     for (std::size_t i = 0; i < sockets_.size(); ++i) wait_readable(i);
@@ -136,7 +123,7 @@ void UdpExchanger::flush() {
         start += net::send_datagrams(socket.native_handle(),
                                      std::span(send_.data() + start, queued_ - start), true, ec);
         if (start == queued_) break;
-        if (would_block(ec)) {
+        if (net::would_block(ec)) {
             // Keep the rest; send it when the socket can take it.
             send_blocked_ = true;
             socket.async_wait(asio::socket_base::wait_write,
@@ -181,23 +168,17 @@ void UdpExchanger::wait_readable(std::size_t index) {
 void UdpExchanger::read_available(std::size_t index) {
     const net::FlushScope scope;  // replies and follow-up sends leave together at the end
     auto& s = *sockets_[index];
-    for (int round = 0; round < kReadsPerEvent; ++round) {
-        std::error_code ec;
-        const std::size_t n = net::receive_datagrams(s.socket.native_handle(), s.slots, ec);
-        for (std::size_t i = 0; i < n; ++i) {
-            auto& d = s.slots[i];
+    const bool drained =
+        net::drain(s.socket.native_handle(), s.slots, kReadsPerEvent, [this](net::Datagram& d) {
             if (d.truncated) {
                 ++counters_.reply_bad_magic;  // larger than any answer to our queries
-                continue;
+                return;
             }
             on_datagram(MutableBytes(d.data, d.size));
-        }
-        // Drained (edge-triggered readiness: only now may we wait for the next event). An
-        // error (an ICMP unreachable surfacing on the connected socket) is read again.
-        if (n < s.slots.size() && !ec) {
-            wait_readable(index);
-            return;
-        }
+        });
+    if (drained) {
+        wait_readable(index);
+        return;
     }
     // Still more: go on after the other handlers had their turn.
     asio::post(io_, [this, index, alive = alive_] {
