@@ -7,10 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_dir=build
-cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCP_WARNINGS_AS_ERRORS=ON)
 if [ "${1:-}" = "--sanitize" ]; then
     build_dir=build-asan
-    cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DDCP_SANITIZE=ON -DDCP_BUILD_BENCH=OFF)
+    cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DDCP_SANITIZE=ON -DDCP_BUILD_BENCH=OFF -DDCP_WARNINGS_AS_ERRORS=ON)
 fi
 
 ./scripts/install-deps.sh

@@ -1,45 +1,96 @@
 #include "app/logging.hpp"
 
-#include <spdlog/details/file_helper.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
+#include <stdlib.h>
 #include <syslog.h>
+#include <unistd.h>
 
+#include <array>
+#include <cerrno>
+#include <cstring>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 
 namespace dcp::app {
 namespace {
 
-// A file sink that can reopen its file in place (spdlog's basic_file_sink cannot).
+// The path without symbolic links or relative parts (relative to the directory the proxy was
+// started in, which --daemonize leaves), so it can be compared with the chroot's.
+std::string canonical(const std::string& path) {
+    std::array<char, PATH_MAX> out{};
+    if (::realpath(path.c_str(), out.data()) != nullptr) return out.data();
+    if (!path.empty() && path.front() == '/') return path;
+    std::array<char, PATH_MAX> cwd{};
+    if (::getcwd(cwd.data(), cwd.size()) == nullptr) return path;
+    return std::string(cwd.data()) + "/" + path;
+}
+
+// A file sink that can reopen its file in place (spdlog's basic_file_sink cannot), and that never
+// loses its file: the new one is opened first and replaces the old one only once it is open, so
+// a failed reopen (a path outside the chroot, no permission) leaves logging where it was.
 class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
   public:
-    explicit ReopenableFileSink(std::string path) : path_(std::move(path)) {
-        file_.open(path_, false);
+    explicit ReopenableFileSink(const std::string& path) {
+        fd_ = open_log(path);
+        if (fd_ < 0)
+            throw std::runtime_error("cannot open '" + path + "': " + std::strerror(errno));
+        path_ = canonical(path);
     }
-    void reopen() {
+    ~ReopenableFileSink() override {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    ReopenableFileSink(const ReopenableFileSink&) = delete;
+    ReopenableFileSink& operator=(const ReopenableFileSink&) = delete;
+
+    [[nodiscard]] const std::string& path() const { return path_; }
+
+    // Opens `where` (the log file's path as this process sees it now) and writes there from
+    // now on. Returns the error text when it cannot be opened; the old file stays in use then.
+    std::optional<std::string> reopen(const std::string& where) {
+        const int fd = open_log(where);
+        if (fd < 0) return std::string(std::strerror(errno));
         std::lock_guard<std::mutex> lock(mutex_);
-        file_.close();
-        file_.open(path_, false);
+        ::close(fd_);
+        fd_ = fd;
+        return std::nullopt;
     }
 
   protected:
     void sink_it_(const spdlog::details::log_msg& msg) override {
         spdlog::memory_buf_t formatted;
         formatter_->format(msg, formatted);
-        file_.write(formatted);
-        file_.flush();  // a proxy logs little; losing the last lines to a crash is worse
+        // Unbuffered and appended whole: a proxy logs little, and losing the last lines to a
+        // crash is worse. A failed write (disk full) is dropped: logging must not stop serving.
+        const char* p = formatted.data();
+        std::size_t left = formatted.size();
+        while (left > 0) {
+            const auto n = ::write(fd_, p, left);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            p += n;
+            left -= static_cast<std::size_t>(n);
+        }
     }
-    void flush_() override { file_.flush(); }
+    void flush_() override {}
 
   private:
-    std::string path_;
-    spdlog::details::file_helper file_;
+    static int open_log(const std::string& path) {
+        // O_APPEND: lines land at the end even when logrotate's copytruncate shortens the file.
+        return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+    }
+
+    std::string path_;  // absolute, as seen before any chroot
+    int fd_ = -1;
 };
 
 std::shared_ptr<ReopenableFileSink> g_file_sink;
+std::optional<std::string> g_chroot;  // set once the process is chrooted there
 
 }  // namespace
 
@@ -75,7 +126,7 @@ void setup_logging(const LogSettings& settings, bool daemon) {
     if (settings.file) {
         try {
             g_file_sink = std::make_shared<ReopenableFileSink>(*settings.file);
-        } catch (const spdlog::spdlog_ex& e) {
+        } catch (const std::runtime_error& e) {
             throw std::runtime_error("--logfile: " + std::string(e.what()));
         }
         sinks.push_back(g_file_sink);
@@ -95,8 +146,33 @@ void setup_logging(const LogSettings& settings, bool daemon) {
     spdlog::set_default_logger(logger);
 }
 
-void reopen_log_file() {
-    if (g_file_sink) g_file_sink->reopen();
+std::optional<std::string> reopen_log_file() {
+    if (!g_file_sink) return std::nullopt;
+    const std::string& path = g_file_sink->path();
+    std::string where = path;
+    if (g_chroot) {
+        const std::string& root = *g_chroot;
+        if (path.size() <= root.size() || path.compare(0, root.size(), root) != 0 ||
+            (root.back() != '/' && path[root.size()] != '/')) {
+            return "cannot reopen " + path + ": it is outside the chroot " + root +
+                   "; still writing to the file opened at start (have logrotate use "
+                   "copytruncate, or keep the log file inside the chroot)";
+        }
+        where = path.substr(root.back() == '/' ? root.size() - 1 : root.size());
+    }
+    if (auto error = g_file_sink->reopen(where)) {
+        return "cannot reopen " + path + ": " + *error +
+               "; still writing to the file opened before";
+    }
+    return std::nullopt;
+}
+
+bool has_log_file() {
+    return g_file_sink != nullptr;
+}
+
+void note_chroot(const std::string& root) {
+    g_chroot = canonical(root);
 }
 
 }  // namespace dcp::app

@@ -17,9 +17,15 @@ struct LogSettings {
 // `daemon`: stdout is going away, so without a file the logs go to syslog.
 void setup_logging(const LogSettings& settings, bool daemon);
 
-// Reopens the log file, if there is one (SIGHUP). Inside a chroot the same path is reopened
-// relative to the new root.
-void reopen_log_file();
+// Reopens the log file, if there is one (SIGHUP, after logrotate moved it). Inside a chroot the
+// same file is reopened through the path it has inside; a file outside cannot be. Returns why
+// the file could not be reopened: logging then goes on into the file already open, never stops.
+[[nodiscard]] std::optional<std::string> reopen_log_file();
+
+[[nodiscard]] bool has_log_file();
+
+// The process is now chrooted to `root` (an absolute path): later reopens go through it.
+void note_chroot(const std::string& root);
 
 // Parses a level name or a syslog number (0 emerg .. 7 debug, as the original's --loglevel).
 [[nodiscard]] std::optional<int> parse_log_level(const std::string& text);

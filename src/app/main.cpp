@@ -304,8 +304,10 @@ class Proxy {
             if (sig == SIGUSR1) {
                 log_counters();
             } else {
-                app::reopen_log_file();
-                spdlog::info("SIGHUP: log file reopened, refreshing certificates");
+                const auto problem = app::reopen_log_file();
+                if (problem) spdlog::warn("SIGHUP: {}", *problem);
+                spdlog::info("SIGHUP: {}refreshing certificates",
+                             app::has_log_file() && !problem ? "log file reopened, " : "");
                 main().resolver.refresh_now();
             }
             wait_control_signal();
@@ -372,6 +374,8 @@ int serve(const config::Settings& settings) {
     if (svc.pid_file) pid_file.emplace(*svc.pid_file);
     if (user) {
         app::drop_privileges(*user);
+        app::note_chroot(user->home);
+        if (pid_file) pid_file->note_chroot(user->home);
         spdlog::info("running as {} (uid {}, gid {}), chrooted to {}", user->name, user->uid,
                      user->gid, user->home);
     }

@@ -7,7 +7,11 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <limits.h>
+#include <stdlib.h>
+
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -39,26 +43,54 @@ void daemonize() {
     if (null > STDERR_FILENO) close(null);
 }
 
-PidFile::PidFile(std::string path) : path_(std::move(path)) {
-    const auto slash = path_.rfind('/');
-    const std::string dir =
-        slash == std::string::npos ? "." : (slash == 0 ? "/" : path_.substr(0, slash));
-    name_ = slash == std::string::npos ? path_ : path_.substr(slash + 1);
-    dir_fd_ = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd_ < 0) fail("--pid-file: cannot open directory " + dir);
-    const int fd = openat(dir_fd_, name_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) fail("--pid-file: cannot write " + path_);
+PidFile::PidFile(std::string path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
+                 0644);
+    if (fd_ < 0) {
+        if (errno == ELOOP) {
+            throw std::runtime_error("--pid-file: " + path +
+                                     " is a symbolic link; refusing to write through it");
+        }
+        fail("--pid-file: cannot write " + path);
+    }
+    struct stat st {};
+    if (fstat(fd_, &st) != 0) fail("--pid-file: " + path);
+    if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+        ::close(fd_);
+        fd_ = -1;
+        throw std::runtime_error(
+            "--pid-file: " + path +
+            (S_ISREG(st.st_mode) ? " has other hard links" : " is not a regular file") +
+            "; refusing to overwrite it");
+    }
+    std::array<char, PATH_MAX> real{};
+    path_ = ::realpath(path.c_str(), real.data()) != nullptr ? std::string(real.data()) : path;
     const std::string text = std::to_string(getpid()) + "\n";
-    const bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    close(fd);
-    if (!ok) fail("--pid-file: cannot write " + path_);
+    const bool ok = ftruncate(fd_, 0) == 0 &&
+                    write(fd_, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    if (!ok) fail("--pid-file: cannot write " + path);
+}
+
+void PidFile::note_chroot(const std::string& root) {
+    chrooted_ = true;
+    std::array<char, PATH_MAX> real{};
+    const std::string r = ::realpath(root.c_str(), real.data()) != nullptr ? real.data() : root;
+    if (path_.size() > r.size() + 1 && path_.compare(0, r.size(), r) == 0 &&
+        path_[r.size()] == '/') {
+        jail_path_ = path_.substr(r.size());
+    }
 }
 
 PidFile::~PidFile() {
-    if (dir_fd_ >= 0) {
-        unlinkat(dir_fd_, name_.c_str(), 0);  // best effort: the log says if it stays
-        close(dir_fd_);
+    if (fd_ < 0) return;
+    if (!chrooted_) {
+        ::unlink(path_.c_str());
+    } else if (jail_path_) {
+        ::unlink(jail_path_->c_str());
+    } else {
+        (void)ftruncate(fd_, 0);  // best effort: the pid is gone, the file says so
     }
+    ::close(fd_);
 }
 
 UserInfo lookup_user(const std::string& name) {

@@ -13,8 +13,13 @@ namespace dcp::app {
 // Call it before any thread or event loop exists.
 void daemonize();
 
-// Writes the pid at start and removes the file at exit. The directory is kept open so the file
-// can still be removed after a chroot (it needs to be writable by the --user then).
+// Writes the pid at start and removes the file at exit. It is opened as root, maybe in a
+// directory others can write to, so it is never followed through a symbolic link, must be a
+// regular file with no other hard link, and is truncated only after those checks.
+// After a chroot the file is removed through its path inside the jail when it lies there; one
+// outside cannot be reached from inside (no descriptor of a directory outside is kept: that
+// would let code in the jail leave it), so it is emptied through the file's own descriptor
+// instead, which marks it stale for init scripts.
 class PidFile {
   public:
     explicit PidFile(std::string path);  // throws std::runtime_error
@@ -22,10 +27,14 @@ class PidFile {
     PidFile(const PidFile&) = delete;
     PidFile& operator=(const PidFile&) = delete;
 
+    // The process is now chrooted to `root`.
+    void note_chroot(const std::string& root);
+
   private:
-    std::string path_;
-    std::string name_;
-    int dir_fd_ = -1;
+    std::string path_;                      // absolute and canonical, as seen before any chroot
+    std::optional<std::string> jail_path_;  // its path inside the chroot, when it lies there
+    bool chrooted_ = false;
+    int fd_ = -1;
 };
 
 // Looks the user and its groups up now, before the chroot hides /etc, and fails early with a

@@ -34,6 +34,10 @@ namespace dcp {
     X(tcp_connections, "client TCP connections accepted")                                         \
     X(tcp_refused_limit, "client TCP connections refused: connection limit")                      \
     X(tcp_idle_closed, "client TCP connections closed after being idle")                          \
+    X(tcp_read_timeouts, "client TCP connections closed: a query not sent whole in time")         \
+    X(tcp_write_timeouts, "client TCP connections closed: answers not read in time")              \
+    X(tcp_bad_frames, "client TCP connections closed: a zero-length message")                     \
+    X(tcp_accept_errors, "client TCP connections that could not be accepted (out of files...)")   \
     X(cert_refreshes, "successful certificate fetches")                                           \
     X(cert_refresh_failures, "failed certificate fetches")                                        \
     X(cert_rotations, "certificate changes picked up")                                            \

@@ -2,10 +2,16 @@
 
 #include <sodium.h>
 
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
 #include <cctype>
-#include <fstream>
-#include <sstream>
+#include <cerrno>
+#include <cstring>
 #include <thread>
 
 #include "common/hex.hpp"
@@ -22,6 +28,15 @@ constexpr std::uint16_t kMaxEdnsPayload = 4096;
 // More workers than this only add sockets and memory: the resolver is the limit long before.
 constexpr std::uint32_t kMaxThreads = 64;
 
+// Every range is checked here and only here, whether the value came from the command line or
+// the configuration file (which checks only that it is a number of the right type).
+void check_range(const char* option, std::uint64_t value, std::uint64_t lo, std::uint64_t hi,
+                 const char* unit = "") {
+    if (value >= lo && value <= hi) return;
+    throw ConfigError(std::string(option) + ": " + std::to_string(value) + unit + " is outside " +
+                      std::to_string(lo) + ".." + std::to_string(hi) + unit);
+}
+
 net::HostPort parse_address(const std::string& option, const std::string& text) {
     std::string error;
     const auto hp = net::parse_host_port(text, error);
@@ -36,6 +51,8 @@ Settings validate(const Options& o) {
 
     const auto locals = o.local_addresses.empty() ? std::vector<std::string>{kDefaultLocalAddress}
                                                   : o.local_addresses;
+    if (o.local_port) check_range("--local-port", *o.local_port, 1, 65535);
+    if (o.tcp_port) check_range("--tcp-port", *o.tcp_port, 1, 65535);
     for (const auto& text : locals) {
         const auto hp = parse_address("--local-address", text);
         const std::uint16_t port = o.local_port.value_or(hp.port.value_or(kDefaultDnsPort));
@@ -67,35 +84,24 @@ Settings validate(const Options& o) {
     if (!key) throw ConfigError("--provider-key: " + std::string(dnscrypt::to_string(key.error())));
     r.provider_key = *key;
     r.ephemeral_keys = o.ephemeral_keys;
-    if (o.timeout_ms < 100 || o.timeout_ms > 60000) {
-        throw ConfigError("--timeout: " + std::to_string(o.timeout_ms) +
-                          " ms is outside 100..60000 ms");
-    }
+    check_range("--timeout", o.timeout_ms, 100, 60000, " ms");
     r.timeout = std::chrono::milliseconds(o.timeout_ms);
-    if (o.cert_refresh_s < 1 || o.cert_refresh_s > 86400) {
-        throw ConfigError("--cert-refresh: " + std::to_string(o.cert_refresh_s) +
-                          " s is outside 1..86400 s");
-    }
+    check_range("--cert-refresh", o.cert_refresh_s, 1, 86400, " s");
     r.cert_refresh = std::chrono::seconds(o.cert_refresh_s);
 
-    if (o.edns_payload_size > kMaxEdnsPayload) {
-        throw ConfigError("--edns-payload-size: " + std::to_string(o.edns_payload_size) +
-                          " is over 4096");
-    }
+    check_range("--edns-payload-size", o.edns_payload_size, 0, kMaxEdnsPayload);
     s.processor.edns_payload_size = o.edns_payload_size;
     s.processor.tcp_only = r.tcp_only;
 
-    if (o.max_tcp_connections == 0) throw ConfigError("--max-tcp-connections must be at least 1");
+    check_range("--max-tcp-connections", o.max_tcp_connections, 1, 65535);
+    check_range("--tcp-idle-timeout", o.tcp_idle_timeout_ms, 100, 3600000, " ms");
     s.tcp.max_connections = o.max_tcp_connections;
     s.tcp.idle_timeout = std::chrono::milliseconds(o.tcp_idle_timeout_ms);
     if (!o.client_key_file.empty()) s.client_key_file = o.client_key_file;
-    if (o.max_active_requests == 0) throw ConfigError("--max-active-requests must be at least 1");
+    check_range("--max-active-requests", o.max_active_requests, 1, 1000000);
     s.processor.max_active_requests = o.max_active_requests;
     if (o.threads) {
-        if (*o.threads < 1 || *o.threads > kMaxThreads) {
-            throw ConfigError("--threads: " + std::to_string(*o.threads) + " is outside 1.." +
-                              std::to_string(kMaxThreads));
-        }
+        check_range("--threads", *o.threads, 1, kMaxThreads);
         s.threads = *o.threads;
     } else {
         s.threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, kMaxThreads);
@@ -114,17 +120,34 @@ Settings validate(const Options& o) {
 
 crypto::KeyPair load_client_keys(const std::optional<std::string>& file) {
     if (!file) return crypto::KeyPair::generate();
-    std::ifstream in(*file);
-    if (!in) throw ConfigError("--client-key: cannot read '" + *file + "'");
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string content = text.str();
-    while (!content.empty() && std::isspace(static_cast<unsigned char>(content.back()))) {
-        content.pop_back();
+    // Read with plain system calls into one buffer that is wiped: a stream's internal buffer or
+    // a string would leave copies of the secret in freed memory.
+    const int fd = ::open(file->c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        throw ConfigError("--client-key: cannot read '" + *file + "': " + std::strerror(errno));
     }
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        // As ssh does for private keys: say so, but go on (refusing would break existing set-ups).
+        spdlog::warn("--client-key: '{}' can be read by other users (mode {:o}); chmod 600 it",
+                     *file, st.st_mode & 07777);
+    }
+    // The longest accepted form is 79 characters; a little room for line ends and spaces.
+    std::array<char, 128> content{};
+    std::size_t len = 0;
+    for (;;) {
+        const auto n = ::read(fd, content.data() + len, content.size() - len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        len += static_cast<std::size_t>(n);
+        if (len == content.size()) break;
+    }
+    ::close(fd);
+    const auto wipe = [&] { sodium_memzero(content.data(), content.size()); };
+    while (len > 0 && std::isspace(static_cast<unsigned char>(content[len - 1]))) --len;
     // Same forms as a provider key: 64 hex digits, plain or in colon-separated groups of 4.
-    auto secret = dnscrypt::parse_provider_key(content);
-    sodium_memzero(content.data(), content.size());
+    auto secret = dnscrypt::parse_provider_key(std::string_view(content.data(), len));
+    wipe();
     if (!secret) {
         throw ConfigError("--client-key: '" + *file +
                           "' must hold a secret key of 64 hex digits, optionally as 16 groups "

@@ -28,12 +28,13 @@ class Reader {
         if (!v) fail("must be true or false");
         return *v;
     }
+    // Only that it is a number of the field's type: the ranges are validate()'s, for the file
+    // and the command line alike.
     template <class T>
-    T integer(std::int64_t lo, std::int64_t hi) const {
+    T integer() const {
+        constexpr std::int64_t hi = std::numeric_limits<T>::max();
         const auto v = node_.value_exact<std::int64_t>();
-        if (!v || *v < lo || *v > hi) {
-            fail("must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
-        }
+        if (!v || *v < 0 || *v > hi) fail("must be an integer from 0 to " + std::to_string(hi));
         return static_cast<T>(*v);
     }
     std::vector<std::string> texts() const {
@@ -58,41 +59,29 @@ class Reader {
 using Setter = std::function<void(const Reader&, Options&)>;
 
 const std::map<std::string, Setter>& setters() {
-    constexpr std::int64_t kU32 = std::numeric_limits<std::uint32_t>::max();
     static const std::map<std::string, Setter> kSetters = {
         {"local-address", [](const Reader& r, Options& o) { o.local_addresses = r.texts(); }},
         {"local-port",
-         [](const Reader& r, Options& o) { o.local_port = r.integer<std::uint16_t>(1, 65535); }},
+         [](const Reader& r, Options& o) { o.local_port = r.integer<std::uint16_t>(); }},
         {"resolver-address", [](const Reader& r, Options& o) { o.resolver_address = r.text(); }},
         {"provider-name", [](const Reader& r, Options& o) { o.provider_name = r.text(); }},
         {"provider-key", [](const Reader& r, Options& o) { o.provider_key = r.text(); }},
         {"tcp-only", [](const Reader& r, Options& o) { o.tcp_only = r.flag(); }},
-        {"tcp-port",
-         [](const Reader& r, Options& o) { o.tcp_port = r.integer<std::uint16_t>(1, 65535); }},
+        {"tcp-port", [](const Reader& r, Options& o) { o.tcp_port = r.integer<std::uint16_t>(); }},
         {"edns-payload-size",
-         [](const Reader& r, Options& o) {
-             o.edns_payload_size = r.integer<std::uint16_t>(0, 4096);
-         }},
-        {"timeout",
-         [](const Reader& r, Options& o) { o.timeout_ms = r.integer<std::uint32_t>(100, 60000); }},
-        {"cert-refresh", [](const Reader& r,
-                            Options& o) { o.cert_refresh_s = r.integer<std::uint32_t>(1, 86400); }},
+         [](const Reader& r, Options& o) { o.edns_payload_size = r.integer<std::uint16_t>(); }},
+        {"timeout", [](const Reader& r, Options& o) { o.timeout_ms = r.integer<std::uint32_t>(); }},
+        {"cert-refresh",
+         [](const Reader& r, Options& o) { o.cert_refresh_s = r.integer<std::uint32_t>(); }},
         {"ephemeral-keys", [](const Reader& r, Options& o) { o.ephemeral_keys = r.flag(); }},
         {"client-key", [](const Reader& r, Options& o) { o.client_key_file = r.text(); }},
         {"max-tcp-connections",
-         [](const Reader& r, Options& o) {
-             o.max_tcp_connections = r.integer<std::uint32_t>(1, 65535);
-         }},
+         [](const Reader& r, Options& o) { o.max_tcp_connections = r.integer<std::uint32_t>(); }},
         {"tcp-idle-timeout",
-         [](const Reader& r, Options& o) {
-             o.tcp_idle_timeout_ms = r.integer<std::uint32_t>(1, kU32);
-         }},
+         [](const Reader& r, Options& o) { o.tcp_idle_timeout_ms = r.integer<std::uint32_t>(); }},
         {"max-active-requests",
-         [](const Reader& r, Options& o) {
-             o.max_active_requests = r.integer<std::uint32_t>(1, 1000000);
-         }},
-        {"threads",
-         [](const Reader& r, Options& o) { o.threads = r.integer<std::uint32_t>(1, 64); }},
+         [](const Reader& r, Options& o) { o.max_active_requests = r.integer<std::uint32_t>(); }},
+        {"threads", [](const Reader& r, Options& o) { o.threads = r.integer<std::uint32_t>(); }},
         {"daemonize", [](const Reader& r, Options& o) { o.daemonize = r.flag(); }},
         {"pid-file", [](const Reader& r, Options& o) { o.pid_file = r.text(); }},
         {"logfile", [](const Reader& r, Options& o) { o.logfile = r.text(); }},

@@ -6,14 +6,16 @@
 #include <deque>
 
 #include "common/bytes.hpp"
+#include "dns/tcp_frame.hpp"
 
 namespace dcp::frontend {
 
 using namespace net::ops;
+using Clock = std::chrono::steady_clock;
 
 struct TcpListener::Connection {
     explicit Connection(asio::ip::tcp::socket s)
-        : socket(std::move(s)), idle(socket.get_executor()), slot(socket.get_executor()) {}
+        : socket(std::move(s)), wake(socket.get_executor()), write_timer(socket.get_executor()) {}
 
     void close() {
         if (closed) return;
@@ -21,17 +23,26 @@ struct TcpListener::Connection {
         asio::error_code ignored;
         socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
         socket.close(ignored);
-        idle.cancel();
-        slot.cancel();
+        wake.cancel();
+        write_timer.cancel();
     }
+    // The reader re-checks its state: a query completed, answers were written, or the
+    // connection closed. Everything runs on one thread, so no wake-up can be missed between
+    // the reader's check and its wait.
+    void notify() { wake.cancel(); }
+    // Answers owed to the client: queries being resolved or answers not yet written.
+    [[nodiscard]] bool owes() const { return in_flight > 0 || writing || !outbox.empty(); }
 
     asio::ip::tcp::socket socket;
-    asio::steady_timer idle;  // idle timeout while reading
-    asio::steady_timer slot;  // woken when a query in flight completes
-    std::deque<std::vector<std::uint8_t>> outbox;
+    asio::steady_timer wake;         // the reader's deadline, cancelled by notify()
+    asio::steady_timer write_timer;  // how long the client may take to accept an answer
+    dns::TcpFrameReader reader;
+    std::deque<std::vector<std::uint8_t>> outbox;  // length-prefixed answers, in order
+    std::size_t outbox_bytes = 0;
     std::size_t in_flight = 0;
     bool writing = false;
     bool closed = false;
+    Clock::time_point last_activity = Clock::now();  // bytes read or answers written
 };
 
 TcpListener::TcpListener(asio::io_context& io, const asio::ip::tcp::endpoint& local,
@@ -83,6 +94,7 @@ net::awaitable<void> TcpListener::accept_loop() {
         }
         if (ec) {
             // Out of descriptors and the like: back off briefly instead of spinning.
+            ++counters_.tcp_accept_errors;
             asio::steady_timer pause(io_, std::chrono::milliseconds(50));
             co_await pause.async_wait(net::use_nothrow);
             continue;
@@ -95,7 +107,8 @@ net::awaitable<void> TcpListener::accept_loop() {
             continue;
         }
         ++counters_.tcp_connections;
-        socket.set_option(asio::ip::tcp::no_delay(true));
+        asio::error_code ignored;
+        socket.set_option(asio::ip::tcp::no_delay(true), ignored);
         auto c = std::make_shared<Connection>(std::move(socket));
         asio::co_spawn(io_, serve(c), [this, alive, c](std::exception_ptr e) {
             if (!*alive) return;
@@ -106,41 +119,90 @@ net::awaitable<void> TcpListener::accept_loop() {
     }
 }
 
+// Reads queries as they come (waiting for readability, then reading what is there without
+// blocking, so that a deadline never cancels a read halfway and loses bytes of the stream).
+// Deadlines: a query must arrive whole within the idle timeout of the one before it (a client
+// dribbling bytes holds a connection no longer than an idle one); a connection that owes
+// nothing closes after the idle timeout; while answers are owed, the write deadline
+// (write_loop) bounds how long a client that does not read can hold it.
 net::awaitable<void> TcpListener::serve(std::shared_ptr<Connection> c) {
     auto alive = alive_;
-    std::array<std::uint8_t, 2> prefix{};
+    asio::error_code ec;
+    c->socket.non_blocking(true, ec);
+    if (ec) co_return;
+    bool eof = false;
+    Clock::time_point partial_since = Clock::now();
     while (*alive && !c->closed) {
-        while (c->in_flight >= limits_.max_queries_in_flight && !c->closed) {
-            c->slot.expires_at(asio::steady_timer::time_point::max());
-            co_await c->slot.async_wait(net::use_nothrow);
-        }
-        c->idle.expires_after(limits_.idle_timeout);
-        auto r = co_await (asio::async_read(c->socket, asio::buffer(prefix), net::use_nothrow) ||
-                           c->idle.async_wait(net::use_nothrow));
-        if (r.index() == 1) {
-            if (c->in_flight == 0 && c->outbox.empty()) {
-                ++counters_.tcp_idle_closed;
-                co_return;
+        // Every whole query buffered goes to the resolver, as far as the limits allow.
+        bool paused = false;
+        for (;;) {
+            if (c->in_flight >= limits_.max_queries_in_flight ||
+                c->outbox_bytes >= limits_.max_queued_answer_bytes) {
+                paused = true;
+                break;
             }
-            continue;  // answers still owed: not idle
-        }
-        if (std::get<0>(std::get<0>(r))) co_return;  // closed by the client or an error
-        const std::size_t len = load_u16_be(prefix.data());
-        if (len == 0) co_return;
-        std::vector<std::uint8_t> query(len);
-        c->idle.expires_after(limits_.idle_timeout);
-        auto body = co_await (asio::async_read(c->socket, asio::buffer(query), net::use_nothrow) ||
-                              c->idle.async_wait(net::use_nothrow));
-        if (body.index() == 1 || std::get<0>(std::get<0>(body))) co_return;
-        ++counters_.queries_tcp;
-        ++c->in_flight;
-        asio::co_spawn(io_, handle(c, std::move(query)), [this, alive, c](std::exception_ptr e) {
-            if (e && *alive) {
-                ++counters_.handler_exceptions;
-                c->close();
+            const auto query = c->reader.next();
+            if (!query) {
+                ++counters_.tcp_bad_frames;
+                co_return;  // a zero length: not DNS over TCP
             }
-        });
+            if (!*query) break;
+            dispatch(c, **query);
+            partial_since = Clock::now();
+        }
+        if (paused) {
+            c->wake.expires_at(Clock::time_point::max());
+            co_await c->wake.async_wait(net::use_nothrow);
+            continue;
+        }
+        if (eof) break;
+
+        const bool partial = c->reader.buffered() > 0;
+        Clock::time_point deadline = Clock::time_point::max();
+        if (partial) {
+            deadline = partial_since + limits_.idle_timeout;
+        } else if (!c->owes()) {
+            deadline = c->last_activity + limits_.idle_timeout;
+        }
+        if (Clock::now() >= deadline) {
+            ++(partial ? counters_.tcp_read_timeouts : counters_.tcp_idle_closed);
+            co_return;
+        }
+        c->wake.expires_at(deadline);
+        auto r = co_await (c->socket.async_wait(asio::socket_base::wait_read, net::use_nothrow) ||
+                           c->wake.async_wait(net::use_nothrow));
+        if (r.index() == 1) continue;  // deadline or notify(): look again
+        if (std::get<0>(std::get<0>(r))) co_return;
+        const auto space = c->reader.space();
+        const std::size_t n = c->socket.read_some(asio::buffer(space.data(), space.size()), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+        if (ec == asio::error::eof) {
+            // Half-close: the client has sent its last query. Whole queries already received
+            // are still answered, then the connection closes (RFC 7766 6.2.4).
+            eof = true;
+            continue;
+        }
+        if (ec) co_return;
+        if (c->reader.buffered() == 0) partial_since = Clock::now();
+        c->reader.commit(n);
+        c->last_activity = Clock::now();
     }
+    while (c->owes() && !c->closed) {
+        c->wake.expires_at(Clock::time_point::max());
+        co_await c->wake.async_wait(net::use_nothrow);
+    }
+}
+
+void TcpListener::dispatch(const std::shared_ptr<Connection>& c, Bytes query) {
+    ++counters_.queries_tcp;
+    ++c->in_flight;
+    asio::co_spawn(io_, handle(c, std::vector<std::uint8_t>(query.begin(), query.end())),
+                   [this, alive = alive_, c](std::exception_ptr e) {
+                       if (e && *alive) {
+                           ++counters_.handler_exceptions;
+                           c->close();
+                       }
+                   });
 }
 
 net::awaitable<void> TcpListener::handle(std::shared_ptr<Connection> c,
@@ -148,7 +210,7 @@ net::awaitable<void> TcpListener::handle(std::shared_ptr<Connection> c,
     std::vector<std::uint8_t> reply;
     const bool ok = co_await processor_.process(query, proxy::ClientTransport::Tcp, reply);
     --c->in_flight;
-    c->slot.cancel();
+    c->notify();
     if (c->closed) co_return;
     if (!ok) {
         // Not DNS: this client is not speaking the protocol, stop listening to it.
@@ -159,6 +221,7 @@ net::awaitable<void> TcpListener::handle(std::shared_ptr<Connection> c,
     std::array<std::uint8_t, 2> length{};
     store_u16_be(length.data(), static_cast<std::uint16_t>(reply.size()));
     reply.insert(reply.begin(), length.begin(), length.end());
+    c->outbox_bytes += reply.size();
     c->outbox.push_back(std::move(reply));
     if (!c->writing) {
         c->writing = true;
@@ -172,17 +235,39 @@ net::awaitable<void> TcpListener::handle(std::shared_ptr<Connection> c,
 }
 
 net::awaitable<void> TcpListener::write_loop(std::shared_ptr<Connection> c) {
-    // The only writer of this connection: answers go out one after another, whole.
+    // The only writer of this connection: answers go out whole, several per system call when
+    // they queue up. A client that accepts none of them within the idle timeout is not reading:
+    // the connection closes, and what was queued for it is freed.
+    constexpr std::size_t kMaxGather = 16;
+    std::array<asio::const_buffer, kMaxGather> buffers;
     while (!c->outbox.empty() && !c->closed) {
-        const auto [ec, n] = co_await asio::async_write(c->socket, asio::buffer(c->outbox.front()),
-                                                        net::use_nothrow);
-        if (ec) {
+        std::size_t count = 0;
+        for (const auto& answer : c->outbox) {
+            if (count == kMaxGather) break;
+            buffers[count++] = asio::buffer(answer);
+        }
+        c->write_timer.expires_after(limits_.idle_timeout);
+        const auto r = co_await (
+            asio::async_write(c->socket, std::span(buffers.data(), count), net::use_nothrow) ||
+            c->write_timer.async_wait(net::use_nothrow));
+        if (r.index() == 1) {
+            if (!c->closed) ++counters_.tcp_write_timeouts;
             c->close();
             break;
         }
-        c->outbox.pop_front();
+        if (std::get<0>(std::get<0>(r))) {
+            c->close();
+            break;
+        }
+        for (std::size_t i = 0; i < count; ++i) {
+            c->outbox_bytes -= c->outbox.front().size();
+            c->outbox.pop_front();
+        }
+        c->last_activity = Clock::now();
+        c->notify();
     }
     c->writing = false;
+    c->notify();
 }
 
 }  // namespace dcp::frontend

@@ -1,8 +1,9 @@
 #pragma once
 // Plain DNS from local clients over TCP (RFC 7766): many queries per connection, read while
-// earlier ones are still being resolved, answered in whatever order they complete. Idle
-// connections close after a timeout; connections and queries in flight per connection are
-// bounded.
+// earlier ones are still being resolved, answered in whatever order they complete. A client that
+// half-closes still gets every answer it asked for (6.2.4). Idle connections, queries not sent
+// whole in time and answers not read in time close the connection; connections, queries in
+// flight and answer bytes queued per connection are bounded, so no client can make memory grow.
 
 #include <atomic>
 #include <chrono>
@@ -20,6 +21,8 @@ struct TcpLimits {
     std::size_t max_connections = 256;
     std::chrono::milliseconds idle_timeout{10000};
     std::size_t max_queries_in_flight = 128;  // per connection; reading pauses beyond it
+    // Answer bytes waiting for a client that reads slowly; reading its queries pauses beyond.
+    std::size_t max_queued_answer_bytes = 64 * 1024;
 };
 
 class TcpListener {
@@ -41,6 +44,7 @@ class TcpListener {
     struct Connection;
     net::awaitable<void> accept_loop();
     net::awaitable<void> serve(std::shared_ptr<Connection> c);
+    void dispatch(const std::shared_ptr<Connection>& c, Bytes query);
     net::awaitable<void> handle(std::shared_ptr<Connection> c, std::vector<std::uint8_t> query);
     net::awaitable<void> write_loop(std::shared_ptr<Connection> c);
 

@@ -8,11 +8,13 @@
 #include "dnscrypt/packet.hpp"
 #include "dnscrypt/padding.hpp"
 #include "net/endpoint.hpp"
+#include "upstream/answer_check.hpp"
 #include "upstream/cert_fetcher.hpp"
-#include "upstream/reply_drops.hpp"
 
 namespace dcp::upstream {
 namespace {
+
+using namespace net::ops;
 
 constexpr auto kFirstRetry = std::chrono::seconds(1);
 constexpr auto kMaxRetry = std::chrono::seconds(60);
@@ -88,7 +90,8 @@ Resolver::Resolver(asio::io_context& io, ResolverConfig config, crypto::KeyPair 
       refresh_timer_(io) {}
 
 void Resolver::start(bool fetch_certificates) {
-    if (!config_.tcp_only) udp_.start();
+    // With ephemeral keys every UDP query has a socket of its own (udp_alone_then_complete).
+    if (!config_.tcp_only && !config_.ephemeral_keys) udp_.start();
     if (!fetch_certificates) return;
     asio::co_spawn(io_, refresh_loop(), [](std::exception_ptr e) {
         if (e) spdlog::critical("certificate refresh loop stopped by an internal error");
@@ -203,6 +206,10 @@ void Resolver::begin(Query& q) {
         const auto padded = dnscrypt::udp_padded_length(
             q.message.size(), estimator_.min_query_len(), config_.max_udp_packet);
         if (padded) {
+            if (config_.ephemeral_keys) {
+                begin_udp_alone(q, *padded);
+                return;
+            }
             const auto buffer = udp_.send_buffer();
             if (buffer.empty()) {  // the sockets cannot take more now
                 q.complete(Unexpected(ExchangeError::Network));
@@ -224,6 +231,76 @@ void Resolver::begin(Query& q) {
         ++counters_.upstream_udp_cannot_pad;
     }
     begin_tcp(q, false);
+}
+
+void Resolver::begin_udp_alone(Query& q, std::size_t padded) {
+    ++counters_.upstream_udp_queries;
+    q.padded_len_ = padded;
+    asio::co_spawn(io_, udp_alone_then_complete(q),
+                   [this, &q, alive = alive_](std::exception_ptr e) {
+                       if (!e || !*alive) return;
+                       ++counters_.handler_exceptions;
+                       q.complete(Unexpected(ExchangeError::Network));
+                   });
+}
+
+// --ephemeral-keys over UDP: the query leaves from a socket of its own, opened for it and closed
+// after it, so no two queries share a source port the resolver could link them by.
+net::awaitable<void> Resolver::udp_alone_then_complete(Query& q) {
+    std::vector<std::uint8_t> packet(dnscrypt::query::kHeaderSize + q.padded_len_);
+    const auto nonce = fresh_nonce();
+    const auto len =
+        dnscrypt::encrypt_query(q.keys_.query_keys(), q.message, nonce, q.padded_len_, packet);
+    if (!len) {
+        q.complete(Unexpected(ExchangeError::TooLarge));
+        co_return;
+    }
+    asio::ip::udp::socket socket(io_);
+    asio::error_code ec;
+    socket.open(config_.udp_endpoint().protocol(), ec);
+    if (!ec) socket.connect(config_.udp_endpoint(), ec);
+    if (ec) {
+        q.on_udp_failure(ExchangeError::Network);
+        co_return;
+    }
+    const auto [send_ec, sent] =
+        co_await socket.async_send(asio::buffer(packet.data(), *len), net::use_nothrow);
+    if (send_ec) {
+        q.on_udp_failure(ExchangeError::Network);
+        co_return;
+    }
+    asio::steady_timer deadline(io_, q.deadline_);
+    std::vector<std::uint8_t> buffer(config_.max_udp_packet + dnscrypt::query::kHeaderSize);
+    for (;;) {
+        auto r = co_await (socket.async_receive(asio::buffer(buffer), net::use_nothrow) ||
+                           deadline.async_wait(net::use_nothrow));
+        if (r.index() == 1) {
+            q.on_udp_failure(ExchangeError::Timeout);
+            co_return;
+        }
+        const auto [recv_ec, n] = std::get<0>(r);
+        if (recv_ec) {
+            // A port unreachable from an earlier datagram shows here; anything else ends it.
+            if (recv_ec == asio::error::connection_refused) continue;
+            q.on_udp_failure(ExchangeError::Network);
+            co_return;
+        }
+        const MutableBytes datagram(buffer.data(), n);
+        const auto got = dnscrypt::response_nonce_half(datagram);
+        if (!got) {
+            count_reply_drop(counters_, got.error());
+            continue;
+        }
+        if (*got != nonce) {
+            ++counters_.reply_unknown_nonce;
+            continue;
+        }
+        const auto msg = open_answer(datagram, nonce, q.keys_.shared(), q.info->header.id,
+                                     q.info->question, counters_);
+        if (!msg) continue;
+        q.on_udp_answer(*msg);
+        co_return;
+    }
 }
 
 void Resolver::begin_tcp(Query& q, bool after_truncation) {
@@ -272,17 +349,12 @@ net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange_tcp(
     const auto nonce = fresh_nonce();
     const auto len = dnscrypt::encrypt_query(keys.query_keys(), query, nonce, padded, packet);
     if (!len) co_return Unexpected(ExchangeError::TooLarge);
-    auto response = co_await tcp_.exchange(packet, deadline);
+    // With ephemeral keys a connection is never reused: it would link the queries it carried.
+    auto response = co_await tcp_.exchange(packet, deadline, !config_.ephemeral_keys);
     if (!response) co_return Unexpected(response.error());
-    const auto msg = dnscrypt::decrypt_response(*response, nonce, keys.shared());
-    if (!msg) {
-        count_reply_drop(counters_, msg.error());
-        co_return Unexpected(ExchangeError::BadAnswer);
-    }
-    if (!dns::check_response_matches(*msg, info.header.id, info.question)) {
-        ++counters_.reply_mismatch;
-        co_return Unexpected(ExchangeError::BadAnswer);
-    }
+    const auto msg =
+        open_answer(*response, nonce, keys.shared(), info.header.id, info.question, counters_);
+    if (!msg) co_return Unexpected(ExchangeError::BadAnswer);
     answer.assign(msg->begin(), msg->end());
     co_return dcp::Result<void, ExchangeError>{};
 }

@@ -124,6 +124,8 @@ class Resolver {
     void set_keys(Keys& keys, const dnscrypt::Session& session) const;
     [[nodiscard]] dnscrypt::ClientNonceHalf fresh_nonce();
     void begin_tcp(Query& query, bool after_truncation);
+    void begin_udp_alone(Query& query, std::size_t padded);
+    net::awaitable<void> udp_alone_then_complete(Query& query);
     net::awaitable<void> tcp_then_complete(Query& query, bool after_truncation);
     net::awaitable<dcp::Result<void, ExchangeError>> exchange_tcp(
         const Keys& keys, const dns::QueryInfo& info, Bytes query,

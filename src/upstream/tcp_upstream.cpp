@@ -34,13 +34,14 @@ void TcpUpstream::stop() {
 }
 
 net::awaitable<Answer> TcpUpstream::exchange(Bytes message,
-                                             std::chrono::steady_clock::time_point deadline) {
+                                             std::chrono::steady_clock::time_point deadline,
+                                             bool reuse) {
     auto executor = co_await asio::this_coro::executor;
     asio::steady_timer timer(executor, deadline);
     for (int attempt = 0;; ++attempt) {
         std::optional<asio::ip::tcp::socket> socket;
         const auto now = std::chrono::steady_clock::now();
-        while (!idle_.empty() && !socket) {
+        while (reuse && !idle_.empty() && !socket) {
             Idle c = std::move(idle_.back());
             idle_.pop_back();
             if (now - c.since < kMaxIdleTime && still_open(c.socket)) {
@@ -62,7 +63,7 @@ net::awaitable<Answer> TcpUpstream::exchange(Bytes message,
         bool answer_started = false;
         auto answer = co_await exchange_on(*socket, message, timer, answer_started);
         if (answer) {
-            if (!stopped_ && idle_.size() < kMaxIdle) {
+            if (reuse && !stopped_ && idle_.size() < kMaxIdle) {
                 idle_.push_back({std::move(*socket), std::chrono::steady_clock::now()});
             }
             co_return answer;

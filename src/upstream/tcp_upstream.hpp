@@ -27,9 +27,10 @@ class TcpUpstream {
     TcpUpstream(asio::ip::tcp::endpoint server, Counters& counters)
         : server_(server), counters_(counters) {}
 
-    // Sends `message` with its length prefix and returns the answer (without it).
+    // Sends `message` with its length prefix and returns the answer (without it). `reuse`:
+    // false sends it on a connection of its own, closed after the answer (--ephemeral-keys).
     [[nodiscard]] net::awaitable<dcp::Result<std::vector<std::uint8_t>, ExchangeError>> exchange(
-        Bytes message, std::chrono::steady_clock::time_point deadline);
+        Bytes message, std::chrono::steady_clock::time_point deadline, bool reuse = true);
 
     // Closes the idle connections.
     void stop();

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "dnscrypt/packet.hpp"
+#include "upstream/answer_check.hpp"
 #include "upstream/reply_drops.hpp"
 
 namespace dcp::upstream {
@@ -197,15 +198,9 @@ void UdpExchanger::on_datagram(MutableBytes packet) {
         ++counters_.reply_unknown_nonce;  // forged, late, or a duplicate
         return;
     }
-    const auto msg = dnscrypt::decrypt_response(packet, q->nonce_half_, *q->key_);
-    if (!msg) {
-        count_reply_drop(counters_, msg.error());
-        return;
-    }
-    if (!dns::check_response_matches(*msg, q->id_, *q->question_)) {
-        ++counters_.reply_mismatch;
-        return;
-    }
+    const auto msg =
+        open_answer(packet, q->nonce_half_, *q->key_, q->id_, *q->question_, counters_);
+    if (!msg) return;
     unlink(*q);
     q->on_udp_answer(*msg);
 }

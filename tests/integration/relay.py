@@ -100,12 +100,13 @@ class HostileRelay:
     """UDP relay in front of a DNSCrypt server. mode "noise": garbage, a forged packet with a
     wrong nonce, a tampered copy, the real answer, then a duplicate of it. mode "late": the real
     answer only, one second late. mode "pass": the answer as it is. mode "drop": nothing. Every encrypted query's
-    client public key (bytes 8..40) is recorded in client_keys."""
+    client public key (bytes 8..40) is recorded in client_keys, its source port in client_ports."""
 
     def __init__(self, target_port, mode="noise"):
         self.target = ("127.0.0.1", target_port)
         self.mode = mode
         self.client_keys = []
+        self.client_ports = []  # the source port of each encrypted query
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
@@ -123,6 +124,7 @@ class HostileRelay:
     def _handle(self, data, client):
         if len(data) >= 68:
             self.client_keys.append(data[8:40])
+            self.client_ports.append(client[1])
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as up:
             up.settimeout(2)
             up.sendto(data, self.target)

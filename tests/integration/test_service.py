@@ -59,19 +59,29 @@ class DaemonAndUser(ServiceTest):
     def tearDown(self):
         subprocess.run(["userdel", self.user], check=False)
 
-    def test_daemon_with_user(self):
-        port = free_port()
-        pid_file = os.path.join(self.run_dir, "proxy.pid")
-        log_file = os.path.join(self.lab.dir, "daemon.log")
+    def start_daemon(self, port, pid_file, log_file):
         r = subprocess.run(proxy_args(self.lab, port, "--daemonize", "--pid-file", pid_file,
                                       "--logfile", log_file, "--user", self.user),
                            capture_output=True, text=True, timeout=10)
         self.assertEqual(r.returncode, 0, r.stderr)  # the launcher returns once the daemon runs
-        wait_until(lambda: os.path.exists(pid_file), 5, what="the pid file")
+        wait_until(lambda: os.path.exists(pid_file) and open(pid_file).read().strip(), 5,
+                   what="the pid file")
         pid = int(open(pid_file).read())
+        wait_until(lambda: "using certificate" in open(log_file).read(), 10,
+                   what="the daemon's certificate")
+        return pid
+
+    def stop_daemon(self, pid):
+        os.kill(pid, signal.SIGTERM)
+        wait_until(lambda: not os.path.exists("/proc/%d" % pid), 5, what="the daemon to stop")
+
+    def test_daemon_with_user(self):
+        port = free_port()
+        # The pid file's directory belongs to root: the user cannot plant anything there.
+        pid_file = os.path.join(self.lab.dir, "proxy-%s.pid" % self.user)
+        log_file = os.path.join(self.lab.dir, "daemon.log")
+        pid = self.start_daemon(port, pid_file, log_file)
         try:
-            wait_until(lambda: "using certificate" in open(log_file).read(), 10,
-                       what="the daemon's certificate")
             status = proc_status(pid)
             self.assertEqual(status["Uid"], [str(self.pw.pw_uid)] * 4)
             self.assertEqual(status["Gid"], [str(self.pw.pw_gid)] * 4)
@@ -81,11 +91,90 @@ class DaemonAndUser(ServiceTest):
             self.assertEqual(answer.rcode, 0)
             self.assertTrue(answer.answer)
             self.assertIn("running as %s" % self.user, open(log_file).read())
+            # A real jail: no descriptor of a directory outside it stays open (one would let
+            # code in the jail leave it with fchdir or openat).
+            for fd in os.listdir("/proc/%d/fd" % pid):
+                target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+                if target.startswith("/") and os.path.isdir(target):
+                    self.assertTrue(target == self.home or target.startswith(self.home + "/"),
+                                    "fd %s: directory %s outside the jail" % (fd, target))
         finally:
-            os.kill(pid, signal.SIGTERM)
-        wait_until(lambda: not os.path.exists("/proc/%d" % pid), 5, what="the daemon to stop")
-        self.assertFalse(os.path.exists(pid_file))
+            self.stop_daemon(pid)
+        # Outside the jail the file cannot be removed from inside it: it is emptied instead.
+        self.assertEqual(open(pid_file).read(), "")
         self.assertIn("signal 15: stopping", open(log_file).read())
+
+    def test_pid_file_inside_the_jail_is_removed(self):
+        port = free_port()
+        run = os.path.join(self.home, "run")
+        os.mkdir(run)
+        os.chown(run, self.pw.pw_uid, self.pw.pw_gid)
+        pid_file = os.path.join(run, "proxy.pid")
+        log_file = os.path.join(self.lab.dir, "daemon-jail.log")
+        pid = self.start_daemon(port, pid_file, log_file)
+        self.stop_daemon(pid)
+        self.assertFalse(os.path.exists(pid_file))
+
+    def test_planted_symlink_or_hard_link_is_refused(self):
+        victim = os.path.join(self.lab.dir, "victim-%s" % self.user)
+        with open(victim, "w") as f:
+            f.write("precious\n")
+        pid_file = os.path.join(self.run_dir, "proxy.pid")  # the user can write here
+        os.symlink(victim, pid_file)
+        r = subprocess.run(proxy_args(self.lab, free_port(), "--pid-file", pid_file,
+                                      "--user", self.user),
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("is a symbolic link", r.stderr)
+        self.assertEqual(open(victim).read(), "precious\n")
+        os.unlink(pid_file)
+        os.link(victim, pid_file)
+        r = subprocess.run(proxy_args(self.lab, free_port(), "--pid-file", pid_file,
+                                      "--user", self.user),
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("has other hard links", r.stderr)
+        self.assertEqual(open(victim).read(), "precious\n")
+
+    def test_sighup_under_user_with_log_file_outside_the_jail(self):
+        # What `systemctl reload` and logrotate do. Before the fix the process died (SIGSEGV).
+        port = free_port()
+        pid_file = os.path.join(self.lab.dir, "hup-%s.pid" % self.user)
+        log_file = os.path.join(self.lab.dir, "hup-outside.log")
+        pid = self.start_daemon(port, pid_file, log_file)
+        try:
+            os.rename(log_file, log_file + ".1")
+            for _ in range(3):
+                os.kill(pid, signal.SIGHUP)
+            wait_until(lambda: open(log_file + ".1").read().count("outside the chroot") == 3, 5,
+                       what="the SIGHUP warnings")
+            self.assertTrue(os.path.exists("/proc/%d" % pid))
+            self.assertIn("copytruncate", open(log_file + ".1").read())
+            r = Response(dnsclient.udp(port, make_query("www.dcp.test", "A")))
+            self.assertEqual(r.rcode, 0)
+            os.kill(pid, signal.SIGUSR1)  # logging goes on into the file it had
+            wait_until(lambda: "counters:" in open(log_file + ".1").read(), 5, what="counters")
+        finally:
+            self.stop_daemon(pid)
+
+    def test_sighup_under_user_with_log_file_inside_the_jail(self):
+        port = free_port()
+        logs = os.path.join(self.home, "log")
+        os.mkdir(logs)
+        os.chown(logs, self.pw.pw_uid, self.pw.pw_gid)
+        log_file = os.path.join(logs, "proxy.log")
+        pid_file = os.path.join(self.lab.dir, "hup-in-%s.pid" % self.user)
+        pid = self.start_daemon(port, pid_file, log_file)
+        try:
+            os.rename(log_file, log_file + ".1")
+            os.kill(pid, signal.SIGHUP)
+            wait_until(lambda: os.path.exists(log_file), 5, what="a new log file in the jail")
+            os.kill(pid, signal.SIGUSR1)
+            wait_until(lambda: "counters:" in open(log_file).read(), 5, what="counters")
+            self.assertIn("log file reopened", open(log_file).read())
+            self.assertNotIn("counters:", open(log_file + ".1").read())
+        finally:
+            self.stop_daemon(pid)
 
     def test_unknown_user_and_missing_home(self):
         port = free_port()
