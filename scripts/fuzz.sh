@@ -9,12 +9,12 @@ seconds=${1:-20}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(dns_query dns_response certificate dnscrypt_response)
+    targets=(dns_query dns_response certificate dnscrypt_response tcp_frame config_file)
 fi
 
 ./scripts/install-deps.sh
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DDCP_LIBFUZZER=ON -DDCP_BUILD_TESTS=OFF -DDCP_BUILD_BENCH=OFF
+    -DDCP_LIBFUZZER=ON -DDCP_BUILD_TESTS=OFF -DDCP_BUILD_BENCH=OFF -DDCP_WARNINGS_AS_ERRORS=ON
 cmake --build build-fuzz
 
 for t in "${targets[@]}"; do

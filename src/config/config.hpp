@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "config/options.hpp"
 #include "crypto/x25519.hpp"
 #include "frontend/tcp_listener.hpp"
 #include "net/asio.hpp"
@@ -15,34 +16,6 @@
 #include "upstream/resolver_config.hpp"
 
 namespace dcp::config {
-
-// Raw options, one field per switch.
-struct Options {
-    std::vector<std::string> local_addresses;  // empty: the default
-    std::optional<std::uint16_t> local_port;
-    std::string resolver_address;  // empty: the compiled-in default resolver
-    std::string provider_name;
-    std::string provider_key;
-    bool tcp_only = false;
-    std::optional<std::uint16_t> tcp_port;
-    std::uint16_t edns_payload_size = 1280;
-    std::uint32_t timeout_ms = 3000;
-    std::uint32_t cert_refresh_s = 3600;
-    bool ephemeral_keys = false;
-    std::string client_key_file;
-    std::uint32_t max_tcp_connections = 256;
-    std::uint32_t tcp_idle_timeout_ms = 10000;
-    std::uint32_t max_active_requests = 250;
-    std::optional<std::uint32_t> threads;  // empty: one per core
-    // Running as a service.
-    bool daemonize = false;
-    std::string pid_file;
-    std::string logfile;
-    bool syslog = false;
-    std::string loglevel = "info";
-    std::string user;
-    std::optional<std::uint32_t> test_minutes;  // --test: check the certificate and exit
-};
 
 // How the process runs (logging, daemon, privileges).
 struct ServiceSettings {
@@ -72,9 +45,5 @@ struct Settings {
 // The client key pair: from --client-key (64 hex digits, optionally colon-grouped like the
 // provider key), or a fresh random one.
 [[nodiscard]] crypto::KeyPair load_client_keys(const std::optional<std::string>& file);
-
-struct ConfigError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
 
 }  // namespace dcp::config

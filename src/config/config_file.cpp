@@ -94,16 +94,9 @@ const std::map<std::string, Setter>& setters() {
 
 }  // namespace
 
-void load_config_file(const std::string& path, Options& options) {
-    toml::table table;
-    try {
-        table = toml::parse_file(path);
-    } catch (const toml::parse_error& e) {
-        const auto& where = e.source().begin;
-        if (where.line == 0) throw ConfigError(path + ": " + std::string(e.description()));
-        throw ConfigError(path + " line " + std::to_string(where.line) + ": " +
-                          std::string(e.description()));
-    }
+namespace {
+
+void apply(const toml::table& table, const std::string& path, Options& options) {
     for (const auto& [key, node] : table) {
         const std::string name(key.str());
         const auto it = setters().find(name);
@@ -113,6 +106,35 @@ void load_config_file(const std::string& path, Options& options) {
         }
         it->second(Reader(path, name, node), options);
     }
+}
+
+[[noreturn]] void syntax_error(const std::string& path, const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    if (where.line == 0) throw ConfigError(path + ": " + std::string(e.description()));
+    throw ConfigError(path + " line " + std::to_string(where.line) + ": " +
+                      std::string(e.description()));
+}
+
+}  // namespace
+
+void load_config_file(const std::string& path, Options& options) {
+    toml::table table;
+    try {
+        table = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+        syntax_error(path, e);
+    }
+    apply(table, path, options);
+}
+
+void load_config_text(std::string_view text, const std::string& name, Options& options) {
+    toml::table table;
+    try {
+        table = toml::parse(text, name);
+    } catch (const toml::parse_error& e) {
+        syntax_error(name, e);
+    }
+    apply(table, name, options);
 }
 
 }  // namespace dcp::config
