@@ -12,6 +12,8 @@ packages=(
     libgtest-dev libbenchmark-dev nlohmann-json3-dev clang libclang-rt-14-dev clang-format
     # real servers and clients for the integration tests and benchmarks
     dnsdist nsd unbound bind9-dnsutils knot-dnsutils dnsperf
+    # the fault campaign (tests/campaign): a wrong clock for one process
+    faketime
 )
 
 missing=()

@@ -33,6 +33,7 @@ namespace dcp {
     X(refused_active_limit, "SERVFAIL at once: --max-active-requests queries already waiting")    \
     X(tcp_connections, "client TCP connections accepted")                                         \
     X(tcp_refused_limit, "client TCP connections refused: connection limit")                      \
+    X(tcp_evicted, "client TCP connections closed at the limit to make room (the quietest)")      \
     X(tcp_idle_closed, "client TCP connections closed after being idle")                          \
     X(tcp_read_timeouts, "client TCP connections closed: a query not sent whole in time")         \
     X(tcp_write_timeouts, "client TCP connections closed: answers not read in time")              \

@@ -50,11 +50,11 @@ CertificateChoice select_certificate(const std::vector<std::vector<std::uint8_t>
     for (std::size_t i = 0; i < blobs.size(); ++i) {
         auto cert = parse_certificate(blobs[i], provider_key);
         if (!cert) {
-            choice.rejected.push_back({i, cert.error()});
+            choice.rejected.push_back({i, cert.error(), std::nullopt});
             continue;
         }
         if (const auto valid = check_validity(*cert, now); !valid) {
-            choice.rejected.push_back({i, valid.error()});
+            choice.rejected.push_back({i, valid.error(), *cert});
             continue;
         }
         const auto& best = choice.chosen;

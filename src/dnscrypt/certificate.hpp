@@ -45,6 +45,9 @@ struct Certificate {
 struct CertRejection {
     std::size_t index;  // position of the blob in the answer
     CertError reason;
+    // For NotYetValid and Expired: the signed validity period, so the log can say when the
+    // certificate is valid (a machine with a wrong clock is the usual cause); else empty.
+    std::optional<Certificate> signed_certificate;
 };
 
 struct CertificateChoice {

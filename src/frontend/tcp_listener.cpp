@@ -42,7 +42,10 @@ struct TcpListener::Connection {
     std::size_t in_flight = 0;
     bool writing = false;
     bool closed = false;
+    bool counted = true;  // holds a slot of the connection limit (false once evicted)
     Clock::time_point last_activity = Clock::now();  // bytes read or answers written
+    Clock::time_point quiet_since = Clock::now();    // whole queries read or answers written
+    std::list<Connection*>::iterator live;           // where it is in TcpListener::live_
 };
 
 TcpListener::TcpListener(asio::io_context& io, const asio::ip::tcp::endpoint& local,
@@ -85,6 +88,16 @@ void TcpListener::stop() {
     acceptor_.close(ignored);
 }
 
+TcpListener::Connection* TcpListener::quietest_evictable() const {
+    const auto now = Clock::now();
+    Connection* best = nullptr;
+    for (Connection* c : live_) {
+        if (c->closed || c->owes() || now - c->quiet_since < limits_.evict_quiet_after) continue;
+        if (!best || c->quiet_since < best->quiet_since) best = c;
+    }
+    return best;
+}
+
 net::awaitable<void> TcpListener::accept_loop() {
     auto alive = alive_;
     while (*alive) {
@@ -100,21 +113,33 @@ net::awaitable<void> TcpListener::accept_loop() {
             continue;
         }
         if (connections_.fetch_add(1) >= limits_.max_connections) {
-            connections_.fetch_sub(1);
-            ++counters_.tcp_refused_limit;
-            asio::error_code ignored;
-            socket.close(ignored);
-            continue;
+            // Under pressure a server may close its idle connections (RFC 7766 6.2.3): the one
+            // quiet the longest gives its slot to the newcomer, so that connections held open
+            // doing nothing cannot lock well-behaved clients out.
+            if (Connection* victim = quietest_evictable()) {
+                victim->counted = false;
+                connections_.fetch_sub(1);
+                ++counters_.tcp_evicted;
+                victim->close();
+            } else {
+                connections_.fetch_sub(1);
+                ++counters_.tcp_refused_limit;
+                asio::error_code ignored;
+                socket.close(ignored);
+                continue;
+            }
         }
         ++counters_.tcp_connections;
         asio::error_code ignored;
         socket.set_option(asio::ip::tcp::no_delay(true), ignored);
         auto c = std::make_shared<Connection>(std::move(socket));
+        c->live = live_.insert(live_.end(), c.get());
         asio::co_spawn(io_, serve(c), [this, alive, c](std::exception_ptr e) {
             if (!*alive) return;
             if (e) ++counters_.handler_exceptions;
             c->close();
-            --connections_;
+            live_.erase(c->live);
+            if (c->counted) --connections_;
         });
     }
 }
@@ -196,6 +221,7 @@ net::awaitable<void> TcpListener::serve(std::shared_ptr<Connection> c) {
 void TcpListener::dispatch(const std::shared_ptr<Connection>& c, Bytes query) {
     ++counters_.queries_tcp;
     ++c->in_flight;
+    c->quiet_since = Clock::now();
     asio::co_spawn(io_, handle(c, std::vector<std::uint8_t>(query.begin(), query.end())),
                    [this, alive = alive_, c](std::exception_ptr e) {
                        if (e && *alive) {
@@ -263,7 +289,7 @@ net::awaitable<void> TcpListener::write_loop(std::shared_ptr<Connection> c) {
             c->outbox_bytes -= c->outbox.front().size();
             c->outbox.pop_front();
         }
-        c->last_activity = Clock::now();
+        c->last_activity = c->quiet_since = Clock::now();
         c->notify();
     }
     c->writing = false;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <list>
 #include <memory>
 
 #include "common/counters.hpp"
@@ -23,6 +24,9 @@ struct TcpLimits {
     std::size_t max_queries_in_flight = 128;  // per connection; reading pauses beyond it
     // Answer bytes waiting for a client that reads slowly; reading its queries pauses beyond.
     std::size_t max_queued_answer_bytes = 64 * 1024;
+    // At the connection limit a new connection replaces the one quiet the longest (no answer
+    // owed, no whole query sent) if it has been quiet at least this long; else it is refused.
+    std::chrono::milliseconds evict_quiet_after{1000};
 };
 
 class TcpListener {
@@ -47,6 +51,7 @@ class TcpListener {
     void dispatch(const std::shared_ptr<Connection>& c, Bytes query);
     net::awaitable<void> handle(std::shared_ptr<Connection> c, std::vector<std::uint8_t> query);
     net::awaitable<void> write_loop(std::shared_ptr<Connection> c);
+    [[nodiscard]] Connection* quietest_evictable() const;
 
     asio::io_context& io_;
     asio::ip::tcp::acceptor acceptor_;
@@ -54,6 +59,7 @@ class TcpListener {
     Counters& counters_;
     TcpLimits limits_;
     std::atomic<std::size_t>& connections_;
+    std::list<Connection*> live_;  // this worker's open connections, for eviction
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

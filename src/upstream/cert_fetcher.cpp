@@ -1,7 +1,9 @@
 #include "upstream/cert_fetcher.hpp"
 
+#include <algorithm>
 #include <array>
 
+#include "common/time_format.hpp"
 #include "crypto/sodium.hpp"
 #include "upstream/tcp_exchange.hpp"
 
@@ -73,6 +75,7 @@ net::awaitable<Answer> over_tcp(const ResolverConfig& config, const Clock& clock
 net::awaitable<dcp::Result<dnscrypt::CertificateChoice, FetchFailure>> fetch_certificates(
     const ResolverConfig& config, const Clock& clock) {
     std::string reasons;
+    std::optional<dnscrypt::Certificate> out_of_time;  // signed, but not valid at our time
     for (int attempt = 0; attempt < 2; ++attempt) {
         const bool tcp = config.tcp_only ? attempt == 0 : attempt == 1;
         // Not a conditional expression: g++ 12 destroys temporaries of co_await inside ?: twice.
@@ -89,11 +92,23 @@ net::awaitable<dcp::Result<dnscrypt::CertificateChoice, FetchFailure>> fetch_cer
                        std::to_string(r->rejected.size()) + " rejected";
             for (const auto& rej : r->rejected) {
                 reasons += ", " + std::string(dnscrypt::to_string(rej.reason));
+                if (rej.signed_certificate) out_of_time = rej.signed_certificate;
             }
             reasons += ")";
         } else {
             reasons += r.error();
         }
+    }
+    if (out_of_time) {
+        // The resolver signed it, so its dates are what the resolver means: when they and our
+        // clock disagree by far, the clock is the likely culprit (dnscrypt-proxy 2's users ask
+        // about this more than about anything else).
+        const auto now = clock.now().time_since_epoch().count();
+        reasons += "; the resolver's certificate is valid from " +
+                   format_utc(out_of_time->ts_start) + " to " + format_utc(out_of_time->ts_end) +
+                   ", but this machine's clock says " +
+                   format_utc(static_cast<std::uint32_t>(std::max<std::int64_t>(now, 0))) +
+                   ": if that is not the time, set the system clock (NTP)";
     }
     co_return Unexpected(FetchFailure{reasons});
 }

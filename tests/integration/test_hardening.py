@@ -128,6 +128,47 @@ class TcpClients(LabTestCase):
         self.assertEqual(self.proxy.counters().get("tcp_bad_frames", 0), before + 1)
 
 
+class QuietConnectionsMakeRoom(LabTestCase):
+    """At the connection limit, the connection quiet the longest (for over a second) gives its
+    slot to a newcomer; a newcomer finding only busy or freshly opened connections is refused."""
+
+    def test_eviction_of_the_quietest(self):
+        p = self.lab.start_proxy("--max-tcp-connections", "2", "--threads", "1",
+                                 name="proxy-evict")
+        a = socket.create_connection(("127.0.0.1", p.port))
+        time.sleep(0.2)
+        b = socket.create_connection(("127.0.0.1", p.port))
+        b.sendall(frame(make_query("www.dcp.test", "A"))[:3])  # half a query: still quiet
+        c = socket.create_connection(("127.0.0.1", p.port))
+        c.settimeout(3)
+        self.assertEqual(c.recv(10), b"")  # nobody quiet for a second yet: refused
+        c.close()
+        time.sleep(1.2)
+
+        def ask(sock):
+            sock.sendall(frame(make_query("www.dcp.test", "A")))
+            sock.settimeout(3)
+            (n,) = struct.unpack("!H", dnsclient.recv_exact(sock, 2))
+            return Response(dnsclient.recv_exact(sock, n))
+
+        d = socket.create_connection(("127.0.0.1", p.port))  # evicts a, the quietest
+        self.assertEqual(ask(d).rcode, 0)
+        a.settimeout(3)
+        self.assertEqual(a.recv(10), b"")
+        e = socket.create_connection(("127.0.0.1", p.port))  # d just answered: b goes
+        self.assertEqual(ask(e).rcode, 0)
+        b.settimeout(3)
+        self.assertEqual(b.recv(10), b"")
+        self.assertEqual(ask(d).rcode, 0)  # d was not touched
+        d.close()
+        e.close()
+        cnt = p.counters()
+        self.assertEqual(cnt.get("tcp_evicted", 0), 2)
+        self.assertEqual(cnt.get("tcp_refused_limit", 0), 1)
+        a.close()
+        b.close()
+
+
 class NonReadingClient(LabTestCase):
     """A client that writes 20,000 pipelined queries for a ~5 KB answer and never reads."""
 

@@ -171,7 +171,26 @@ TEST(Selection, NothingUsable) {
     EXPECT_FALSE(choice.chosen);
     ASSERT_EQ(choice.rejected.size(), 1u);
     EXPECT_EQ(choice.rejected[0].reason, CertError::BadSignature);
+    EXPECT_FALSE(choice.rejected[0].signed_certificate);  // nothing of it can be trusted
     EXPECT_FALSE(select_certificate({}, p.public_key(), kNow).chosen);
+}
+
+TEST(Selection, OutOfTimeRejectionsCarryTheSignedPeriod) {
+    // What the log needs to tell a user whose clock is wrong when the certificate is valid.
+    TestProvider p;
+    CertSpec spec;
+    const auto blob = p.certificate(spec);
+    for (const auto& [now, reason] :
+         {std::pair{unix_seconds(spec.ts_end + std::int64_t{1}), CertError::Expired},
+          std::pair{unix_seconds(spec.ts_start - std::int64_t{1}), CertError::NotYetValid}}) {
+        const auto choice = select_certificate({blob}, p.public_key(), now);
+        EXPECT_FALSE(choice.chosen);
+        ASSERT_EQ(choice.rejected.size(), 1u);
+        EXPECT_EQ(choice.rejected[0].reason, reason);
+        ASSERT_TRUE(choice.rejected[0].signed_certificate);
+        EXPECT_EQ(choice.rejected[0].signed_certificate->ts_start, spec.ts_start);
+        EXPECT_EQ(choice.rejected[0].signed_certificate->ts_end, spec.ts_end);
+    }
 }
 
 }  // namespace

@@ -1,0 +1,516 @@
+#!/usr/bin/env python3
+"""The fault and flood campaign (not part of CI: it takes minutes). Each scenario starts a fresh
+proxy in front of the lab's NSD + dnsdist on loopback, runs a probe client beside the fault (one
+UDP query every 50 ms, one TCP query every 250 ms), samples the proxy's RSS every 50 ms, and
+reports: RSS before / peak / after, the probe's answers during the fault, and the recovery time
+(from the end of the fault to the probe's first good answer). Every loop is bounded in count
+and time; every packet goes to 127.0.0.1.
+
+    python3 tests/campaign/campaign.py --proxy build/src/app/dnscrypt-proxy [--only NAME ...]
+                                       [--suspend SECONDS]
+"""
+
+import argparse
+import os
+import random
+import resource
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+
+import dnsclient  # noqa: E402
+import relay  # noqa: E402
+from dnsclient import Response, make_query  # noqa: E402
+from lab import Lab, Process, wait_until  # noqa: E402
+
+
+def rss_kib(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def frame(msg):
+    return struct.pack("!H", len(msg)) + msg
+
+
+class Sampler(threading.Thread):
+    """RSS every 50 ms."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.samples, self.stopped = pid, [], False
+        self.start()
+
+    def run(self):
+        while not self.stopped:
+            self.samples.append(rss_kib(self.pid))
+            time.sleep(0.05)
+
+    def stop(self):
+        self.stopped = True
+        self.join()
+        return max(self.samples or [0])
+
+
+class Probe(threading.Thread):
+    """A well-behaved client beside the fault: (time, transport, outcome) for every query."""
+
+    def __init__(self, port, udp_interval=0.05, tcp_interval=0.25):
+        super().__init__(daemon=True)
+        self.port, self.udp_interval, self.tcp_interval = port, udp_interval, tcp_interval
+        self.events, self.stopped = [], False
+        self.start()
+
+    def one(self, transport):
+        q = make_query("www.dcp.test", "A", qid=random.randrange(65536))
+        try:
+            if transport == "udp":
+                r = Response(dnsclient.udp(self.port, q, timeout=1.0))
+            else:
+                r = Response(dnsclient.tcp(self.port, q, timeout=1.0))
+            return "ok" if r.rcode == 0 and r.answer else "rcode%d" % r.rcode
+        except (OSError, ValueError, struct.error):
+            return "lost"
+
+    def run(self):
+        # UDP and TCP on threads of their own, so that a slow TCP answer never thins the UDP
+        # sample (and the other way round).
+        def loop(transport, interval):
+            while not self.stopped:
+                t = time.monotonic()
+                outcome = self.one(transport)
+                self.events.append((t, transport, outcome))
+                time.sleep(interval)
+        tcp = threading.Thread(target=loop, args=("tcp", self.tcp_interval), daemon=True)
+        tcp.start()
+        loop("udp", self.udp_interval)
+        tcp.join()
+
+    def stop(self):
+        self.stopped = True
+        self.join()
+
+    def summary(self, start, end, transport):
+        ev = [e for e in self.events if start <= e[0] <= end and e[1] == transport]
+        ok = sum(1 for e in ev if e[2] == "ok")
+        return "%d/%d" % (ok, len(ev))
+
+    def recovery_ms(self, since, transport="udp"):
+        for t, tr, outcome in self.events:
+            if t >= since and tr == transport and outcome == "ok":
+                return int((t - since) * 1000)
+        return None
+
+
+class Load(threading.Thread):
+    """Steady UDP load (random names, answers read and dropped), bounded by `seconds`."""
+
+    def __init__(self, port, qps=300, seconds=120):
+        super().__init__(daemon=True)
+        self.port, self.qps, self.seconds, self.stopped = port, qps, seconds, False
+        self.sent = 0
+        self.start()
+
+    def run(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setblocking(False)
+        end = time.monotonic() + self.seconds
+        while not self.stopped and time.monotonic() < end:
+            for _ in range(self.qps // 20):
+                name = "l%d.wild.dcp.test" % random.randrange(10 ** 6)
+                try:
+                    s.sendto(make_query(name, "A"), ("127.0.0.1", self.port))
+                    self.sent += 1
+                except OSError:
+                    pass
+            try:
+                while True:
+                    s.recv(4096)
+            except OSError:
+                pass
+            time.sleep(0.05)
+        s.close()
+
+    def stop(self):
+        self.stopped = True
+        self.join()
+
+
+class Campaign:
+    def __init__(self, proxy_bin, suspend_seconds):
+        os.environ["DCP_PROXY_BIN"] = proxy_bin
+        import lab as lab_module
+        lab_module.PROXY_BIN = proxy_bin
+        self.suspend_seconds = suspend_seconds
+        self.lab = Lab()
+        self.lab.start_nsd()
+        self.lab.start_dnsdist()
+        self.rows = []
+
+    def close(self):
+        self.lab.stop(keep_dir=False)
+
+    def record(self, name, what, before, peak, after, probe, start, end, recovery, notes):
+        self.rows.append({
+            "scenario": name, "what": what,
+            "rss": "%.1f / %.1f / %.1f" % (before / 1024, peak / 1024, after / 1024),
+            "udp": probe.summary(start, end, "udp"), "tcp": probe.summary(start, end, "tcp"),
+            "recovery": "-" if recovery is None else "%d ms" % recovery, "notes": notes})
+        print("[%s] %s | RSS %s MiB | UDP %s TCP %s during | recovery %s | %s" % (
+            name, what, self.rows[-1]["rss"], self.rows[-1]["udp"], self.rows[-1]["tcp"],
+            self.rows[-1]["recovery"], notes), flush=True)
+
+    def proxy(self, *args, name="proxy", **kw):
+        p = self.lab.start_proxy(*args, name=name, **kw)
+        Response(dnsclient.udp(p.port, make_query("www.dcp.test", "A")))
+        return p
+
+    def finish(self, p):
+        alive = p.alive()
+        p.stop()
+        return alive
+
+    # -- faults ---------------------------------------------------------------------------
+    def upstream_restart(self):
+        p = self.proxy(name="c-upstream")
+        before = rss_kib(p.pid)
+        sampler, probe, load = Sampler(p.pid), Probe(p.port), Load(p.port)
+        time.sleep(2)
+        dnsdist = [x for x in self.lab.procs if x.name == "dnsdist"][-1]
+        start = time.monotonic()
+        dnsdist.popen.kill()
+        dnsdist.popen.wait()
+        time.sleep(5)
+        again = Process("dnsdist", dnsdist.args, dnsdist.log_path + ".2", self.lab.dir)
+        self.lab.procs.append(again)
+        self.lab._wait_answers(self.lab.dnsdist_plain_port, "www.dcp.test", again)
+        end = time.monotonic()
+        time.sleep(3)
+        load.stop()
+        probe.stop()
+        peak = sampler.stop()
+        after = rss_kib(p.pid)
+        c = p.counters()
+        self.record("upstream_restart", "dnsdist killed under 300 q/s, restarted 5 s later",
+                    before, peak, after, probe, start, end, probe.recovery_ms(end),
+                    "alive=%s, servfail_timeout=%d, servfail_upstream_error=%d" % (
+                        self.finish(p), c.get("servfail_timeout", 0),
+                        c.get("servfail_upstream_error", 0)))
+
+    def suspend(self):
+        p = self.proxy("--cert-refresh", "30", name="c-suspend")
+        before = rss_kib(p.pid)
+        refreshes = p.counters().get("cert_refreshes", 0)
+        sampler, probe = Sampler(p.pid), Probe(p.port)
+        time.sleep(1)
+        start = time.monotonic()
+        os.kill(p.pid, signal.SIGSTOP)
+        time.sleep(self.suspend_seconds)
+        os.kill(p.pid, signal.SIGCONT)
+        end = time.monotonic()
+        time.sleep(3)
+        probe.stop()
+        peak = sampler.stop()
+        after = rss_kib(p.pid)
+        refreshed = p.counters().get("cert_refreshes", 0) - refreshes
+        self.record("suspend", "SIGSTOP for %d s, then SIGCONT (--cert-refresh 30)"
+                    % self.suspend_seconds, before, peak, after, probe, start, end,
+                    probe.recovery_ms(end),
+                    "alive=%s, certificate fetches after resume: %d" % (self.finish(p), refreshed))
+
+    def wrong_clock(self):
+        lib = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+        if not os.path.exists(lib):
+            print("[wrong_clock] skipped: libfaketime not installed")
+            return
+        notes = []
+        for offset in ("+3y", "-3y"):
+            env = dict(os.environ, LD_PRELOAD=lib, FAKETIME=offset, DONT_FAKE_MONOTONIC="1",
+                       FAKETIME_DONT_FAKE_MONOTONIC="1")
+            port = __import__("lab").free_port()
+            log = os.path.join(self.lab.dir, "clock%s.log" % offset)
+            with open(log, "wb") as f:
+                proc = subprocess.Popen(
+                    [os.environ["DCP_PROXY_BIN"], "-a", "127.0.0.1:%d" % port,
+                     "-r", "127.0.0.1:%d" % self.lab.dnsdist_port,
+                     "-N", "2.dnscrypt-cert.dcp.test", "-k", self.lab.provider_key_hex],
+                    stdout=f, stderr=subprocess.STDOUT, env=env)
+            try:
+                wait_until(lambda: "clock says" in open(log).read(), 10, what="the clock line")
+                start = time.monotonic()
+                r = Response(dnsclient.udp(port, make_query("www.dcp.test", "A"), timeout=2))
+                took = int((time.monotonic() - start) * 1000)
+                line = [l for l in open(log).read().splitlines() if "clock says" in l][0]
+                notes.append("%s: SERVFAIL in %d ms (rcode %d); log: ...%s" % (
+                    offset, took, r.rcode, line[line.index("the resolver's"):]))
+            finally:
+                proc.terminate()
+                proc.wait(5)
+        self.rows.append({"scenario": "wrong_clock", "what": "proxy clock 3 years ahead, then behind (libfaketime)",
+                          "rss": "-", "udp": "-", "tcp": "-", "recovery": "-",
+                          "notes": " | ".join(notes)})
+        print("[wrong_clock]", " | ".join(notes), flush=True)
+
+    def fd_exhaustion(self):
+        def limit():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+        # Lab.start_proxy has no preexec hook: start this one by hand.
+        port = __import__("lab").free_port()
+        log = os.path.join(self.lab.dir, "fd.log")
+        args = [os.environ["DCP_PROXY_BIN"], "-a", "127.0.0.1:%d" % port,
+                "-r", "127.0.0.1:%d" % self.lab.dnsdist_port, "-N", "2.dnscrypt-cert.dcp.test",
+                "-k", self.lab.provider_key_hex, "--threads", "1"]
+        with open(log, "wb") as f:
+            proc = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT, preexec_fn=limit)
+        try:
+            wait_until(lambda: "using certificate" in open(log).read(), 10, what="certificate")
+            before = rss_kib(proc.pid)
+            sampler, probe = Sampler(proc.pid), Probe(port)
+            time.sleep(1)
+            start = time.monotonic()
+            held = []
+            for _ in range(500):
+                try:
+                    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                    s.settimeout(0.5)
+                    s.connect(("127.0.0.1", port))
+                    held.append(s)
+                except OSError:
+                    s.close()
+            time.sleep(3)
+            for s in held:
+                s.close()
+            end = time.monotonic()
+            time.sleep(3)
+            probe.stop()
+            peak = sampler.stop()
+            after = rss_kib(proc.pid)
+            proc.send_signal(signal.SIGUSR1)
+            time.sleep(0.5)
+            counters = [l for l in open(log).read().splitlines() if "counters:" in l][-1]
+            accept_errors = counters.split("tcp_accept_errors=")[1].split()[0] \
+                if "tcp_accept_errors=" in counters else "0"
+            self.record("fd_exhaustion", "ulimit -n 64, 500 TCP clients connect and hold 3 s",
+                        before, peak, after, probe, start, end, probe.recovery_ms(end, "tcp"),
+                        "alive=%s, %d connects completed, accept errors %s (recovery: TCP)"
+                        % (proc.poll() is None, len(held), accept_errors))
+        finally:
+            proc.terminate()
+            proc.wait(5)
+
+    def signal_storm(self):
+        p = self.proxy(name="c-signals")
+        before = rss_kib(p.pid)
+        sampler, probe, load = Sampler(p.pid), Probe(p.port), Load(p.port)
+        start = time.monotonic()
+        sent = 0
+        for i in range(1000):
+            os.kill(p.pid, signal.SIGHUP if i % 2 else signal.SIGUSR1)
+            sent += 1
+            time.sleep(0.01)
+        end = time.monotonic()
+        time.sleep(2)
+        load.stop()
+        probe.stop()
+        peak = sampler.stop()
+        after = rss_kib(p.pid)
+        fetches = p.counters().get("cert_refreshes", 0)
+        self.record("signal_storm", "1000 signals (SIGHUP/SIGUSR1 alternating) in ~12 s under load",
+                    before, peak, after, probe, start, end, probe.recovery_ms(end),
+                    "alive=%s, certificate fetches %d" % (self.finish(p), fetches))
+
+    # -- floods ---------------------------------------------------------------------------
+    def active_flood(self):
+        gate = relay.HostileRelay(self.lab.dnsdist_port, mode="pass")
+        try:
+            p = self.proxy("--timeout", "3000", resolver_port=gate.port, name="c-active")
+            before = rss_kib(p.pid)
+            sampler, probe = Sampler(p.pid), Probe(p.port)
+            time.sleep(1)
+            gate.mode = "drop"
+            start = time.monotonic()
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setblocking(False)
+            got = {"servfail": 0}
+            for i in range(2500):  # 10x the default --max-active-requests
+                s.sendto(make_query("f%d.wild.dcp.test" % random.randrange(10 ** 7), "A"),
+                         ("127.0.0.1", p.port))
+                if i % 50 == 0:
+                    time.sleep(0.005)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                try:
+                    if Response(s.recv(4096)).rcode == 2:
+                        got["servfail"] += 1
+                except BlockingIOError:
+                    time.sleep(0.01)
+            s.close()
+            gate.mode = "pass"
+            end = time.monotonic()
+            time.sleep(3)
+            probe.stop()
+            peak = sampler.stop()
+            after = rss_kib(p.pid)
+            c = p.counters()
+            self.record("active_flood", "2,500 random names (10x --max-active-requests) with the upstream stalled",
+                        before, peak, after, probe, start, end, probe.recovery_ms(end),
+                        "alive=%s, SERVFAIL to the flood %d, refused_active_limit=%d" % (
+                            self.finish(p), got["servfail"], c.get("refused_active_limit", 0)))
+        finally:
+            gate.close()
+
+    def tcp_hold(self, count=10000):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, count + 1000), max(hard, count + 1000)))
+        p = self.proxy(name="c-hold")
+        before = rss_kib(p.pid)
+        sampler, probe = Sampler(p.pid), Probe(p.port)
+        time.sleep(1)
+        start = time.monotonic()
+        held, refused = [], 0
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setblocking(False)
+            try:
+                s.connect(("127.0.0.1", p.port))
+            except BlockingIOError:
+                pass
+            except OSError:
+                refused += 1
+                s.close()
+                continue
+            held.append(s)
+        time.sleep(5)
+        for s in held:
+            s.close()
+        end = time.monotonic()
+        time.sleep(3)
+        probe.stop()
+        peak = sampler.stop()
+        after = rss_kib(p.pid)
+        c = p.counters()
+        self.record("tcp_hold", "%d TCP connections opened and held 5 s" % count,
+                    before, peak, after, probe, start, end, probe.recovery_ms(end, "tcp"),
+                    "alive=%s, refused at the limit: %d, accepted %d (recovery: TCP)" % (
+                        self.finish(p), c.get("tcp_refused_limit", 0),
+                        c.get("tcp_connections", 0)))
+
+    def slowloris(self, count=200):
+        p = self.proxy(name="c-slowloris")
+        before = rss_kib(p.pid)
+        sampler, probe = Sampler(p.pid), Probe(p.port)
+        time.sleep(1)
+        start = time.monotonic()
+        conns = []
+        for _ in range(count):
+            conns.append(socket.create_connection(("127.0.0.1", p.port)))
+        q = frame(make_query("www.dcp.test", "A"))
+        closed_at = {}
+        for i in range(15):  # one byte a second, for 15 s
+            for k, s in enumerate(conns):
+                if k in closed_at:
+                    continue
+                try:
+                    s.send(q[i % len(q):i % len(q) + 1])
+                except OSError:
+                    closed_at[k] = time.monotonic() - start
+            time.sleep(1)
+        for s in conns:
+            s.close()
+        end = time.monotonic()
+        time.sleep(2)
+        probe.stop()
+        peak = sampler.stop()
+        after = rss_kib(p.pid)
+        c = p.counters()
+        self.record("slowloris", "%d connections sending a query one byte a second" % count,
+                    before, peak, after, probe, start, end, probe.recovery_ms(end, "tcp"),
+                    "alive=%s, tcp_read_timeouts=%d (closed after the 10 s idle timeout)" % (
+                        self.finish(p), c.get("tcp_read_timeouts", 0)))
+
+    def non_readers(self, count=50, queries=2000):
+        p = self.proxy(name="c-nonreaders")
+        before = rss_kib(p.pid)
+        sampler, probe = Sampler(p.pid), Probe(p.port)
+        time.sleep(1)
+        start = time.monotonic()
+        payload = b"".join(frame(make_query("big.dcp.test", "TXT", qid=i)) for i in range(queries))
+        conns = []
+        for _ in range(count):
+            s = socket.create_connection(("127.0.0.1", p.port))
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.setblocking(False)
+            conns.append([s, 0])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and p.counters().get("tcp_write_timeouts", 0) < count:
+            for c in conns:
+                if c[1] < len(payload):
+                    try:
+                        c[1] += c[0].send(payload[c[1]:c[1] + 65536])
+                    except (BlockingIOError, OSError):
+                        pass
+            time.sleep(0.2)
+        for c in conns:
+            c[0].close()
+        end = time.monotonic()
+        time.sleep(2)
+        probe.stop()
+        peak = sampler.stop()
+        after = rss_kib(p.pid)
+        c = p.counters()
+        self.record("non_readers", "%d connections, %d pipelined 5 KB queries each, never reading"
+                    % (count, queries), before, peak, after, probe, start, end,
+                    probe.recovery_ms(end, "tcp"),
+                    "alive=%s, tcp_write_timeouts=%d, queries read %d of %d" % (
+                        self.finish(p), c.get("tcp_write_timeouts", 0), c.get("queries_tcp", 0),
+                        count * queries))
+
+    def table(self):
+        out = ["| scenario | what | RSS MiB before / peak / after | probe UDP ok during | "
+               "probe TCP ok during | recovery | notes |", "|---|---|---|---|---|---|---|"]
+        for r in self.rows:
+            out.append("| %(scenario)s | %(what)s | %(rss)s | %(udp)s | %(tcp)s | %(recovery)s | "
+                       "%(notes)s |" % r)
+        return "\n".join(out)
+
+
+SCENARIOS = ["upstream_restart", "suspend", "wrong_clock", "fd_exhaustion", "signal_storm",
+             "active_flood", "tcp_hold", "slowloris", "non_readers"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--proxy", required=True)
+    ap.add_argument("--only", nargs="*", choices=SCENARIOS)
+    ap.add_argument("--suspend", type=int, default=60)
+    a = ap.parse_args()
+    c = Campaign(os.path.abspath(a.proxy), a.suspend)
+    try:
+        for name in a.only or SCENARIOS:
+            try:
+                getattr(c, name)()
+            except Exception as e:  # one scenario's failure is reported, the others still run
+                print("[%s] FAILED: %r" % (name, e), flush=True)
+                c.rows.append({"scenario": name, "what": "FAILED", "rss": "-", "udp": "-",
+                               "tcp": "-", "recovery": "-", "notes": repr(e)})
+        print()
+        print(c.table())
+    finally:
+        c.close()
+
+
+if __name__ == "__main__":
+    main()
