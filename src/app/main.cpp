@@ -228,9 +228,20 @@ class Proxy {
 
     void run() {
         main().resolver.on_new_session([this](std::shared_ptr<const dnscrypt::Session> session) {
+            // Every other worker adopts it on its own thread; the last one to do so has worker 0
+            // announce it, so that "using certificate" means every worker can use it.
+            auto remaining = std::make_shared<std::atomic<std::size_t>>(workers_.size() - 1);
+            if (*remaining == 0) {
+                main().resolver.announce(*session);
+                return;
+            }
             for (std::size_t i = 1; i < workers_.size(); ++i) {
                 Worker* w = workers_[i].get();
-                asio::post(w->io, [w, session] { w->resolver.adopt(session); });
+                asio::post(w->io, [this, w, session, remaining] {
+                    w->resolver.adopt(session);
+                    if (remaining->fetch_sub(1) != 1) return;
+                    asio::post(main().io, [this, session] { main().resolver.announce(*session); });
+                });
             }
         });
         for (std::size_t i = 0; i < workers_.size(); ++i) {

@@ -130,6 +130,19 @@ void Resolver::publish(const dnscrypt::Certificate& cert) {
         return;
     }
     if (session_) ++counters_.cert_rotations;
+    session_ = std::make_shared<const dnscrypt::Session>(std::move(*session));
+    // With other workers, "using certificate" (what a supervisor or a test reads as ready) is
+    // logged only once every worker holds the session: before, a query landing on another
+    // worker right after the line could still get SERVFAIL for want of a certificate.
+    if (on_new_session_) {
+        on_new_session_(session_);
+    } else {
+        announce(*session_);
+    }
+}
+
+void Resolver::announce(const dnscrypt::Session& session) const {
+    const auto& cert = session.certificate();
     spdlog::info("using certificate serial {} from {} ({}): {}, valid {} to {}, resolver key {}",
                  cert.serial, config_.provider_name_text, config_.address.to_string(),
                  crypto::to_string(cert.construction), format_utc(cert.ts_start),
@@ -138,8 +151,6 @@ void Resolver::publish(const dnscrypt::Certificate& cert) {
         spdlog::warn("certificate serial {} is valid for more than 7 days: weak forward secrecy",
                      cert.serial);
     }
-    session_ = std::make_shared<const dnscrypt::Session>(std::move(*session));
-    if (on_new_session_) on_new_session_(session_);
 }
 
 net::awaitable<void> Resolver::refresh_loop() {

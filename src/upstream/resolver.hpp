@@ -83,7 +83,8 @@ class Resolver {
     // Opens the upstream sockets and, unless another worker's resolver does it and passes its
     // sessions on (adopt), starts fetching certificates.
     void start(bool fetch_certificates = true);
-    // Called with every new session this resolver makes (to hand it to the other workers).
+    // Called with every new session this resolver makes (to hand it to the other workers), who
+    // then call announce() once all of them hold it. Without it, publishing announces at once.
     void on_new_session(std::function<void(std::shared_ptr<const dnscrypt::Session>)> f) {
         on_new_session_ = std::move(f);
     }
@@ -98,6 +99,8 @@ class Resolver {
     }
     // Uses a session made by another worker's resolver (sessions are immutable: shared as is).
     void adopt(std::shared_ptr<const dnscrypt::Session> session) { session_ = std::move(session); }
+    // Logs the certificate now in use ("using certificate ...": the proxy is ready).
+    void announce(const dnscrypt::Session& session) const;
     void stop();
     // Fetches certificates now instead of at the next scheduled time.
     void refresh_now();

@@ -255,6 +255,30 @@ class EphemeralKeysAreUnlinkable(LabTestCase):
             fwd.close()
 
 
+class ReadyMeansEveryWorker(LabTestCase):
+    """"using certificate" is logged once every worker holds the certificate: queries sent the
+    moment it appears, from many source ports (so they land on every worker), get answers,
+    never SERVFAIL for want of a certificate. (The window this closed was microseconds wide:
+    this test, polling the log, did not catch it on the old binary; it guards the behaviour.)"""
+
+    def test_no_servfail_right_after_ready(self):
+        for attempt in range(5):
+            p = self.lab.start_proxy("--threads", "4", name="proxy-ready-%d" % attempt)
+            socks = []
+            for i in range(64):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.sendto(make_query("r%d.wild.dcp.test" % i, "A"), ("127.0.0.1", p.port))
+                socks.append(s)
+            rcodes = []
+            for s in socks:
+                s.settimeout(3)
+                rcodes.append(Response(s.recv(4096)).rcode)
+                s.close()
+            self.assertEqual(rcodes, [0] * 64)
+            self.assertEqual(p.counters().get("servfail_no_certificate", 0), 0)
+            p.stop()
+
+
 class RangesInOnePlace(unittest.TestCase):
     def run_proxy(self, *args):
         return subprocess.run([BIN, "--local-address", "127.0.0.1:%d" % free_port()] + list(args),
