@@ -100,12 +100,18 @@ Settings validate(const Options& o) {
     if (!o.client_key_file.empty()) s.client_key_file = o.client_key_file;
     check_range("--max-active-requests", o.max_active_requests, 1, 1000000);
     s.processor.max_active_requests = o.max_active_requests;
+
     if (o.threads) {
         check_range("--threads", *o.threads, 1, kMaxThreads);
         s.threads = *o.threads;
     } else {
         s.threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, kMaxThreads);
     }
+
+    // TCP clients are held back (their connections stop being read) before they could reach
+    // --max-active-requests, which would only answer SERVFAIL; every worker gets its share.
+    s.tcp.max_queries_in_flight_per_worker =
+        std::max<std::size_t>(1, o.max_active_requests / s.threads);
 
     auto& svc = s.service;
     svc.daemonize = o.daemonize;

@@ -38,11 +38,12 @@ struct TcpListener::Connection {
     asio::steady_timer write_timer;  // how long the client may take to accept an answer
     dns::TcpFrameReader reader;
     std::deque<std::vector<std::uint8_t>> outbox;  // length-prefixed answers, in order
-    std::size_t outbox_bytes = 0;
+    std::size_t outbox_bytes = 0;  // memory the queued answers hold (their capacity)
     std::size_t in_flight = 0;
     bool writing = false;
     bool closed = false;
-    bool counted = true;  // holds a slot of the connection limit (false once evicted)
+    bool counted = true;            // holds a slot of the connection limit (false once evicted)
+    bool waits_for_worker = false;  // paused: the worker's queries in flight are at the limit
     Clock::time_point last_activity = Clock::now();  // bytes read or answers written
     Clock::time_point quiet_since = Clock::now();    // whole queries read or answers written
     std::list<Connection*>::iterator live;           // where it is in TcpListener::live_
@@ -166,6 +167,11 @@ net::awaitable<void> TcpListener::serve(std::shared_ptr<Connection> c) {
                 paused = true;
                 break;
             }
+            if (in_flight_ >= limits_.max_queries_in_flight_per_worker) {
+                c->waits_for_worker = true;  // woken when any query of this worker completes
+                paused = true;
+                break;
+            }
             const auto query = c->reader.next();
             if (!query) {
                 ++counters_.tcp_bad_frames;
@@ -221,6 +227,7 @@ net::awaitable<void> TcpListener::serve(std::shared_ptr<Connection> c) {
 void TcpListener::dispatch(const std::shared_ptr<Connection>& c, Bytes query) {
     ++counters_.queries_tcp;
     ++c->in_flight;
+    ++in_flight_;
     c->quiet_since = Clock::now();
     asio::co_spawn(io_, handle(c, std::vector<std::uint8_t>(query.begin(), query.end())),
                    [this, alive = alive_, c](std::exception_ptr e) {
@@ -236,7 +243,15 @@ net::awaitable<void> TcpListener::handle(std::shared_ptr<Connection> c,
     std::vector<std::uint8_t> reply;
     const bool ok = co_await processor_.process(query, proxy::ClientTransport::Tcp, reply);
     --c->in_flight;
+    --in_flight_;
     c->notify();
+    if (in_flight_ < limits_.max_queries_in_flight_per_worker) {
+        for (Connection* other : live_) {
+            if (!other->waits_for_worker) continue;
+            other->waits_for_worker = false;
+            other->notify();
+        }
+    }
     if (c->closed) co_return;
     if (!ok) {
         // Not DNS: this client is not speaking the protocol, stop listening to it.
@@ -247,7 +262,7 @@ net::awaitable<void> TcpListener::handle(std::shared_ptr<Connection> c,
     std::array<std::uint8_t, 2> length{};
     store_u16_be(length.data(), static_cast<std::uint16_t>(reply.size()));
     reply.insert(reply.begin(), length.begin(), length.end());
-    c->outbox_bytes += reply.size();
+    c->outbox_bytes += reply.capacity();  // what it holds in memory, not only its length
     c->outbox.push_back(std::move(reply));
     if (!c->writing) {
         c->writing = true;
@@ -286,7 +301,7 @@ net::awaitable<void> TcpListener::write_loop(std::shared_ptr<Connection> c) {
             break;
         }
         for (std::size_t i = 0; i < count; ++i) {
-            c->outbox_bytes -= c->outbox.front().size();
+            c->outbox_bytes -= c->outbox.front().capacity();
             c->outbox.pop_front();
         }
         c->last_activity = c->quiet_since = Clock::now();

@@ -22,6 +22,10 @@ struct TcpLimits {
     std::size_t max_connections = 256;
     std::chrono::milliseconds idle_timeout{10000};
     std::size_t max_queries_in_flight = 128;  // per connection; reading pauses beyond it
+    // All connections of one worker together (each query in flight holds a few KiB until its
+    // answer is queued): beyond it, every connection of the worker pauses reading. validate()
+    // sets it to this worker's share of --max-active-requests: more could only get SERVFAIL.
+    std::size_t max_queries_in_flight_per_worker = 250;
     // Answer bytes waiting for a client that reads slowly; reading its queries pauses beyond.
     std::size_t max_queued_answer_bytes = 64 * 1024;
     // At the connection limit a new connection replaces the one quiet the longest (no answer
@@ -60,6 +64,7 @@ class TcpListener {
     TcpLimits limits_;
     std::atomic<std::size_t>& connections_;
     std::list<Connection*> live_;  // this worker's open connections, for eviction
+    std::size_t in_flight_ = 0;    // queries in flight over all of them
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

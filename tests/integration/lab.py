@@ -20,18 +20,49 @@ PROVIDER_NAME = "2.dnscrypt-cert.dcp.test"
 PROXY_BIN = os.environ.get("DCP_PROXY_BIN", "")
 
 
-def free_port():
-    """A port free for both UDP and TCP on 127.0.0.1."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            u.bind(("127.0.0.1", 0))
-            port = u.getsockname()[1]
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default; the BSDs use 49152-65535
+
+
+# Ports handed out by free_port: a range below the kernel's ephemeral ports, so that no
+# connect() or bind(0) anywhere on the machine can take one between our check and the server's
+# bind, walked in order from an offset per process, so two calls never return the same port and
+# two test runs at once rarely meet.
+_EPHEMERAL_LO, _ = _ephemeral_range()
+_RANGE_HI = min(_EPHEMERAL_LO, 32768) - 1
+_RANGE_LO = max(1024, _RANGE_HI - 12000)
+_next_port = [_RANGE_LO + (os.getpid() * 97) % (_RANGE_HI - _RANGE_LO)]
+
+
+def _bindable(port):
+    for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
             try:
-                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-                    t.bind(("127.0.0.1", port))
-                    return port
-            except OSError:
-                continue
+                with socket.socket(family, kind) as s:
+                    if family == socket.AF_INET6:
+                        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                    s.bind((host, port))
+            except OSError as e:
+                if family == socket.AF_INET6 and e.errno == 99:  # no ::1 on this machine
+                    continue
+                return False
+    return True
+
+
+def free_port():
+    """A port free for UDP and TCP on 127.0.0.1 and ::1, never handed out before by this
+    process, from outside the kernel's ephemeral range."""
+    for _ in range(_RANGE_HI - _RANGE_LO):
+        port = _next_port[0]
+        _next_port[0] = _RANGE_LO if port >= _RANGE_HI else port + 1
+        if _bindable(port):
+            return port
+    raise RuntimeError("no free port in %d-%d" % (_RANGE_LO, _RANGE_HI))
 
 
 def zone_text():
