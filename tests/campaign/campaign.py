@@ -115,6 +115,31 @@ class Probe(threading.Thread):
         return None
 
 
+class Observation:
+    """RSS and a probe around one fault: opened before it, fault_over() when it ends, close()
+    after the settling time."""
+
+    def __init__(self, pid, port, warmup=1.0):
+        self.pid = pid
+        self.before = rss_kib(pid)
+        self.sampler, self.probe = Sampler(pid), Probe(port)
+        time.sleep(warmup)
+        self.start = time.monotonic()
+        self.end = None
+
+    def fault_over(self):
+        self.end = time.monotonic()
+
+    def close(self, settle=3.0):
+        if self.end is None:
+            self.fault_over()
+        time.sleep(settle)
+        self.probe.stop()
+        self.peak = self.sampler.stop()
+        self.after = rss_kib(self.pid)
+        return self
+
+
 class Load(threading.Thread):
     """Steady UDP load (random names, answers read and dropped), bounded by `seconds`."""
 
@@ -163,15 +188,18 @@ class Campaign:
     def close(self):
         self.lab.stop(keep_dir=False)
 
-    def record(self, name, what, before, peak, after, probe, start, end, recovery, notes):
+    def record(self, name, what, obs, notes, recovery_transport="udp"):
+        recovery = obs.probe.recovery_ms(obs.end, recovery_transport)
         self.rows.append({
             "scenario": name, "what": what,
-            "rss": "%.1f / %.1f / %.1f" % (before / 1024, peak / 1024, after / 1024),
-            "udp": probe.summary(start, end, "udp"), "tcp": probe.summary(start, end, "tcp"),
-            "recovery": "-" if recovery is None else "%d ms" % recovery, "notes": notes})
+            "rss": "%.1f / %.1f / %.1f" % (obs.before / 1024, obs.peak / 1024, obs.after / 1024),
+            "udp": obs.probe.summary(obs.start, obs.end, "udp"),
+            "tcp": obs.probe.summary(obs.start, obs.end, "tcp"),
+            "recovery": "-" if recovery is None else "%d ms (%s)" % (recovery, recovery_transport),
+            "notes": notes})
+        r = self.rows[-1]
         print("[%s] %s | RSS %s MiB | UDP %s TCP %s during | recovery %s | %s" % (
-            name, what, self.rows[-1]["rss"], self.rows[-1]["udp"], self.rows[-1]["tcp"],
-            self.rows[-1]["recovery"], notes), flush=True)
+            name, what, r["rss"], r["udp"], r["tcp"], r["recovery"], notes), flush=True)
 
     def proxy(self, *args, name="proxy", **kw):
         p = self.lab.start_proxy(*args, name=name, **kw)
@@ -186,49 +214,36 @@ class Campaign:
     # -- faults ---------------------------------------------------------------------------
     def upstream_restart(self):
         p = self.proxy(name="c-upstream")
-        before = rss_kib(p.pid)
-        sampler, probe, load = Sampler(p.pid), Probe(p.port), Load(p.port)
-        time.sleep(2)
+        load = Load(p.port)
+        obs = Observation(p.pid, p.port, warmup=2)
         dnsdist = [x for x in self.lab.procs if x.name == "dnsdist"][-1]
-        start = time.monotonic()
         dnsdist.popen.kill()
         dnsdist.popen.wait()
         time.sleep(5)
         again = Process("dnsdist", dnsdist.args, dnsdist.log_path + ".2", self.lab.dir)
         self.lab.procs.append(again)
         self.lab._wait_answers(self.lab.dnsdist_plain_port, "www.dcp.test", again)
-        end = time.monotonic()
-        time.sleep(3)
+        obs.fault_over()
         load.stop()
-        probe.stop()
-        peak = sampler.stop()
-        after = rss_kib(p.pid)
+        obs.close()
         c = p.counters()
-        self.record("upstream_restart", "dnsdist killed under 300 q/s, restarted 5 s later",
-                    before, peak, after, probe, start, end, probe.recovery_ms(end),
+        self.record("upstream_restart", "dnsdist killed under 300 q/s, restarted 5 s later", obs,
                     "alive=%s, servfail_timeout=%d, servfail_upstream_error=%d" % (
                         self.finish(p), c.get("servfail_timeout", 0),
                         c.get("servfail_upstream_error", 0)))
 
     def suspend(self):
         p = self.proxy("--cert-refresh", "30", name="c-suspend")
-        before = rss_kib(p.pid)
         refreshes = p.counters().get("cert_refreshes", 0)
-        sampler, probe = Sampler(p.pid), Probe(p.port)
-        time.sleep(1)
-        start = time.monotonic()
+        obs = Observation(p.pid, p.port)
         os.kill(p.pid, signal.SIGSTOP)
         time.sleep(self.suspend_seconds)
         os.kill(p.pid, signal.SIGCONT)
-        end = time.monotonic()
-        time.sleep(3)
-        probe.stop()
-        peak = sampler.stop()
-        after = rss_kib(p.pid)
+        obs.fault_over()
+        obs.close()
         refreshed = p.counters().get("cert_refreshes", 0) - refreshes
         self.record("suspend", "SIGSTOP for %d s, then SIGCONT (--cert-refresh 30)"
-                    % self.suspend_seconds, before, peak, after, probe, start, end,
-                    probe.recovery_ms(end),
+                    % self.suspend_seconds, obs,
                     "alive=%s, certificate fetches after resume: %d" % (self.finish(p), refreshed))
 
     def wrong_clock(self):
@@ -259,7 +274,8 @@ class Campaign:
             finally:
                 proc.terminate()
                 proc.wait(5)
-        self.rows.append({"scenario": "wrong_clock", "what": "proxy clock 3 years ahead, then behind (libfaketime)",
+        self.rows.append({"scenario": "wrong_clock",
+                          "what": "proxy clock 3 years ahead, then behind (libfaketime)",
                           "rss": "-", "udp": "-", "tcp": "-", "recovery": "-",
                           "notes": " | ".join(notes)})
         print("[wrong_clock]", " | ".join(notes), flush=True)
@@ -277,14 +293,11 @@ class Campaign:
             proc = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT, preexec_fn=limit)
         try:
             wait_until(lambda: "using certificate" in open(log).read(), 10, what="certificate")
-            before = rss_kib(proc.pid)
-            sampler, probe = Sampler(proc.pid), Probe(port)
-            time.sleep(1)
-            start = time.monotonic()
+            obs = Observation(proc.pid, port)
             held = []
             for _ in range(500):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 try:
-                    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                     s.settimeout(0.5)
                     s.connect(("127.0.0.1", port))
                     held.append(s)
@@ -293,62 +306,47 @@ class Campaign:
             time.sleep(3)
             for s in held:
                 s.close()
-            end = time.monotonic()
-            time.sleep(3)
-            probe.stop()
-            peak = sampler.stop()
-            after = rss_kib(proc.pid)
+            obs.close()
             proc.send_signal(signal.SIGUSR1)
             time.sleep(0.5)
             counters = [l for l in open(log).read().splitlines() if "counters:" in l][-1]
             accept_errors = counters.split("tcp_accept_errors=")[1].split()[0] \
                 if "tcp_accept_errors=" in counters else "0"
             self.record("fd_exhaustion", "ulimit -n 64, 500 TCP clients connect and hold 3 s",
-                        before, peak, after, probe, start, end, probe.recovery_ms(end, "tcp"),
-                        "alive=%s, %d connects completed, accept errors %s (recovery: TCP)"
-                        % (proc.poll() is None, len(held), accept_errors))
+                        obs, "alive=%s, %d connects completed, accept errors %s" % (
+                            proc.poll() is None, len(held), accept_errors), "tcp")
         finally:
             proc.terminate()
             proc.wait(5)
 
     def signal_storm(self):
         p = self.proxy(name="c-signals")
-        before = rss_kib(p.pid)
-        sampler, probe, load = Sampler(p.pid), Probe(p.port), Load(p.port)
-        start = time.monotonic()
-        sent = 0
+        load = Load(p.port)
+        obs = Observation(p.pid, p.port, warmup=0)
         for i in range(1000):
             os.kill(p.pid, signal.SIGHUP if i % 2 else signal.SIGUSR1)
-            sent += 1
             time.sleep(0.01)
-        end = time.monotonic()
-        time.sleep(2)
+        obs.fault_over()
         load.stop()
-        probe.stop()
-        peak = sampler.stop()
-        after = rss_kib(p.pid)
+        obs.close(settle=2)
         fetches = p.counters().get("cert_refreshes", 0)
         self.record("signal_storm", "1000 signals (SIGHUP/SIGUSR1 alternating) in ~12 s under load",
-                    before, peak, after, probe, start, end, probe.recovery_ms(end),
-                    "alive=%s, certificate fetches %d" % (self.finish(p), fetches))
+                    obs, "alive=%s, certificate fetches %d" % (self.finish(p), fetches))
 
     # -- floods ---------------------------------------------------------------------------
     def active_flood(self):
         gate = relay.HostileRelay(self.lab.dnsdist_port, mode="pass")
         try:
             p = self.proxy("--timeout", "3000", resolver_port=gate.port, name="c-active")
-            before = rss_kib(p.pid)
-            sampler, probe = Sampler(p.pid), Probe(p.port)
-            time.sleep(1)
+            obs = Observation(p.pid, p.port)
             gate.mode = "drop"
-            start = time.monotonic()
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             try:  # room for every immediate SERVFAIL (SO_RCVBUFFORCE, as root)
                 s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)
             except OSError:
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
             s.setblocking(False)
-            got = {"servfail": 0}
+            servfails = 0
             for i in range(2500):  # 10x the default --max-active-requests
                 s.sendto(make_query("f%d.wild.dcp.test" % random.randrange(10 ** 7), "A"),
                          ("127.0.0.1", p.port))
@@ -358,33 +356,27 @@ class Campaign:
             while time.monotonic() < deadline:
                 try:
                     if Response(s.recv(4096)).rcode == 2:
-                        got["servfail"] += 1
+                        servfails += 1
                 except BlockingIOError:
                     time.sleep(0.01)
             s.close()
             gate.mode = "pass"
-            end = time.monotonic()
-            time.sleep(3)
-            probe.stop()
-            peak = sampler.stop()
-            after = rss_kib(p.pid)
+            obs.close()
             c = p.counters()
-            self.record("active_flood", "2,500 random names (10x --max-active-requests) with the upstream stalled",
-                        before, peak, after, probe, start, end, probe.recovery_ms(end),
-                        "alive=%s, SERVFAIL to the flood %d, refused_active_limit=%d" % (
-                            self.finish(p), got["servfail"], c.get("refused_active_limit", 0)))
+            self.record("active_flood",
+                        "2,500 random names (10x --max-active-requests) with the upstream stalled",
+                        obs, "alive=%s, SERVFAIL to the flood %d, refused_active_limit=%d" % (
+                            self.finish(p), servfails, c.get("refused_active_limit", 0)))
         finally:
             gate.close()
 
     def tcp_hold(self, count=10000):
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, count + 1000), max(hard, count + 1000)))
+        resource.setrlimit(resource.RLIMIT_NOFILE,
+                           (max(soft, count + 1000), max(hard, count + 1000)))
         p = self.proxy(name="c-hold")
-        before = rss_kib(p.pid)
-        sampler, probe = Sampler(p.pid), Probe(p.port)
-        time.sleep(1)
-        start = time.monotonic()
-        held, refused = [], 0
+        obs = Observation(p.pid, p.port)
+        held = []
         for _ in range(count):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.setblocking(False)
@@ -393,70 +385,51 @@ class Campaign:
             except BlockingIOError:
                 pass
             except OSError:
-                refused += 1
                 s.close()
                 continue
             held.append(s)
         time.sleep(5)
         for s in held:
             s.close()
-        end = time.monotonic()
-        time.sleep(3)
-        probe.stop()
-        peak = sampler.stop()
-        after = rss_kib(p.pid)
+        obs.close()
         c = p.counters()
-        self.record("tcp_hold", "%d TCP connections opened and held 5 s" % count,
-                    before, peak, after, probe, start, end, probe.recovery_ms(end, "tcp"),
-                    "alive=%s, refused at the limit: %d, accepted %d (recovery: TCP)" % (
-                        self.finish(p), c.get("tcp_refused_limit", 0),
-                        c.get("tcp_connections", 0)))
+        self.record("tcp_hold", "%d TCP connections opened and held 5 s" % count, obs,
+                    "alive=%s, refused %d, evicted %d, accepted %d" % (
+                        self.finish(p), c.get("tcp_refused_limit", 0), c.get("tcp_evicted", 0),
+                        c.get("tcp_connections", 0)), "tcp")
 
     def slowloris(self, count=200):
         p = self.proxy(name="c-slowloris")
-        before = rss_kib(p.pid)
-        sampler, probe = Sampler(p.pid), Probe(p.port)
-        time.sleep(1)
-        start = time.monotonic()
-        conns = []
-        for _ in range(count):
-            conns.append(socket.create_connection(("127.0.0.1", p.port)))
+        obs = Observation(p.pid, p.port)
+        conns = [socket.create_connection(("127.0.0.1", p.port)) for _ in range(count)]
         q = frame(make_query("www.dcp.test", "A"))
-        closed_at = {}
+        closed = set()
         for i in range(15):  # one byte a second, for 15 s
             for k, s in enumerate(conns):
-                if k in closed_at:
+                if k in closed:
                     continue
                 try:
                     s.send(q[i % len(q):i % len(q) + 1])
                 except OSError:
-                    closed_at[k] = time.monotonic() - start
+                    closed.add(k)
             time.sleep(1)
         for s in conns:
             s.close()
-        end = time.monotonic()
-        time.sleep(2)
-        probe.stop()
-        peak = sampler.stop()
-        after = rss_kib(p.pid)
+        obs.close(settle=2)
         c = p.counters()
-        self.record("slowloris", "%d connections sending a query one byte a second" % count,
-                    before, peak, after, probe, start, end, probe.recovery_ms(end, "tcp"),
+        self.record("slowloris", "%d connections sending a query one byte a second" % count, obs,
                     "alive=%s, tcp_read_timeouts=%d (closed after the 10 s idle timeout)" % (
-                        self.finish(p), c.get("tcp_read_timeouts", 0)))
+                        self.finish(p), c.get("tcp_read_timeouts", 0)), "tcp")
 
     def non_readers(self, count=50, queries=2000, rounds=2):
         """Twice the same flood on one proxy: memory the first round took is reused by the
         second (bounded), not added to (growing)."""
         p = self.proxy(name="c-nonreaders")
-        before = rss_kib(p.pid)
-        sampler, probe = Sampler(p.pid), Probe(p.port)
-        time.sleep(1)
-        start = time.monotonic()
+        obs = Observation(p.pid, p.port)
         payload = b"".join(frame(make_query("big.dcp.test", "TXT", qid=i)) for i in range(queries))
         peaks = []
         for _ in range(rounds):
-            round_start = len(sampler.samples)
+            round_start = len(obs.sampler.samples)
             conns = []
             for _ in range(count):
                 s = socket.create_connection(("127.0.0.1", p.port))
@@ -469,28 +442,23 @@ class Campaign:
                     if c[1] < len(payload):
                         try:
                             c[1] += c[0].send(payload[c[1]:c[1] + 65536])
-                        except (BlockingIOError, OSError):
+                        except OSError:
                             pass
                 time.sleep(0.2)
             for c in conns:
                 c[0].close()
-            peaks.append(max(sampler.samples[round_start:] or [0]))
+            peaks.append(max(obs.sampler.samples[round_start:] or [0]))
             time.sleep(1)
-        end = time.monotonic()
-        time.sleep(2)
-        probe.stop()
-        peak = sampler.stop()
-        after = rss_kib(p.pid)
+        obs.close(settle=2)
         c = p.counters()
-        self.record("non_readers", "%d connections x %d pipelined queries for a 5 KB answer, never "
-                    "reading; twice" % (count, queries), before, peak, after, probe, start, end,
-                    probe.recovery_ms(end, "tcp"),
+        self.record("non_readers", "%d connections x %d pipelined queries for a 5 KB answer, "
+                    "never reading; twice" % (count, queries), obs,
                     "alive=%s, peak per round %s MiB, tcp_write_timeouts=%d, tcp_idle_closed=%d, "
                     "refused_active_limit=%d, queries read %d of %d sent" % (
                         self.finish(p), " / ".join("%.1f" % (x / 1024) for x in peaks),
                         c.get("tcp_write_timeouts", 0), c.get("tcp_idle_closed", 0),
                         c.get("refused_active_limit", 0), c.get("queries_tcp", 0),
-                        rounds * count * queries))
+                        rounds * count * queries), "tcp")
 
     def table(self):
         out = ["| scenario | what | RSS MiB before / peak / after | probe UDP ok during | "
