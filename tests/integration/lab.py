@@ -191,7 +191,8 @@ zone:
         wait_until(ok, 15, what="%s to answer" % proc.name)
 
     # -- dnsdist ----------------------------------------------------------------------------
-    def generate_provider(self, es_version=2, serial=1, validity=86400, cert_name="resolver"):
+    def generate_provider(self, es_version=2, serial=1, validity=86400, cert_name="resolver",
+                          start_offset=-60):
         """Provider keys (once) and a certificate, with dnsdist's own generator."""
         version = "DNSCryptExchangeVersion.VERSION%d" % es_version
         lua = os.path.join(self.dir, "gen-%s.lua" % cert_name)
@@ -200,9 +201,9 @@ zone:
         if not os.path.exists(pub):
             lines.append('generateDNSCryptProviderKeys("%s", "%s")' % (pub, key))
         lines.append(
-            'generateDNSCryptCertificate("%s", "%s/%s.cert", "%s/%s.key", %d, os.time() - 60, '
+            'generateDNSCryptCertificate("%s", "%s/%s.cert", "%s/%s.key", %d, os.time() + %d, '
             "os.time() + %d, %s)" % (key, self.dir, cert_name, self.dir, cert_name, serial,
-                                     validity, version))
+                                     start_offset, start_offset + 60 + validity, version))
         with open(lua, "w") as f:
             f.write("\n".join(lines) + "\n")
         subprocess.run(["dnsdist", "--check-config", "-C", lua], check=True,
@@ -211,8 +212,10 @@ zone:
             self.provider_key_hex = f.read().hex()
         return os.path.join(self.dir, cert_name + ".cert"), os.path.join(self.dir, cert_name + ".key")
 
-    def start_dnsdist(self, es_version=2, serial=1, validity=86400):
-        cert, key = self.generate_provider(es_version, serial, validity)
+    def start_dnsdist(self, es_version=2, serial=1, validity=86400, start_offset=-60):
+        """start_offset: seconds from now to the certificate's first second (negative: past)."""
+        cert, key = self.generate_provider(es_version, serial, validity,
+                                           start_offset=start_offset)
         self.dnsdist_port, self.dnsdist_plain_port = free_port(), free_port()
         stats = os.path.join(self.dir, "dnsdist-stats")
         self.dnsdist_rotate_flag = os.path.join(self.dir, "rotate")
@@ -355,13 +358,15 @@ class LabTestCase(unittest.TestCase):
 
     es_version = 2
     validity = 86400  # seconds the first certificate is valid
+    start_offset = -60  # from now to its first second
 
     @classmethod
     def setUpClass(cls):
         cls.lab = Lab()
         try:
             cls.lab.start_nsd()
-            cls.lab.start_dnsdist(es_version=cls.es_version, validity=cls.validity)
+            cls.lab.start_dnsdist(es_version=cls.es_version, validity=cls.validity,
+                                  start_offset=cls.start_offset)
         except Exception:
             cls.lab.stop(keep_dir=True)
             raise

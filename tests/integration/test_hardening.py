@@ -7,6 +7,7 @@ import os
 import socket
 import struct
 import subprocess
+import threading
 import time
 import unittest
 
@@ -277,6 +278,61 @@ class ReadyMeansEveryWorker(LabTestCase):
             self.assertEqual(rcodes, [0] * 64)
             self.assertEqual(p.counters().get("servfail_no_certificate", 0), 0)
             p.stop()
+
+
+class CertificateServer:
+    """Answers every certificate query (UDP) with one certificate blob as a TXT record: what a
+    resolver serves. dnsdist itself serves only certificates valid now."""
+
+    def __init__(self, blob):
+        self.blob = blob
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                q, addr = self.sock.recvfrom(4096)
+            except OSError:
+                return
+            end = 12
+            while q[end] != 0:
+                end += 1 + q[end]
+            question = q[12:end + 5]
+            rdata = bytes([len(self.blob)]) + self.blob
+            answer = (q[:2] + b"\x84\x00\x00\x01\x00\x01\x00\x00\x00\x00" + question +
+                      b"\xc0\x0c\x00\x10\x00\x01\x00\x00\x0e\x10" +
+                      struct.pack("!H", len(rdata)) + rdata)
+            self.sock.sendto(answer, addr)
+
+    def close(self):
+        self.sock.close()
+
+
+class CertificateFromTheFuture(LabTestCase):
+    """A resolver whose only certificate starts in two days: what a machine whose clock is two
+    days behind sees. The log must say when the certificate is valid and what our clock says."""
+
+    def test_log_names_the_clock(self):
+        cert, _ = self.lab.generate_provider(serial=9, cert_name="future", start_offset=2 * 86400)
+        with open(cert, "rb") as f:
+            server = CertificateServer(f.read())
+        try:
+            p = self.lab.start_proxy(resolver_port=server.port, wait_cert=False,
+                                     name="proxy-future")
+            wait_until(lambda: "clock says" in p.log(), 10, what="the clock line")
+            line = [l for l in p.log().splitlines() if "clock says" in l][0]
+            self.assertIn("certificate not valid yet", line)
+            self.assertRegex(line, r"the resolver's certificate is valid from \d{4}-\d\d-\d\d "
+                                   r"\d\d:\d\d:\d\d UTC to .* but this machine's clock says "
+                                   r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
+            self.assertIn("set the system clock", line)
+            r = Response(dnsclient.udp(p.port, make_query("www.dcp.test", "A")))
+            self.assertEqual(r.rcode, 2)  # SERVFAIL at once: no usable certificate
+        finally:
+            server.close()
 
 
 class RangesInOnePlace(unittest.TestCase):
