@@ -27,6 +27,12 @@ def rss_kib(pid):
     raise RuntimeError("no VmRSS")
 
 
+def sanitized(pid):
+    """Whether the process runs under AddressSanitizer (its runtime is mapped)."""
+    with open("/proc/%d/maps" % pid) as f:
+        return "libasan" in f.read()
+
+
 def frame(msg):
     return struct.pack("!H", len(msg)) + msg
 
@@ -205,7 +211,11 @@ class NonReadingClient(LabTestCase):
         s.close()
         # Bounded: 128 queries in flight and 64 KiB of queued answers at most, then the proxy
         # stops reading; before the fix RSS grew by ~30 MiB here and kept growing.
-        self.assertLess(peak - before, 6 * 1024, "RSS %d -> %d KiB" % (before, peak))
+        if sanitized(p.pid):
+            # ASan keeps freed memory in quarantine (256 MiB by default): RSS says nothing there.
+            print("RSS bound not checked under AddressSanitizer", end=" ... ")
+        else:
+            self.assertLess(peak - before, 6 * 1024, "RSS %d -> %d KiB" % (before, peak))
         # The proxy stopped reading once answers queued up: most queries were never read.
         self.assertLess(p.counters()["queries_tcp"], 1000)
         self.assertTrue(p.alive())
