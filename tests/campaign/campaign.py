@@ -421,9 +421,9 @@ class Campaign:
                     "alive=%s, tcp_read_timeouts=%d (closed after the 10 s idle timeout)" % (
                         self.finish(p), c.get("tcp_read_timeouts", 0)), "tcp")
 
-    def non_readers(self, count=50, queries=2000, rounds=2):
-        """Twice the same flood on one proxy: memory the first round took is reused by the
-        second (bounded), not added to (growing)."""
+    def non_readers(self, count=50, queries=2000, rounds=5):
+        """The same flood several times on one proxy: memory the first round took is reused by
+        the next ones (bounded), not added to (growing)."""
         p = self.proxy(name="c-nonreaders")
         obs = Observation(p.pid, p.port)
         payload = b"".join(frame(make_query("big.dcp.test", "TXT", qid=i)) for i in range(queries))
@@ -452,7 +452,7 @@ class Campaign:
         obs.close(settle=2)
         c = p.counters()
         self.record("non_readers", "%d connections x %d pipelined queries for a 5 KB answer, "
-                    "never reading; twice" % (count, queries), obs,
+                    "never reading; %d rounds" % (count, queries, rounds), obs,
                     "alive=%s, peak per round %s MiB, tcp_write_timeouts=%d, tcp_idle_closed=%d, "
                     "refused_active_limit=%d, queries read %d of %d sent" % (
                         self.finish(p), " / ".join("%.1f" % (x / 1024) for x in peaks),
