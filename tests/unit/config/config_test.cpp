@@ -110,6 +110,55 @@ TEST(Config, ClearErrors) {
     EXPECT_NE(error_of(o).find("--local-address"), std::string::npos);
 }
 
+TEST(Config, EveryRangeAtItsBothEnds) {
+    // validate() is the one place ranges are checked, for the file and the command line alike.
+    struct Case {
+        void (*set)(Options&, std::uint64_t);
+        std::uint64_t lo, hi;
+        const char* message_start;
+    };
+    const Case cases[] = {
+        {[](Options& o, std::uint64_t v) { o.timeout_ms = static_cast<std::uint32_t>(v); }, 100,
+         60000, "--timeout: "},
+        {[](Options& o, std::uint64_t v) { o.cert_refresh_s = static_cast<std::uint32_t>(v); }, 1,
+         86400, "--cert-refresh: "},
+        {[](Options& o, std::uint64_t v) { o.max_tcp_connections = static_cast<std::uint32_t>(v); },
+         1, 65535, "--max-tcp-connections: "},
+        {[](Options& o, std::uint64_t v) { o.tcp_idle_timeout_ms = static_cast<std::uint32_t>(v); },
+         100, 3600000, "--tcp-idle-timeout: "},
+        {[](Options& o, std::uint64_t v) { o.max_active_requests = static_cast<std::uint32_t>(v); },
+         1, 1000000, "--max-active-requests: "},
+        {[](Options& o, std::uint64_t v) { o.threads = static_cast<std::uint32_t>(v); }, 1, 64,
+         "--threads: "},
+        {[](Options& o, std::uint64_t v) { o.local_port = static_cast<std::uint16_t>(v); }, 1,
+         65535, "--local-port: "},
+        {[](Options& o, std::uint64_t v) { o.tcp_port = static_cast<std::uint16_t>(v); }, 1, 65535,
+         "--tcp-port: "},
+        {[](Options& o, std::uint64_t v) { o.edns_payload_size = static_cast<std::uint16_t>(v); },
+         0, 4096, "--edns-payload-size: "},
+    };
+    for (const auto& c : cases) {
+        for (const auto v : {c.lo, c.hi}) {
+            auto o = custom();
+            c.set(o, v);
+            EXPECT_EQ(error_of(o), "") << c.message_start << v;
+        }
+        const std::uint64_t limit = c.message_start == std::string("--local-port: ") ||
+                                            c.message_start == std::string("--tcp-port: ") ||
+                                            c.message_start == std::string("--edns-payload-size: ")
+                                        ? 65535
+                                        : 4294967295u;
+        for (const auto v : {c.lo - 1, c.hi + 1}) {
+            if (c.lo == 0 && v == c.lo - 1) continue;  // nothing below 0
+            if (v > limit) continue;                   // the field cannot hold it
+            auto o = custom();
+            c.set(o, v);
+            EXPECT_EQ(error_of(o).rfind(std::string(c.message_start) + std::to_string(v), 0), 0u)
+                << error_of(o);
+        }
+    }
+}
+
 TEST(Config, ClientKeyFile) {
     const std::string path = ::testing::TempDir() + "client.key";
     {

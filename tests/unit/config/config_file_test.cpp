@@ -1,0 +1,124 @@
+#include "config/config_file.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace dcp::config {
+namespace {
+
+Options load(const std::string& text) {
+    Options o;
+    load_config_text(text, "test.toml", o);
+    return o;
+}
+
+std::string error_of(const std::string& text) {
+    try {
+        (void)load(text);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+TEST(ConfigFile, EveryKeyLandsInItsField) {
+    const auto o = load(R"(
+local-address = ["127.0.0.1:5300", "[::1]:5300"]
+local-port = 5353
+resolver-address = "192.0.2.53:8443"
+provider-name = "2.dnscrypt-cert.example.com"
+provider-key = "B735:1140:206F:225D:3E2B:D822:D7FD:691E:A1C3:3CC8:D666:8D0C:BE04:BFAB:CA43:FB79"
+tcp-only = true
+tcp-port = 8444
+edns-payload-size = 1232
+timeout = 2500
+cert-refresh = 600
+ephemeral-keys = true
+client-key = "/etc/key"
+max-tcp-connections = 77
+tcp-idle-timeout = 4321
+max-active-requests = 99
+threads = 3
+daemonize = true
+pid-file = "/run/p.pid"
+logfile = "/var/log/p.log"
+syslog = true
+loglevel = "debug"
+user = "_dcp"
+)");
+    EXPECT_EQ(o.local_addresses, (std::vector<std::string>{"127.0.0.1:5300", "[::1]:5300"}));
+    EXPECT_EQ(o.local_port, 5353);
+    EXPECT_EQ(o.resolver_address, "192.0.2.53:8443");
+    EXPECT_EQ(o.provider_name, "2.dnscrypt-cert.example.com");
+    EXPECT_EQ(o.provider_key.substr(0, 9), "B735:1140");
+    EXPECT_TRUE(o.tcp_only);
+    EXPECT_EQ(o.tcp_port, 8444);
+    EXPECT_EQ(o.edns_payload_size, 1232);
+    EXPECT_EQ(o.timeout_ms, 2500u);
+    EXPECT_EQ(o.cert_refresh_s, 600u);
+    EXPECT_TRUE(o.ephemeral_keys);
+    EXPECT_EQ(o.client_key_file, "/etc/key");
+    EXPECT_EQ(o.max_tcp_connections, 77u);
+    EXPECT_EQ(o.tcp_idle_timeout_ms, 4321u);
+    EXPECT_EQ(o.max_active_requests, 99u);
+    EXPECT_EQ(o.threads, 3u);
+    EXPECT_TRUE(o.daemonize);
+    EXPECT_EQ(o.pid_file, "/run/p.pid");
+    EXPECT_EQ(o.logfile, "/var/log/p.log");
+    EXPECT_TRUE(o.syslog);
+    EXPECT_EQ(o.loglevel, "debug");
+    EXPECT_EQ(o.user, "_dcp");
+}
+
+TEST(ConfigFile, OneStringForAListOfAddresses) {
+    EXPECT_EQ(load("local-address = \"127.0.0.1\"\n").local_addresses,
+              std::vector<std::string>{"127.0.0.1"});
+}
+
+TEST(ConfigFile, AnEmptyFileChangesNothing) {
+    const Options defaults;
+    const auto o = load("# only a comment\n");
+    EXPECT_EQ(o.timeout_ms, defaults.timeout_ms);
+    EXPECT_TRUE(o.local_addresses.empty());
+    EXPECT_FALSE(o.threads);
+}
+
+TEST(ConfigFile, ErrorsNameTheFileTheLineAndTheKey) {
+    EXPECT_EQ(error_of("\n\nresolver-adress = \"1.2.3.4\"\n"),
+              "test.toml line 3: unknown key 'resolver-adress'");
+    EXPECT_EQ(error_of("timeout = \"soon\"\n"),
+              "test.toml line 1: 'timeout' must be an integer from 0 to 4294967295");
+    EXPECT_EQ(error_of("local-port = 70000\n"),
+              "test.toml line 1: 'local-port' must be an integer from 0 to 65535");
+    EXPECT_EQ(error_of("timeout = -1\n"),
+              "test.toml line 1: 'timeout' must be an integer from 0 to 4294967295");
+    EXPECT_EQ(error_of("tcp-only = 1\n"), "test.toml line 1: 'tcp-only' must be true or false");
+    EXPECT_EQ(error_of("user = 5\n"), "test.toml line 1: 'user' must be a string");
+    EXPECT_EQ(error_of("local-address = [\"a\", 1]\n"),
+              "test.toml line 1: 'local-address' must be a string or an array of strings");
+    EXPECT_EQ(error_of("timeout = 1.5\n"),
+              "test.toml line 1: 'timeout' must be an integer from 0 to 4294967295");
+}
+
+TEST(ConfigFile, SyntaxErrorsHaveALine) {
+    const auto e = error_of("a = 1\nthis is not toml\n");
+    EXPECT_EQ(e.rfind("test.toml line 2: ", 0), 0u) << e;
+}
+
+TEST(ConfigFile, ATableIsAnUnknownKey) {
+    EXPECT_EQ(error_of("[static]\nx = 1\n"), "test.toml line 1: unknown key 'static'");
+}
+
+TEST(ConfigFile, MissingFileIsAnError) {
+    Options o;
+    try {
+        load_config_file("/nonexistent/dcp.toml", o);
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(std::string(e.what()).rfind("/nonexistent/dcp.toml", 0), 0u) << e.what();
+    }
+}
+
+}  // namespace
+}  // namespace dcp::config
