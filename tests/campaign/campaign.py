@@ -103,10 +103,12 @@ class Probe(threading.Thread):
         self.stopped = True
         self.join()
 
-    def summary(self, start, end, transport):
+    def counts(self, start, end, transport):
         ev = [e for e in self.events if start <= e[0] <= end and e[1] == transport]
-        ok = sum(1 for e in ev if e[2] == "ok")
-        return "%d/%d" % (ok, len(ev))
+        return sum(1 for e in ev if e[2] == "ok"), len(ev)
+
+    def summary(self, start, end, transport):
+        return "%d/%d" % self.counts(start, end, transport)
 
     def recovery_ms(self, since, transport="udp"):
         for t, tr, outcome in self.events:
@@ -174,6 +176,22 @@ class Load(threading.Thread):
         self.join()
 
 
+# What each scenario must keep to: peak RSS (MiB), the share of the probe's UDP and TCP queries
+# answered while the fault lasts (None where the fault itself makes answers impossible: the
+# resolver is gone, the proxy is stopped), and the recovery time (ms) once it ends.
+BOUNDS = {
+    "upstream_restart": (8, None, None, 2000),
+    "suspend": (8, None, None, 1000),
+    "fd_exhaustion": (8, 0.95, None, 2000),
+    "signal_storm": (8, 0.99, 0.99, 1000),
+    "active_flood": (8, None, None, 4000),  # queries already waiting time out first (3 s)
+    "tcp_hold": (12, 0.99, 0.5, 1000),
+    "slowloris": (12, 0.99, 0.99, 1000),
+    # 50 connections x (64 KiB queued + their worker's share of queries in flight)
+    "non_readers": (32, 0.7, 0.7, 1000),
+}
+
+
 class Campaign:
     def __init__(self, proxy_bin, suspend_seconds):
         os.environ["DCP_PROXY_BIN"] = proxy_bin
@@ -184,22 +202,40 @@ class Campaign:
         self.lab.start_nsd()
         self.lab.start_dnsdist()
         self.rows = []
+        self.failures = 0
 
     def close(self):
         self.lab.stop(keep_dir=False)
 
     def record(self, name, what, obs, notes, recovery_transport="udp"):
         recovery = obs.probe.recovery_ms(obs.end, recovery_transport)
+        max_rss, min_udp, min_tcp, max_recovery = BOUNDS[name]
+        failed = []
+        if "alive=False" in notes:  # every scenario's notes say whether the proxy survived
+            failed.append("the proxy died")
+        if obs.peak > max_rss * 1024:
+            failed.append("RSS over %d MiB" % max_rss)
+        for transport, least in (("udp", min_udp), ("tcp", min_tcp)):
+            ok, total = obs.probe.counts(obs.start, obs.end, transport)
+            if least is not None and (total == 0 or ok < least * total):
+                failed.append("%s answered under %d%%" % (transport.upper(), least * 100))
+        if recovery is None or recovery > max_recovery:
+            failed.append("no recovery within %d ms" % max_recovery)
+        verdict = "FAIL: " + ", ".join(failed) if failed else "ok"
+        self.failures += bool(failed)
+        bound = "RSS <= %d MiB%s%s, recovery <= %d ms" % (
+            max_rss, "" if min_udp is None else ", UDP >= %d%%" % (min_udp * 100),
+            "" if min_tcp is None else ", TCP >= %d%%" % (min_tcp * 100), max_recovery)
         self.rows.append({
             "scenario": name, "what": what,
             "rss": "%.1f / %.1f / %.1f" % (obs.before / 1024, obs.peak / 1024, obs.after / 1024),
             "udp": obs.probe.summary(obs.start, obs.end, "udp"),
             "tcp": obs.probe.summary(obs.start, obs.end, "tcp"),
             "recovery": "-" if recovery is None else "%d ms (%s)" % (recovery, recovery_transport),
-            "notes": notes})
+            "bound": bound, "verdict": verdict, "notes": notes})
         r = self.rows[-1]
-        print("[%s] %s | RSS %s MiB | UDP %s TCP %s during | recovery %s | %s" % (
-            name, what, r["rss"], r["udp"], r["tcp"], r["recovery"], notes), flush=True)
+        print("[%s] %s | RSS %s MiB | UDP %s TCP %s during | recovery %s | %s | %s" % (
+            name, what, r["rss"], r["udp"], r["tcp"], r["recovery"], verdict, notes), flush=True)
 
     def proxy(self, *args, name="proxy", **kw):
         p = self.lab.start_proxy(*args, name=name, **kw)
@@ -462,10 +498,12 @@ class Campaign:
 
     def table(self):
         out = ["| scenario | what | RSS MiB before / peak / after | probe UDP ok during | "
-               "probe TCP ok during | recovery | notes |", "|---|---|---|---|---|---|---|"]
+               "probe TCP ok during | recovery | bound | verdict | notes |",
+               "|---|---|---|---|---|---|---|---|---|"]
         for r in self.rows:
+            r = dict({"bound": "-", "verdict": "-"}, **r)
             out.append("| %(scenario)s | %(what)s | %(rss)s | %(udp)s | %(tcp)s | %(recovery)s | "
-                       "%(notes)s |" % r)
+                       "%(bound)s | %(verdict)s | %(notes)s |" % r)
         return "\n".join(out)
 
 
@@ -488,10 +526,13 @@ def main():
                 print("[%s] FAILED: %r" % (name, e), flush=True)
                 c.rows.append({"scenario": name, "what": "FAILED", "rss": "-", "udp": "-",
                                "tcp": "-", "recovery": "-", "notes": repr(e)})
+                c.failures += 1
         print()
         print(c.table())
+        print("\n%d passed, %d failed" % (len(c.rows) - c.failures, c.failures))
     finally:
         c.close()
+    sys.exit(1 if c.failures else 0)
 
 
 if __name__ == "__main__":
