@@ -421,18 +421,31 @@ user = ""
         self.assertFalse(os.path.exists(os.path.join(self.lab.dir, "config.pid")))
 
     def test_tcp_port_key_and_switch_override(self):
+        # The file's tcp-port names a counting forwarder in front of dnsdist: a TCP query must
+        # go through it (a tcp-port that is ignored would use the resolver's own port and leave
+        # the forwarder untouched), and the file's local-address is overridden by the switch.
+        fwd = relay.TcpForwarder(self.lab.dnsdist_port)
         port = free_port()
+        log_file = os.path.join(self.lab.dir, "tcp-port.log")
         conf = self.write("tcp.toml", 'tcp-port = {p}\nlocal-address = "127.0.0.1:1"\n'.format(
-            p=self.lab.dnsdist_port))
-        proc = subprocess.Popen(proxy_args(self.lab, port, "--config", conf),
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            p=fwd.port))
+        proc = subprocess.Popen(proxy_args(self.lab, port, "--config", conf, "--logfile", log_file),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            time.sleep(0.8)
+            wait_until(lambda: os.path.exists(log_file) and
+                       "using certificate" in open(log_file).read(), 10, what="the certificate")
+            self.assertIn("TCP only, port %d" % fwd.port, open(log_file).read())
             r = Response(dnsclient.udp(port, make_query("www.dcp.test", "A")))
             self.assertTrue(r.tc)  # TCP-only from the file; the address from the switch
+            before = fwd.connections
+            r = Response(dnsclient.tcp(port, make_query("www.dcp.test", "A")))
+            self.assertEqual(r.rcode, 0)
+            self.assertTrue(r.answer)
+            self.assertEqual(fwd.connections, before + 1)
         finally:
             proc.terminate()
-            proc.wait(5)
+            self.assertEqual(proc.wait(5), 0)
+            fwd.close()
 
     def test_shipped_example_is_valid(self):
         example = os.path.join(os.path.dirname(__file__), "..", "..", "dist", "dnscrypt-proxy.toml")
