@@ -9,7 +9,7 @@ seconds=${1:-20}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(dns_query dns_response certificate dnscrypt_response tcp_frame config_file)
+    targets=(dns_query dns_response certificate dnscrypt_response tcp_frame config_file endpoint)
 fi
 
 ./scripts/install-deps.sh
