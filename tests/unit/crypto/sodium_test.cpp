@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sodium.h>
+
 #include <array>
 
 namespace dcp::crypto {
@@ -9,6 +11,9 @@ namespace {
 
 TEST(Sodium, InitializeIsIdempotent) {
     EXPECT_TRUE(initialize());
+    EXPECT_TRUE(initialize());
+    // libsodium itself says it was initialised already (1), not freshly now (0) or failed (-1).
+    EXPECT_EQ(sodium_init(), 1);
 }
 
 TEST(Sodium, RandomBytesDiffer) {

@@ -4,6 +4,8 @@
 
 #include <sodium.h>
 
+#include "common/hex.hpp"
+
 namespace dcp::crypto {
 namespace {
 
@@ -23,6 +25,9 @@ TEST(KeyPair, FromSecretIsDeterministic) {
     const auto b = KeyPair::from_secret(secret);
     ASSERT_TRUE(a && b);
     EXPECT_EQ(a->public_key, b->public_key);
+    // The known answer (tests/data/vectors.json, client_x25519_pk), not only self-consistency.
+    EXPECT_EQ(hex_encode(a->public_key),
+              "79a631eede1bf9c98f12032cdeadd0e7a079398fc786b88cc846ec89af85a51a");
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "unit/dns/dns_builder.hpp"
 
 namespace dcp::dns {
@@ -55,6 +57,9 @@ struct HostileCase {
     std::vector<std::uint8_t> msg;
     std::size_t offset;
     Error expected;
+    // skip_name does not follow pointers: a name that is too long only through them is, for
+    // it, a label and a legal backward pointer, ending here.
+    std::optional<std::size_t> skip_ends_at = std::nullopt;
 };
 
 class HostileNames : public ::testing::TestWithParam<HostileCase> {};
@@ -65,6 +70,15 @@ TEST_P(HostileNames, ReadAndSkipReject) {
     const auto r = read_name(c.msg, c.offset, n);
     ASSERT_FALSE(r) << c.what;
     EXPECT_EQ(r.error(), c.expected) << c.what << ": " << to_string(r.error());
+    // skip_name is what parse_layout walks every record with: the same hostile names.
+    const auto s = skip_name(c.msg, c.offset);
+    if (c.skip_ends_at) {
+        ASSERT_TRUE(s) << c.what << ": " << to_string(s.error());
+        EXPECT_EQ(*s, *c.skip_ends_at) << c.what;
+    } else {
+        ASSERT_FALSE(s) << c.what;
+        EXPECT_EQ(s.error(), c.expected) << c.what << ": " << to_string(s.error());
+    }
 }
 
 std::vector<HostileCase> hostile_cases() {
@@ -112,7 +126,8 @@ std::vector<HostileCase> hostile_cases() {
             b.raw({63}).raw(std::vector<std::uint8_t>(63, 'y')).pointer(prev);
             prev = here;
         }
-        cases.push_back({"long pointer chain", b.build(), prev, Error::NameTooLong});
+        cases.push_back({"long pointer chain", b.build(), prev, Error::NameTooLong,
+                         std::size_t{prev} + 64 + 2});
     }
     // Offset past the end.
     cases.push_back({"offset past end", with_header().build(), 40, Error::ShortPacket});

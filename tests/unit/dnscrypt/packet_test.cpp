@@ -19,13 +19,32 @@ class PacketTest : public ::testing::TestWithParam<std::uint16_t> {
     PacketTest() {
         CertSpecFor();
         const auto cert = parse_certificate(provider_.certificate(spec_), provider_.public_key());
-        EXPECT_TRUE(cert);
-        session_.emplace(std::move(*Session::create(*cert, client_)));
-        resolver_key_.emplace(std::move(*crypto::SharedKey::precompute(
-            cert->construction, client_.public_key, provider_.resolver_keys().secret_key)));
+        // A fixture constructor cannot ASSERT; the test body is skipped instead of crashing.
+        if (!cert) {
+            ADD_FAILURE() << "test certificate refused: " << to_string(cert.error());
+            return;
+        }
+        auto session = Session::create(*cert, client_);
+        if (!session) {
+            ADD_FAILURE() << "test session refused: " << to_string(session.error());
+            return;
+        }
+        session_.emplace(std::move(*session));
+        auto key = crypto::SharedKey::precompute(cert->construction, client_.public_key,
+                                                 provider_.resolver_keys().secret_key);
+        if (!key) {
+            ADD_FAILURE() << "test resolver key refused";
+            return;
+        }
+        resolver_key_.emplace(std::move(*key));
         for (std::size_t i = 0; i < half_.size(); ++i) half_[i] = static_cast<std::uint8_t>(i + 1);
     }
     void CertSpecFor() { spec_.es_version = GetParam(); }
+    // A fatal failure here skips the test body, which uses the session and the resolver key.
+    void SetUp() override {
+        ASSERT_TRUE(session_);
+        ASSERT_TRUE(resolver_key_);
+    }
 
     std::vector<std::uint8_t> response(std::size_t pad = 19) const {
         return test::make_response(*resolver_key_, half_, kDnsMessage, pad);
