@@ -15,13 +15,13 @@ class TcpForwarder:
     """Forwards TCP connections to target_port and counts them. close_after_reply: the
     connection is closed after the first length-prefixed reply, as some DNSCrypt servers do."""
 
-    def __init__(self, target_port, close_after_reply=False):
+    def __init__(self, target_port, close_after_reply=False, port=0):
         self.target_port = target_port
         self.close_after_reply = close_after_reply
         self.connections = 0
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind(("127.0.0.1", port))  # port: e.g. a UDP relay's, for its TCP side
         self.sock.listen(64)
         self.port = self.sock.getsockname()[1]
         self.closed = False

@@ -5,6 +5,7 @@ import os
 import socket
 import pwd
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -380,24 +381,30 @@ class ConfigFile(ServiceTest):
         return path
 
     def test_every_key(self):
+        # Every key is observed acting, not only parsed. The resolver is reached through a
+        # relay that records each query's client key and can stall (drop) answers.
+        gate = relay.HostileRelay(self.lab.dnsdist_port, mode="pass")
+        gate_tcp = relay.TcpForwarder(self.lab.dnsdist_port, port=gate.port)  # TCP fallback
         port, other = free_port(), free_port()
-        key_file = self.write("client.key", "40" * 32 + "\n")
+        # Secret 40 41 .. 5f: its public key is a known answer (tests/data/vectors.json).
+        key_file = self.write("client.key", bytes(range(0x40, 0x60)).hex() + "\n")
+        os.chmod(key_file, 0o600)
         log_file = os.path.join(self.lab.dir, "config.log")
         conf = self.write("full.toml", """# every key the file knows
 local-address = ["127.0.0.1:{other}"]
 local-port = {port}
-resolver-address = "127.0.0.1:{dnsdist}"
+resolver-address = "127.0.0.1:{gate}"
 provider-name = "2.dnscrypt-cert.dcp.test"
 provider-key = "{key}"
 tcp-only = false
-edns-payload-size = 1232
+edns-payload-size = 4096
 timeout = 2000
 cert-refresh = 600
 ephemeral-keys = false
 client-key = "{client_key}"
-max-tcp-connections = 50
-tcp-idle-timeout = 5000
-max-active-requests = 100
+max-tcp-connections = 5
+tcp-idle-timeout = 1000
+max-active-requests = 30
 threads = 3
 daemonize = false
 pid-file = "{dir}/config.pid"
@@ -405,7 +412,7 @@ logfile = "{log}"
 syslog = false
 loglevel = "debug"
 user = ""
-""".format(other=other, port=port, dnsdist=self.lab.dnsdist_port, key=self.lab.provider_key_hex,
+""".format(other=other, port=port, gate=gate.port, key=self.lab.provider_key_hex,
            client_key=key_file, dir=self.lab.dir, log=log_file))
         # tcp-port has its own test below: with it the proxy is TCP-only.
         proc = subprocess.Popen([BIN, "--config", conf], stdout=subprocess.DEVNULL,
@@ -413,14 +420,70 @@ user = ""
         try:
             wait_until(lambda: os.path.exists(log_file) and "using certificate" in open(log_file).read(),
                        10, what="the certificate")
-            r = Response(dnsclient.udp(port, make_query("www.dcp.test", "A")))  # local-port won
-            self.assertEqual(r.rcode, 0)
+            log = lambda: open(log_file).read()  # noqa: E731
+            # local-port over local-address's port; threads; loglevel; cert-refresh.
+            self.assertIn("listening on 127.0.0.1:%d (UDP)" % port, log())
+            self.assertNotIn(":%d" % other, log())
+            self.assertIn("3 worker threads", log())
+            self.assertIn("[debug] next certificate check in 600s", log())
             self.assertTrue(os.path.exists(os.path.join(self.lab.dir, "config.pid")))
-            self.assertIn("[debug]", open(log_file).read())
-            self.assertIn("3 worker threads", open(log_file).read())
+            # tcp-idle-timeout 1000 and max-tcp-connections 5, before any other client
+            # connection exists (one closing meanwhile would free a slot).
+            # Which one is refused depends on which worker accepts what; exactly one is, at
+            # once, and the five others close when idle for a second.
+            import select
+            conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(6)]
+            start = time.monotonic()
+            closed_at = {}
+            while len(closed_at) < 6 and time.monotonic() - start < 4:
+                ready, _, _ = select.select([c for c in conns if c not in closed_at], [], [], 0.05)
+                for c in ready:
+                    self.assertEqual(c.recv(10), b"")
+                    closed_at[c] = time.monotonic() - start
+            times = sorted(closed_at.values())
+            self.assertEqual(len(times), 6)
+            self.assertLess(times[0], 0.5, times)          # over the limit: closed at once
+            self.assertGreater(times[1], 0.8, times)       # the others: idle for 1000 ms
+            self.assertLess(times[-1], 2.5, times)
+            for c in conns:
+                c.close()
+            # edns-payload-size 4096, for a client that sends no EDNS and asks over TCP for a
+            # 2 KB answer: the first UDP try upstream comes back truncated by the padding, the
+            # padding learns, the second comes whole. With the default 1280 advertised, NSD
+            # would truncate both (upstream_truncated 2, below).
+            for _ in range(2):
+                r = Response(dnsclient.tcp(port, make_query("twok.dcp.test", "TXT")))
+                self.assertEqual(r.rcode, 0)
+                self.assertFalse(r.tc)
+            # client-key and ephemeral-keys = false: the resolver sees that key every time.
+            self.assertEqual({k.hex() for k in gate.client_keys},
+                             {"79a631eede1bf9c98f12032cdeadd0e7a079398fc786b88cc846ec89af85a51a"})
+            # max-active-requests 30 and timeout 2000, with the resolver stalled.
+            gate.mode = "drop"
+            socks = []
+            for i in range(40):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.sendto(make_query("k%d.wild.dcp.test" % i, "A"), ("127.0.0.1", port))
+                socks.append(s)
+            start = time.monotonic()
+            for s in socks:
+                s.settimeout(4)
+                self.assertEqual(Response(s.recv(4096)).rcode, 2)
+                s.close()
+            self.assertTrue(1.8 < time.monotonic() - start < 3.0)  # the last ones at 2 s
+            proc.send_signal(signal.SIGUSR1)
+            wait_until(lambda: "counters:" in log(), 5, what="counters")
+            counters = {k: int(v) for k, v in
+                        re.findall(r"(\w+)=(\d+)", log().split("counters:")[-1].splitlines()[0])}
+            self.assertEqual(counters.get("refused_active_limit"), 10)
+            self.assertEqual(counters.get("servfail_timeout"), 30)
+            self.assertEqual(counters.get("tcp_refused_limit"), 1)
+            self.assertEqual(counters.get("upstream_truncated", 0), 1)
         finally:
             proc.terminate()
             self.assertEqual(proc.wait(5), 0)
+            gate.close()
+            gate_tcp.close()
         self.assertFalse(os.path.exists(os.path.join(self.lab.dir, "config.pid")))
 
     def test_tcp_port_key_and_switch_override(self):
