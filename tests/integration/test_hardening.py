@@ -106,7 +106,7 @@ class TcpClients(LabTestCase):
         waited = time.monotonic() - start
         s.close()
         self.assertGreater(waited, 1.0)  # not before the idle timeout (1.5 s)...
-        self.assertLess(waited, 4.0)     # ...and not much after it
+        self.assertLess(waited, 8.0)     # ...and not long after it (generous: a loaded box)
         self.assertEqual(self.proxy.counters().get("tcp_read_timeouts", 0), before + 1)
 
     def test_query_split_across_reads_keeps_the_stream_in_step(self):

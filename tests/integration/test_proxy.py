@@ -361,7 +361,7 @@ class Hostile(LabTest):
             start = time.monotonic()
             r = Response(dnsclient.udp(p.port, make_query("www.dcp.test", "A"), timeout=5))
             self.assertEqual(r.rcode, 2)
-            self.assertLess(time.monotonic() - start, 0.7 + 0.5)  # at --timeout, not later
+            self.assertLess(time.monotonic() - start, 3.0)  # at --timeout, not the late answer
             wait_until(lambda: p.counters().get("reply_unknown_nonce", 0) == 21, 5,
                        what="the late answer to be dropped")
             bad.mode = "noise"

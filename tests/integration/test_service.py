@@ -318,9 +318,9 @@ class ActiveLimit(ServiceTest):
                 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 s.sendto(make_query("n%d.wild.dcp.test" % i, "A"), ("127.0.0.1", p.port))
                 socks.append(s)
-            # Replies that come within a second (the stalled ones wait for the 4 s timeout).
+            # Replies that come before the stalled ones' 4 s timeout: the refusals, at once.
             import select
-            servfails, pending, deadline = 0, set(socks), time.monotonic() + 1.0
+            servfails, pending, deadline = 0, set(socks), time.monotonic() + 3.0
             while pending and time.monotonic() < deadline:
                 ready, _, _ = select.select(list(pending), [], [], 0.05)
                 for s in ready:
@@ -329,7 +329,7 @@ class ActiveLimit(ServiceTest):
                     pending.discard(s)
             for s in socks:
                 s.close()
-            # Exactly the excess is told, and at once (the rest waits for the 4 s timeout).
+            # Exactly the excess is told, before the others time out.
             c = p.counters()
             self.assertEqual(c.get("refused_active_limit", 0), 180)
             self.assertEqual(servfails, 180)
@@ -442,9 +442,9 @@ user = ""
                     closed_at[c] = time.monotonic() - start
             times = sorted(closed_at.values())
             self.assertEqual(len(times), 6)
-            self.assertLess(times[0], 0.5, times)          # over the limit: closed at once
-            self.assertGreater(times[1], 0.8, times)       # the others: idle for 1000 ms
-            self.assertLess(times[-1], 2.5, times)
+            self.assertGreater(times[1] - times[0], 0.5, times)  # one at once, before the rest
+            self.assertGreater(times[1], 0.9, times)             # the others: idle for 1000 ms
+            self.assertLess(times[-1], 6.0, times)
             for c in conns:
                 c.close()
             # edns-payload-size 4096, for a client that sends no EDNS and asks over TCP for a
@@ -470,7 +470,8 @@ user = ""
                 s.settimeout(4)
                 self.assertEqual(Response(s.recv(4096)).rcode, 2)
                 s.close()
-            self.assertTrue(1.8 < time.monotonic() - start < 3.0)  # the last ones at 2 s
+            waited = time.monotonic() - start
+            self.assertTrue(1.8 < waited < 6.0, waited)  # the stalled ones at the 2 s timeout
             proc.send_signal(signal.SIGUSR1)
             wait_until(lambda: "counters:" in log(), 5, what="counters")
             counters = {k: int(v) for k, v in
