@@ -1,35 +1,23 @@
 #include "app/logging.hpp"
 
 #include <fcntl.h>
-#include <limits.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
-#include <stdlib.h>
 #include <syslog.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 
+#include "app/process.hpp"
+
 namespace dcp::app {
 namespace {
-
-// The path without symbolic links or relative parts (relative to the directory the proxy was
-// started in, which --daemonize leaves), so it can be compared with the chroot's.
-std::string canonical(const std::string& path) {
-    std::array<char, PATH_MAX> out{};
-    if (::realpath(path.c_str(), out.data()) != nullptr) return out.data();
-    if (!path.empty() && path.front() == '/') return path;
-    std::array<char, PATH_MAX> cwd{};
-    if (::getcwd(cwd.data(), cwd.size()) == nullptr) return path;
-    return std::string(cwd.data()) + "/" + path;
-}
 
 // A file sink that can reopen its file in place (spdlog's basic_file_sink cannot), and that never
 // loses its file: the new one is opened first and replaces the old one only once it is open, so
@@ -40,7 +28,7 @@ class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
         fd_ = open_log(path);
         if (fd_ < 0)
             throw std::runtime_error("cannot open '" + path + "': " + std::strerror(errno));
-        path_ = canonical(path);
+        path_ = canonical_path(path);
     }
     ~ReopenableFileSink() override {
         if (fd_ >= 0) ::close(fd_);
@@ -151,14 +139,13 @@ std::optional<std::string> reopen_log_file() {
     const std::string& path = g_file_sink->path();
     std::string where = path;
     if (g_chroot) {
-        const std::string& root = *g_chroot;
-        if (path.size() <= root.size() || path.compare(0, root.size(), root) != 0 ||
-            (root.back() != '/' && path[root.size()] != '/')) {
-            return "cannot reopen " + path + ": it is outside the chroot " + root +
+        const auto inside = path_in_jail(path, *g_chroot);
+        if (!inside) {
+            return "cannot reopen " + path + ": it is outside the chroot " + *g_chroot +
                    "; still writing to the file opened at start (have logrotate use "
                    "copytruncate, or keep the log file inside the chroot)";
         }
-        where = path.substr(root.back() == '/' ? root.size() - 1 : root.size());
+        where = *inside;
     }
     if (auto error = g_file_sink->reopen(where)) {
         return "cannot reopen " + path + ": " + *error +
@@ -172,7 +159,7 @@ bool has_log_file() {
 }
 
 void note_chroot(const std::string& root) {
-    g_chroot = canonical(root);
+    g_chroot = root;
 }
 
 }  // namespace dcp::app

@@ -24,7 +24,7 @@ void setup_logging(const LogSettings& settings, bool daemon);
 
 [[nodiscard]] bool has_log_file();
 
-// The process is now chrooted to `root` (an absolute path): later reopens go through it.
+// The process is now chrooted to `root` (canonical: UserInfo::home): later reopens go through it.
 void note_chroot(const std::string& root);
 
 // Parses a level name or a syslog number (0 emerg .. 7 debug, as the original's --loglevel).

@@ -43,6 +43,23 @@ void daemonize() {
     if (null > STDERR_FILENO) close(null);
 }
 
+std::string canonical_path(const std::string& path) {
+    std::array<char, PATH_MAX> out{};
+    if (::realpath(path.c_str(), out.data()) != nullptr) return out.data();
+    if (!path.empty() && path.front() == '/') return path;
+    std::array<char, PATH_MAX> cwd{};
+    if (::getcwd(cwd.data(), cwd.size()) == nullptr) return path;
+    return std::string(cwd.data()) + "/" + path;
+}
+
+std::optional<std::string> path_in_jail(const std::string& path, const std::string& root) {
+    if (path.size() <= root.size() + 1 || path.compare(0, root.size(), root) != 0 ||
+        path[root.size()] != '/') {
+        return std::nullopt;
+    }
+    return path.substr(root.size());
+}
+
 PidFile::PidFile(std::string path) {
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
                  0644);
@@ -63,8 +80,7 @@ PidFile::PidFile(std::string path) {
             (S_ISREG(st.st_mode) ? " has other hard links" : " is not a regular file") +
             "; refusing to overwrite it");
     }
-    std::array<char, PATH_MAX> real{};
-    path_ = ::realpath(path.c_str(), real.data()) != nullptr ? std::string(real.data()) : path;
+    path_ = canonical_path(path);
     const std::string text = std::to_string(getpid()) + "\n";
     const bool ok = ftruncate(fd_, 0) == 0 &&
                     write(fd_, text.data(), text.size()) == static_cast<ssize_t>(text.size());
@@ -73,12 +89,7 @@ PidFile::PidFile(std::string path) {
 
 void PidFile::note_chroot(const std::string& root) {
     chrooted_ = true;
-    std::array<char, PATH_MAX> real{};
-    const std::string r = ::realpath(root.c_str(), real.data()) != nullptr ? real.data() : root;
-    if (path_.size() > r.size() + 1 && path_.compare(0, r.size(), r) == 0 &&
-        path_[r.size()] == '/') {
-        jail_path_ = path_.substr(r.size());
-    }
+    jail_path_ = path_in_jail(path_, root);
 }
 
 PidFile::~PidFile() {
@@ -116,6 +127,9 @@ UserInfo lookup_user(const std::string& name) {
                                  "') does not exist or is not a directory; it becomes the "
                                  "chroot, so it must (and should be empty)");
     }
+    // Resolved now, while the whole file system is visible: after the chroot, paths opened
+    // before it (log file, pid file) are compared with this one to find them inside the jail.
+    u.home = canonical_path(u.home);
     return u;
 }
 

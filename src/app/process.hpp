@@ -27,7 +27,7 @@ class PidFile {
     PidFile(const PidFile&) = delete;
     PidFile& operator=(const PidFile&) = delete;
 
-    // The process is now chrooted to `root`.
+    // The process is now chrooted to `root` (canonical: UserInfo::home).
     void note_chroot(const std::string& root);
 
   private:
@@ -37,13 +37,22 @@ class PidFile {
     int fd_ = -1;
 };
 
+// The path without symbolic links or relative parts (relative to the current directory when it
+// does not exist yet), so it can be compared with a chroot's. Call it before the chroot.
+[[nodiscard]] std::string canonical_path(const std::string& path);
+
+// Where `path` (canonical, as seen before the chroot) is inside a chroot at `root` (canonical),
+// or nothing when it lies outside.
+[[nodiscard]] std::optional<std::string> path_in_jail(const std::string& path,
+                                                      const std::string& root);
+
 // Looks the user and its groups up now, before the chroot hides /etc, and fails early with a
 // clear message: unknown user, or a home directory that cannot be the chroot.
 struct UserInfo {
     std::string name;
     unsigned uid = 0;
     unsigned gid = 0;
-    std::string home;
+    std::string home;  // canonical (canonical_path), so paths can be compared with it
     std::vector<unsigned> groups;
 };
 [[nodiscard]] UserInfo lookup_user(const std::string& name);  // throws std::runtime_error

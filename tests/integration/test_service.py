@@ -72,6 +72,13 @@ class DaemonAndUser(ServiceTest):
                    what="the daemon's certificate")
         return pid
 
+    def jail_dir(self, name):
+        """A directory inside the chroot that the user may write to."""
+        path = os.path.join(self.home, name)
+        os.mkdir(path)
+        os.chown(path, self.pw.pw_uid, self.pw.pw_gid)
+        return path
+
     def stop_daemon(self, pid):
         os.kill(pid, signal.SIGTERM)
         wait_until(lambda: not os.path.exists("/proc/%d" % pid), 5, what="the daemon to stop")
@@ -107,10 +114,7 @@ class DaemonAndUser(ServiceTest):
 
     def test_pid_file_inside_the_jail_is_removed(self):
         port = free_port()
-        run = os.path.join(self.home, "run")
-        os.mkdir(run)
-        os.chown(run, self.pw.pw_uid, self.pw.pw_gid)
-        pid_file = os.path.join(run, "proxy.pid")
+        pid_file = os.path.join(self.jail_dir("run"), "proxy.pid")
         log_file = os.path.join(self.lab.dir, "daemon-jail.log")
         pid = self.start_daemon(port, pid_file, log_file)
         self.stop_daemon(pid)
@@ -154,12 +158,22 @@ class DaemonAndUser(ServiceTest):
             self.stop_daemon(pid)
 
     def test_sighup_under_user_with_log_file_inside_the_jail(self):
+        self.check_files_inside_the_jail(self.home)
+
+    def test_home_reached_through_a_symbolic_link(self):
+        # The password file names the home through a link: the files given through that link
+        # are still found inside the jail (the home is resolved before the chroot).
+        link = self.home + "-link"
+        os.symlink(self.home, link)
+        subprocess.run(["usermod", "--home", link, self.user], check=True)
+        self.check_files_inside_the_jail(link)
+
+    def check_files_inside_the_jail(self, home):
         port = free_port()
-        logs = os.path.join(self.home, "log")
-        os.mkdir(logs)
-        os.chown(logs, self.pw.pw_uid, self.pw.pw_gid)
-        log_file = os.path.join(logs, "proxy.log")
-        pid_file = os.path.join(self.lab.dir, "hup-in-%s.pid" % self.user)
+        self.jail_dir("log")
+        self.jail_dir("run")
+        log_file = os.path.join(home, "log", "proxy.log")
+        pid_file = os.path.join(home, "run", "proxy.pid")
         pid = self.start_daemon(port, pid_file, log_file)
         try:
             os.rename(log_file, log_file + ".1")
@@ -171,6 +185,7 @@ class DaemonAndUser(ServiceTest):
             self.assertNotIn("counters:", open(log_file + ".1").read())
         finally:
             self.stop_daemon(pid)
+        self.assertFalse(os.path.exists(pid_file))
 
     def test_unknown_user_and_missing_home(self):
         port = free_port()
