@@ -149,11 +149,10 @@ crypto::KeyPair load_client_keys(const std::optional<std::string>& file) {
         if (len == content.size()) break;
     }
     ::close(fd);
-    const auto wipe = [&] { sodium_memzero(content.data(), content.size()); };
     while (len > 0 && std::isspace(static_cast<unsigned char>(content[len - 1]))) --len;
     // Same forms as a provider key: 64 hex digits, plain or in colon-separated groups of 4.
     auto secret = dnscrypt::parse_provider_key(std::string_view(content.data(), len));
-    wipe();
+    sodium_memzero(content.data(), content.size());
     if (!secret) {
         throw ConfigError("--client-key: '" + *file +
                           "' must hold a secret key of 64 hex digits, optionally as 16 groups "

@@ -30,6 +30,10 @@ struct TcpListener::Connection {
     // connection closed. Everything runs on one thread, so no wake-up can be missed between
     // the reader's check and its wait.
     void notify() { wake.cancel(); }
+    net::awaitable<void> until_notified() {
+        wake.expires_at(Clock::time_point::max());
+        co_await wake.async_wait(net::use_nothrow);
+    }
     // Answers owed to the client: queries being resolved or answers not yet written.
     [[nodiscard]] bool owes() const { return in_flight > 0 || writing || !outbox.empty(); }
 
@@ -182,8 +186,7 @@ net::awaitable<void> TcpListener::serve(std::shared_ptr<Connection> c) {
             partial_since = Clock::now();
         }
         if (paused) {
-            c->wake.expires_at(Clock::time_point::max());
-            co_await c->wake.async_wait(net::use_nothrow);
+            co_await c->until_notified();
             continue;
         }
         if (eof) break;
@@ -218,10 +221,7 @@ net::awaitable<void> TcpListener::serve(std::shared_ptr<Connection> c) {
         c->reader.commit(n);
         c->last_activity = Clock::now();
     }
-    while (c->owes() && !c->closed) {
-        c->wake.expires_at(Clock::time_point::max());
-        co_await c->wake.async_wait(net::use_nothrow);
-    }
+    while (c->owes() && !c->closed) co_await c->until_notified();
 }
 
 void TcpListener::dispatch(const std::shared_ptr<Connection>& c, Bytes query) {

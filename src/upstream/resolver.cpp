@@ -244,15 +244,18 @@ void Resolver::begin(Query& q) {
     begin_tcp(q, false);
 }
 
+void Resolver::spawn_for(Query& q, net::awaitable<void> work) {
+    asio::co_spawn(io_, std::move(work), [this, &q, alive = alive_](std::exception_ptr e) {
+        if (!e || !*alive) return;
+        ++counters_.handler_exceptions;
+        q.complete(Unexpected(ExchangeError::Network));
+    });
+}
+
 void Resolver::begin_udp_alone(Query& q, std::size_t padded) {
     ++counters_.upstream_udp_queries;
     q.padded_len_ = padded;
-    asio::co_spawn(io_, udp_alone_then_complete(q),
-                   [this, &q, alive = alive_](std::exception_ptr e) {
-                       if (!e || !*alive) return;
-                       ++counters_.handler_exceptions;
-                       q.complete(Unexpected(ExchangeError::Network));
-                   });
+    spawn_for(q, udp_alone_then_complete(q));
 }
 
 // --ephemeral-keys over UDP: the query leaves from a socket of its own, opened for it and closed
@@ -296,18 +299,9 @@ net::awaitable<void> Resolver::udp_alone_then_complete(Query& q) {
             q.on_udp_failure(ExchangeError::Network);
             co_return;
         }
-        const MutableBytes datagram(buffer.data(), n);
-        const auto got = dnscrypt::response_nonce_half(datagram);
-        if (!got) {
-            count_reply_drop(counters_, got.error());
-            continue;
-        }
-        if (*got != nonce) {
-            ++counters_.reply_unknown_nonce;
-            continue;
-        }
-        const auto msg = open_answer(datagram, nonce, q.keys_.shared(), q.info->header.id,
-                                     q.info->question, counters_);
+        // Length, magic and nonce half are checked (and counted) by open_answer too.
+        const auto msg = open_answer(MutableBytes(buffer.data(), n), nonce, q.keys_.shared(),
+                                     q.info->header.id, q.info->question, counters_);
         if (!msg) continue;
         q.on_udp_answer(*msg);
         co_return;
@@ -315,12 +309,7 @@ net::awaitable<void> Resolver::udp_alone_then_complete(Query& q) {
 }
 
 void Resolver::begin_tcp(Query& q, bool after_truncation) {
-    asio::co_spawn(io_, tcp_then_complete(q, after_truncation),
-                   [this, &q, alive = alive_](std::exception_ptr e) {
-                       if (!e || !*alive) return;
-                       ++counters_.handler_exceptions;
-                       q.complete(Unexpected(ExchangeError::Network));
-                   });
+    spawn_for(q, tcp_then_complete(q, after_truncation));
 }
 
 net::awaitable<void> Resolver::tcp_then_complete(Query& q, bool after_truncation) {

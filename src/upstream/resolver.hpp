@@ -128,6 +128,8 @@ class Resolver {
     [[nodiscard]] dnscrypt::ClientNonceHalf fresh_nonce();
     void begin_tcp(Query& query, bool after_truncation);
     void begin_udp_alone(Query& query, std::size_t padded);
+    // Runs `work` for `query`; an exception escaping it completes the query with Network.
+    void spawn_for(Query& query, net::awaitable<void> work);
     net::awaitable<void> udp_alone_then_complete(Query& query);
     net::awaitable<void> tcp_then_complete(Query& query, bool after_truncation);
     net::awaitable<dcp::Result<void, ExchangeError>> exchange_tcp(
