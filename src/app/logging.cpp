@@ -82,34 +82,9 @@ std::optional<std::string> g_chroot;  // set once the process is chrooted there
 
 }  // namespace
 
-std::optional<int> parse_log_level(const std::string& text) {
-    static const std::pair<const char*, spdlog::level::level_enum> kNames[] = {
-        {"trace", spdlog::level::trace},  {"debug", spdlog::level::debug},
-        {"info", spdlog::level::info},    {"notice", spdlog::level::info},
-        {"warning", spdlog::level::warn}, {"warn", spdlog::level::warn},
-        {"error", spdlog::level::err},    {"critical", spdlog::level::critical},
-        {"off", spdlog::level::off}};
-    for (const auto& [name, level] : kNames) {
-        if (text == name) return level;
-    }
-    // Syslog numbers, as the original took them: 0 emerg .. 7 debug.
-    if (text.size() == 1 && text[0] >= '0' && text[0] <= '7') {
-        static const spdlog::level::level_enum kSyslog[] = {
-            spdlog::level::critical, spdlog::level::critical, spdlog::level::critical,
-            spdlog::level::err,      spdlog::level::warn,     spdlog::level::info,
-            spdlog::level::info,     spdlog::level::debug};
-        return kSyslog[text[0] - '0'];
-    }
-    return std::nullopt;
-}
-
 void setup_logging(const LogSettings& settings, bool daemon) {
-    const auto level = parse_log_level(settings.level);
-    if (!level) {
-        throw std::runtime_error("--loglevel: '" + settings.level +
-                                 "' is not a level (trace, debug, info, warning, error, "
-                                 "critical, off, or 0-7)");
-    }
+    // config::LogLevel follows spdlog's order.
+    const auto level = static_cast<spdlog::level::level_enum>(settings.level);
     std::vector<spdlog::sink_ptr> sinks;
     if (settings.file) {
         try {
@@ -129,7 +104,7 @@ void setup_logging(const LogSettings& settings, bool daemon) {
     }
     auto logger = std::make_shared<spdlog::logger>("dnscrypt-proxy", sinks.begin(), sinks.end());
     logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
-    logger->set_level(static_cast<spdlog::level::level_enum>(*level));
+    logger->set_level(level);
     logger->flush_on(spdlog::level::info);
     spdlog::set_default_logger(logger);
 }

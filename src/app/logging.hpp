@@ -5,15 +5,17 @@
 #include <optional>
 #include <string>
 
+#include "config/log_level.hpp"
+
 namespace dcp::app {
 
 struct LogSettings {
-    std::string level = "info";       // trace, debug, info, warning, error, critical, off, or 0-7
+    config::LogLevel level = config::LogLevel::Info;
     std::optional<std::string> file;  // --logfile
     bool syslog = false;              // --syslog
 };
 
-// Throws std::runtime_error with a message for a bad level or a log file that cannot be opened.
+// Throws std::runtime_error with a message for a log file that cannot be opened.
 // `daemon`: stdout is going away, so without a file the logs go to syslog.
 void setup_logging(const LogSettings& settings, bool daemon);
 
@@ -26,8 +28,5 @@ void setup_logging(const LogSettings& settings, bool daemon);
 
 // The process is now chrooted to `root` (canonical: UserInfo::home): later reopens go through it.
 void note_chroot(const std::string& root);
-
-// Parses a level name or a syslog number (0 emerg .. 7 debug, as the original's --loglevel).
-[[nodiscard]] std::optional<int> parse_log_level(const std::string& text);
 
 }  // namespace dcp::app

@@ -418,8 +418,13 @@ int main(int argc, char** argv) {
             config::load_config_file(*file, options);
         }
         app.parse(argc, argv);
+    } catch (const CLI::Success& e) {
+        return app.exit(e);  // --help
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // A usage error like any other: exit status 2, one line (CLI11's own status and its
+        // "Run with --help" line would make scripts tell it apart from a bad value in the file).
+        std::fprintf(stderr, "dnscrypt-proxy: %s (see --help)\n", e.what());
+        return kExitUsage;
     } catch (const config::ConfigError& e) {
         std::fprintf(stderr, "dnscrypt-proxy: %s\n", e.what());
         return kExitUsage;
@@ -432,6 +437,9 @@ int main(int argc, char** argv) {
     try {
         const auto settings = config::validate(options);
         if (settings.service.test_minutes) {
+            // --test checks the whole configuration: a client key file that would stop the
+            // service is an error here too.
+            (void)config::load_client_keys(settings.client_key_file);
             return app::run_certificate_test(settings.resolver, *settings.service.test_minutes);
         }
         return serve(settings);

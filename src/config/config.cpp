@@ -118,7 +118,13 @@ Settings validate(const Options& o) {
     if (!o.pid_file.empty()) svc.pid_file = o.pid_file;
     if (!o.logfile.empty()) svc.logfile = o.logfile;
     svc.syslog = o.syslog;
-    svc.loglevel = o.loglevel;
+    const auto level = parse_log_level(o.loglevel);
+    if (!level) {
+        throw ConfigError("--loglevel: '" + o.loglevel +
+                          "' is not a level (trace, debug, info, warning, error, critical, off, "
+                          "or 0-7)");
+    }
+    svc.loglevel = *level;
     if (!o.user.empty()) svc.user = o.user;
     svc.test_minutes = o.test_minutes;
     return s;

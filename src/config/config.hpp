@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "config/log_level.hpp"
 #include "config/options.hpp"
 #include "crypto/x25519.hpp"
 #include "frontend/tcp_listener.hpp"
@@ -23,7 +24,7 @@ struct ServiceSettings {
     std::optional<std::string> pid_file;
     std::optional<std::string> logfile;
     bool syslog = false;
-    std::string loglevel = "info";
+    LogLevel loglevel = LogLevel::Info;
     std::optional<std::string> user;
     std::optional<std::uint32_t> test_minutes;
 };

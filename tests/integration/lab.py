@@ -65,6 +65,15 @@ def free_port():
     raise RuntimeError("no free port in %d-%d" % (_RANGE_LO, _RANGE_HI))
 
 
+def has_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
 def zone_text():
     kb = "".join('kb 3600 IN TXT "%s-%d"\n' % ("k" * 180, i) for i in range(5))  # ~1 KB answer
     twok = "".join('twok 3600 IN TXT "%s-%d"\n' % ("t" * 200, i) for i in range(9))  # ~2 KB
@@ -217,6 +226,10 @@ zone:
         cert, key = self.generate_provider(es_version, serial, validity,
                                            start_offset=start_offset)
         self.dnsdist_port, self.dnsdist_plain_port = free_port(), free_port()
+        # The same resolver on ::1 too, where the machine has it (an IPv6 resolver address).
+        self.dnsdist_port6 = free_port() if has_ipv6_loopback() else None
+        bind6 = ('addDNSCryptBind("[::1]:%d", "%s", "%s", "%s")' %
+                 (self.dnsdist_port6, PROVIDER_NAME, cert, key) if self.dnsdist_port6 else "")
         stats = os.path.join(self.dir, "dnsdist-stats")
         self.dnsdist_rotate_flag = os.path.join(self.dir, "rotate")
         self.dnsdist_stats = stats
@@ -225,6 +238,7 @@ zone:
             f.write("""setSecurityPollSuffix("")
 setLocal("127.0.0.1:{plain}")
 addDNSCryptBind("127.0.0.1:{port}", "{provider}", "{cert}", "{key}")
+{bind6}
 newServer({{address="127.0.0.1:{nsd}"}})
 setUDPSocketBufferSizes(4194304, 4194304)
 -- Count encrypted queries by transport, for tests that check what the proxy sends.
@@ -236,9 +250,11 @@ end
 addAction(AllRule(), LuaAction(count))
 -- Certificate rotation on demand: the test writes "<serial> <es-version>" to the flag file.
 rotated = {{}}
+generation = 0
 function maintenance()
+  generation = generation + 1
   local f = io.open("{stats}.tmp", "w")
-  f:write(udp_count .. " " .. tcp_count .. "\\n")
+  f:write(udp_count .. " " .. tcp_count .. " " .. generation .. "\\n")
   f:close()
   os.rename("{stats}.tmp", "{stats}")
   local r = io.open("{flag}", "r")
@@ -260,7 +276,7 @@ function maintenance()
   end
 end
 """.format(plain=self.dnsdist_plain_port, port=self.dnsdist_port, provider=PROVIDER_NAME,
-           cert=cert, key=key, nsd=self.nsd_port, stats=stats, flag=self.dnsdist_rotate_flag,
+           cert=cert, key=key, bind6=bind6, nsd=self.nsd_port, stats=stats, flag=self.dnsdist_rotate_flag,
            dir=self.dir))
         p = Process("dnsdist", ["dnsdist", "--supervised", "--disable-syslog", "-C", conf],
                     os.path.join(self.dir, "dnsdist.log"), self.dir)
@@ -269,12 +285,18 @@ end
         wait_until(lambda: os.path.exists(stats), 10, what="dnsdist stats")
         return p
 
-    def dnsdist_counts(self):
-        """(UDP, TCP) encrypted queries dnsdist has seen, as of its last maintenance run."""
-        time.sleep(1.2)  # maintenance() runs once a second
+    def _dnsdist_stats(self):
         with open(self.dnsdist_stats) as f:
-            udp, tcp = f.read().split()
-        return int(udp), int(tcp)
+            return [int(x) for x in f.read().split()]
+
+    def dnsdist_counts(self):
+        """(UDP, TCP) encrypted queries dnsdist has seen until now: read from the second
+        maintenance run (once a second) after the call, so that one started after it."""
+        first = self._dnsdist_stats()[2]
+        wait_until(lambda: self._dnsdist_stats()[2] >= first + 2, 10, interval=0.1,
+                   what="dnsdist's maintenance")
+        udp, tcp, _ = self._dnsdist_stats()
+        return udp, tcp
 
     def rotate_certificate(self, serial, es_version=2, drop_serial=0):
         with open(self.dnsdist_rotate_flag, "w") as f:
@@ -282,12 +304,13 @@ end
 
     # -- the proxy --------------------------------------------------------------------------
     def start_proxy(self, *extra, resolver_port=None, provider_key=None, wait_cert=True,
-                    name="proxy"):
+                    name="proxy", provider_name=PROVIDER_NAME, resolver_host="127.0.0.1",
+                    prefix=()):
         assert PROXY_BIN, "DCP_PROXY_BIN must name the dnscrypt-proxy binary"
         port = free_port()
-        args = [PROXY_BIN, "--local-address", "127.0.0.1:%d" % port,
-                "--resolver-address", "127.0.0.1:%d" % (resolver_port or self.dnsdist_port),
-                "--provider-name", PROVIDER_NAME,
+        args = list(prefix) + [PROXY_BIN, "--local-address", "127.0.0.1:%d" % port,
+                "--resolver-address", "%s:%d" % (resolver_host, resolver_port or self.dnsdist_port),
+                "--provider-name", provider_name,
                 "--provider-key", provider_key or self.provider_key_hex,
                 "--timeout", "1500"] + list(extra)
         # A fresh log per start: readiness is judged from it.

@@ -143,14 +143,14 @@ class QuietConnectionsMakeRoom(LabTestCase):
         p = self.lab.start_proxy("--max-tcp-connections", "2", "--threads", "1",
                                  name="proxy-evict")
         a = socket.create_connection(("127.0.0.1", p.port))
-        time.sleep(0.2)
+        wait_until(lambda: p.counters().get("tcp_connections", 0) == 1, 5, what="a accepted")
         b = socket.create_connection(("127.0.0.1", p.port))
         b.sendall(frame(make_query("www.dcp.test", "A"))[:3])  # half a query: still quiet
         c = socket.create_connection(("127.0.0.1", p.port))
         c.settimeout(3)
         self.assertEqual(c.recv(10), b"")  # nobody quiet for a second yet: refused
         c.close()
-        time.sleep(1.2)
+        time.sleep(1.2)  # not a wait for readiness: a and b must be quiet for over a second
 
         def ask(sock):
             sock.sendall(frame(make_query("www.dcp.test", "A")))

@@ -188,6 +188,8 @@ class TcpOnly(LabTest):
         udp1, tcp1 = self.lab.dnsdist_counts()
         self.assertEqual(udp1 - udp0, 0)
         self.assertEqual(tcp1 - tcp0, 2)
+        c = proxy.counters()
+        self.assertEqual((c.get("tc_tcp_only"), c.get("upstream_tcp_queries")), (1, 2))
 
     def test_tcp_only(self):
         self.check_tcp_only(self.lab.start_proxy("--tcp-only", name="proxy-tcp-only"))
@@ -294,11 +296,12 @@ class Rotation(LabTest):
         t = threading.Thread(target=flow)
         t.start()
         try:
-            time.sleep(0.5)
+            wait_until(lambda: count[0] >= 20, 10, what="queries flowing")
             self.lab.rotate_certificate(2, es_version=2)
             wait_until(lambda: "using certificate serial 2 " in p.log(), 10,
                        what="the proxy to use serial 2")
-            time.sleep(0.5)
+            switched = count[0]
+            wait_until(lambda: count[0] >= switched + 20, 10, what="queries under serial 2")
             # The old certificate goes away: only a proxy that switched keeps working.
             self.assertEqual(self.certificates_served(), 2)
             self.lab.rotate_certificate(2, es_version=2, drop_serial=1)
@@ -547,7 +550,8 @@ class Workers(LabTest):
         p = self.lab.start_proxy("--threads", "4", "--max-tcp-connections", "2",
                                  name="proxy-threads-limit")
         kept = [socket.create_connection(("127.0.0.1", p.port)) for _ in range(2)]
-        time.sleep(0.1)
+        wait_until(lambda: p.counters().get("tcp_connections", 0) == 2, 5,
+                   what="both connections to be accepted")
         for _ in range(6):  # whichever worker accepts them, all six are over the limit
             c = socket.create_connection(("127.0.0.1", p.port))
             c.settimeout(2)
@@ -605,7 +609,9 @@ class CommandLine(unittest.TestCase):
     def test_unknown_switch(self):
         r = subprocess.run([os.environ["DCP_PROXY_BIN"], "--no-such-switch"], capture_output=True,
                            text=True, timeout=10)
-        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(r.returncode, 2)  # a usage error, as the manual page says
+        self.assertEqual(r.stderr.count("\n"), 1)
+        self.assertIn("--no-such-switch", r.stderr)
 
 
 if __name__ == "__main__":

@@ -114,6 +114,28 @@ TEST(Config, ClearErrors) {
     EXPECT_NE(error_of(o).find("--local-address"), std::string::npos);
 }
 
+TEST(Config, LogLevels) {
+    EXPECT_EQ(parse_log_level("trace"), LogLevel::Trace);
+    EXPECT_EQ(parse_log_level("notice"), LogLevel::Info);
+    EXPECT_EQ(parse_log_level("warn"), LogLevel::Warning);
+    EXPECT_EQ(parse_log_level("off"), LogLevel::Off);
+    EXPECT_EQ(parse_log_level("0"), LogLevel::Critical);  // syslog emerg
+    EXPECT_EQ(parse_log_level("3"), LogLevel::Error);
+    EXPECT_EQ(parse_log_level("4"), LogLevel::Warning);
+    EXPECT_EQ(parse_log_level("6"), LogLevel::Info);
+    EXPECT_EQ(parse_log_level("7"), LogLevel::Debug);
+    for (const char* bad : {"", "8", "-1", "INFO", "loud", "77", "info "}) {
+        EXPECT_EQ(parse_log_level(bad), std::nullopt) << bad;
+    }
+    // A bad level is found by validate(), with the other configuration errors (exit status 2),
+    // not when logging starts.
+    auto o = custom();
+    o.loglevel = "loud";
+    EXPECT_NE(error_of(o).find("--loglevel: 'loud' is not a level"), std::string::npos);
+    o.loglevel = "warning";
+    EXPECT_EQ(validate(o).service.loglevel, LogLevel::Warning);
+}
+
 TEST(Config, EveryRangeAtItsBothEnds) {
     // validate() is the one place ranges are checked, for the file and the command line alike.
     struct Case {
