@@ -101,6 +101,7 @@ class FakeResolver:
         self.mode = "ok"
         self.keys = {"udp": [], "tcp": []}  # client public key of every encrypted query
         self.cert_queries = 0
+        self.tcp_connections = 0  # accepted; each is kept open until the client closes it
         self._certs = []
         self._lock = threading.Lock()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -194,11 +195,12 @@ class FakeResolver:
                 conn, _ = self.tcp.accept()
             except OSError:
                 return
+            self.tcp_connections += 1
             threading.Thread(target=self._serve_connection, args=(conn,), daemon=True).start()
 
     def _serve_connection(self, conn):
         with conn:
-            conn.settimeout(30)
+            conn.settimeout(60)
             try:
                 while True:
                     head = dnsclient.recv_exact(conn, 2)
