@@ -9,7 +9,8 @@ seconds=${1:-20}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(dns_query dns_response certificate dnscrypt_response tcp_frame config_file endpoint)
+    targets=(dns_query dns_response certificate dnscrypt_response tcp_frame config_file endpoint
+             stamp minisign resolver_list)
 fi
 
 ./scripts/install-deps.sh

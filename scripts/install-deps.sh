@@ -14,6 +14,8 @@ packages=(
     dnsdist nsd unbound bind9-dnsutils knot-dnsutils dnsperf
     # the fault campaign (tests/campaign): a wrong clock for one process
     faketime
+    # resolver-list signatures: the interop test signs with the reference tool
+    minisign
 )
 
 missing=()
