@@ -18,6 +18,7 @@
 #include "app/cert_test.hpp"
 #include "app/logging.hpp"
 #include "app/process.hpp"
+#include "app/stamp_tool.hpp"
 #include "common/clock.hpp"
 #include "common/counters.hpp"
 #include "config/config.hpp"
@@ -57,6 +58,10 @@ void add_options(CLI::App& app, config::Options& o, std::string& config_file) {
     app.add_option("-N,--provider-name", o.provider_name,
                    "Provider name of the resolver, e.g. 2.dnscrypt-cert.example.com")
         ->type_name("FQDN");
+    app.add_option("--resolver", o.resolver_stamps,
+                   "The resolver as a DNS stamp (sdns://...), instead of -r, -N and -k; "
+                   "repeatable: the first DNSCrypt stamp is used")
+        ->type_name("STAMP");
     app.add_option("-k,--provider-key", o.provider_key,
                    "Provider public key: 64 hex digits, or the XXXX:XXXX:... form")
         ->type_name("KEY");
@@ -366,6 +371,7 @@ class Proxy {
 int serve(const config::Settings& settings) {
     const auto& svc = settings.service;
     app::setup_logging({svc.loglevel, svc.logfile, svc.syslog}, svc.daemonize);
+    for (const auto& note : settings.notes) spdlog::warn("{}", note);
     // Everything that can fail for a reason the user must fix fails here, before serving and
     // while errors still reach the terminal.
     std::optional<app::UserInfo> user;
@@ -397,6 +403,7 @@ int serve(const config::Settings& settings) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc >= 2 && std::strcmp(argv[1], "stamp") == 0) return app::run_stamp_tool(argc, argv);
     CLI::App app{
         "dnscrypt-proxy: forwards DNS queries to a DNSCrypt resolver, authenticated and "
         "encrypted",

@@ -18,6 +18,7 @@
 #include "config/defaults.hpp"
 #include "dnscrypt/provider_key.hpp"
 #include "net/endpoint.hpp"
+#include "stamp/stamp.hpp"
 
 namespace dcp::config {
 namespace {
@@ -44,6 +45,47 @@ net::HostPort parse_address(const std::string& option, const std::string& text) 
     return *hp;
 }
 
+// --resolver sdns://...: every stamp must parse (the user wrote them); the first DNSCrypt one is
+// the resolver. Until several resolvers are used at once, the others are named in a warning.
+void resolver_from_stamps(const Options& o, Settings& s) {
+    std::optional<std::size_t> chosen;
+    for (std::size_t i = 0; i < o.resolver_stamps.size(); ++i) {
+        const auto& text = o.resolver_stamps[i];
+        const auto st = stamp::parse(text);
+        if (!st) throw ConfigError("--resolver " + text + ": " + stamp::to_string(st.error()));
+        if (st->protocol != stamp::Protocol::DnsCrypt) {
+            s.notes.push_back("--resolver #" + std::to_string(i + 1) + " is a " +
+                              std::string(stamp::protocol_name(st->protocol)) +
+                              " stamp: only DNSCrypt servers are used so far; ignored");
+            continue;
+        }
+        if (chosen) {
+            s.notes.push_back("--resolver #" + std::to_string(i + 1) + " (" + st->provider_name +
+                              "): one resolver is used so far, the first DNSCrypt one (#" +
+                              std::to_string(*chosen + 1) + "); ignored");
+            continue;
+        }
+        chosen = i;
+        const auto where = stamp::server_address(*st);
+        if (!where)
+            throw ConfigError("--resolver " + text + ": " + stamp::to_string(where.error()));
+        asio::error_code ec;
+        const auto address = asio::ip::make_address(where->host, ec);
+        if (ec)
+            throw ConfigError("--resolver " + text + ": '" + where->host + "' is not an address");
+        auto& r = s.resolver;
+        r.address = address;
+        r.port = where->port;
+        r.provider_name_text = st->provider_name;
+        r.provider_key = st->provider_key;
+    }
+    if (!chosen) {
+        throw ConfigError(
+            "--resolver: no DNSCrypt stamp among them (only DNSCrypt servers are "
+            "used so far)");
+    }
+}
+
 }  // namespace
 
 Settings validate(const Options& o) {
@@ -60,29 +102,42 @@ Settings validate(const Options& o) {
     }
 
     const bool custom = !o.resolver_address.empty();
-    if (custom && (o.provider_name.empty() || o.provider_key.empty())) {
+    if (!o.resolver_stamps.empty()) {
+        if (custom || !o.provider_name.empty() || !o.provider_key.empty()) {
+            throw ConfigError(
+                "--resolver names the resolver by stamp: --resolver-address, --provider-name and "
+                "--provider-key cannot be given with it");
+        }
+        resolver_from_stamps(o, s);
+    } else if (custom && (o.provider_name.empty() || o.provider_key.empty())) {
         throw ConfigError(
             "--resolver-address needs --provider-name and --provider-key as well (they identify "
             "the resolver and authenticate its certificates)");
     }
-    if (!custom && (!o.provider_name.empty() || !o.provider_key.empty())) {
+    if (o.resolver_stamps.empty() && !custom &&
+        (!o.provider_name.empty() || !o.provider_key.empty())) {
         throw ConfigError("--provider-name and --provider-key need --resolver-address");
     }
-    const auto resolver =
-        parse_address("--resolver-address", custom ? o.resolver_address : kDefaultResolverAddress);
     auto& r = s.resolver;
-    r.address = resolver.address;
-    r.port = resolver.port.value_or(kDefaultDnsCryptPort);
+    if (o.resolver_stamps.empty()) {
+        const auto resolver = parse_address("--resolver-address",
+                                            custom ? o.resolver_address : kDefaultResolverAddress);
+        r.address = resolver.address;
+        r.port = resolver.port.value_or(kDefaultDnsCryptPort);
+        r.provider_name_text = custom ? o.provider_name : kDefaultProviderName;
+        const auto key =
+            dnscrypt::parse_provider_key(custom ? o.provider_key : kDefaultProviderKey);
+        if (!key) {
+            throw ConfigError("--provider-key: " + std::string(dnscrypt::to_string(key.error())));
+        }
+        r.provider_key = *key;
+    }
     r.tcp_port = o.tcp_port.value_or(r.port);
     r.tcp_only = o.tcp_only || o.tcp_port.has_value();
-    r.provider_name_text = custom ? o.provider_name : kDefaultProviderName;
     const auto name = dns::encode_name(r.provider_name_text);
     if (!name)
         throw ConfigError("--provider-name: '" + r.provider_name_text + "' is not a domain name");
     r.provider_name = *name;
-    const auto key = dnscrypt::parse_provider_key(custom ? o.provider_key : kDefaultProviderKey);
-    if (!key) throw ConfigError("--provider-key: " + std::string(dnscrypt::to_string(key.error())));
-    r.provider_key = *key;
     r.ephemeral_keys = o.ephemeral_keys;
     check_range("--timeout", o.timeout_ms, 100, 60000, " ms");
     r.timeout = std::chrono::milliseconds(o.timeout_ms);

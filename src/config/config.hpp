@@ -38,6 +38,7 @@ struct Settings {
     std::size_t threads = 1;  // workers, each with its own event loop and sockets
     std::optional<std::string> client_key_file;
     ServiceSettings service;
+    std::vector<std::string> notes;  // worth a warning at start (e.g. stamps not used yet)
 };
 
 // Throws ConfigError with a message naming the option and what is wrong.

@@ -61,6 +61,7 @@ using Setter = std::function<void(const Reader&, Options&)>;
 const std::map<std::string, Setter>& setters() {
     static const std::map<std::string, Setter> kSetters = {
         {"local-address", [](const Reader& r, Options& o) { o.local_addresses = r.texts(); }},
+        {"resolver", [](const Reader& r, Options& o) { o.resolver_stamps = r.texts(); }},
         {"local-port",
          [](const Reader& r, Options& o) { o.local_port = r.integer<std::uint16_t>(); }},
         {"resolver-address", [](const Reader& r, Options& o) { o.resolver_address = r.text(); }},

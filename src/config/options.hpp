@@ -14,6 +14,7 @@ namespace dcp::config {
 struct Options {
     std::vector<std::string> local_addresses;  // empty: the default
     std::optional<std::uint16_t> local_port;
+    std::vector<std::string> resolver_stamps;  // --resolver sdns://...: instead of -r/-N/-k
     std::string resolver_address;  // empty: the compiled-in default resolver
     std::string provider_name;
     std::string provider_key;
