@@ -18,6 +18,7 @@
 #include "app/cert_test.hpp"
 #include "app/logging.hpp"
 #include "app/process.hpp"
+#include "app/server_list.hpp"
 #include "app/stamp_tool.hpp"
 #include "common/clock.hpp"
 #include "common/counters.hpp"
@@ -411,6 +412,11 @@ int main(int argc, char** argv) {
     config::Options options;
     std::string config_file;
     add_options(app, options, config_file);
+    bool list = false, list_all = false, json = false;
+    app.add_flag("--list", list,
+                 "Print the servers the resolver list knows that pass the filters, and exit");
+    app.add_flag("--list-all", list_all, "Print every server the resolver list knows, and exit");
+    app.add_flag("--json", json, "With --list or --list-all: JSON, as dnscrypt-proxy 2 prints it");
     app.set_version_flag("-V,--version", std::string("dnscrypt-proxy ") + DCP_VERSION);
     // A switch given twice: the last one wins, as with most Unix tools (and so a wrapper script
     // can append overrides).
@@ -440,6 +446,10 @@ int main(int argc, char** argv) {
     if (!crypto::initialize()) {
         std::fputs("dnscrypt-proxy: libsodium could not be initialised\n", stderr);
         return kExitStartup;
+    }
+    if (list || list_all) {
+        return app::print_server_list(
+            list_all ? sources::Filters::everything() : sources::Filters{}, json);
     }
     try {
         const auto settings = config::validate(options);

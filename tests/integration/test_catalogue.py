@@ -65,6 +65,29 @@ class StampTool(unittest.TestCase):
             self.assertEqual(r.stdout, "")
 
 
+class ServerList(unittest.TestCase):
+    """--list and --list-all from the embedded list: the same servers dnscrypt-proxy 2.1.18
+    lists from the same file (tests/data/v2-selection), at once and without any network."""
+
+    def run_list(self, *args):
+        r = subprocess.run([BIN] + list(args), capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def test_list_matches_the_reference(self):
+        with open(os.path.join(HERE, "..", "data", "v2-selection", "defaults.txt")) as f:
+            want = f.read().split()
+        names = sorted(line.split()[0] for line in self.run_list("--list").splitlines())
+        self.assertEqual(names, want)
+        self.assertEqual(len(self.run_list("--list-all").splitlines()), 816)
+        servers = json.loads(self.run_list("--list", "--json"))
+        self.assertEqual(sorted(s["name"] for s in servers), want)
+        scaleway = [s for s in servers if s["name"] == "scaleway-fr"][0]
+        self.assertEqual((scaleway["proto"], scaleway["addrs"], scaleway["ports"], scaleway["nolog"]),
+                         ("DNSCrypt", ["212.47.228.136"], [443], True))
+        self.assertTrue(scaleway["stamp"].startswith("sdns://AQcAAAAAAAAADjIxMi40Ny4yMjgu"))
+
+
 class ResolverByStamp(LabTestCase):
     def stamp(self, port=None):
         r = stamp_tool("encode", "--address", "127.0.0.1:%d" % (port or self.lab.dnsdist_port),

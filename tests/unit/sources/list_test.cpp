@@ -2,8 +2,11 @@
 
 #include "sources/list.hpp"
 
+#include "sources/selection.hpp"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -96,6 +99,76 @@ TEST(List, GarbageNeverThrows) {
         const auto list = parse_list(text);
         EXPECT_TRUE(list.entries.empty()) << text;
     }
+}
+
+
+// The selection against dnscrypt-proxy 2.1.18's own -list on the same list: the fixtures in
+// tests/data/v2-selection/ were printed by the reference binary with each set of settings.
+namespace {
+
+std::vector<std::string> names_in(const std::string& file) {
+    std::istringstream in(read_file(DCP_TEST_DATA_DIR "/v2-selection/" + file));
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);) {
+        if (!line.empty()) out.push_back(line);
+    }
+    return out;
+}
+
+std::vector<std::string> selected(const Filters& f) {
+    const auto list = parse_list(read_file(kLists + "/public-resolvers.md"));
+    std::vector<std::string> out;
+    for (const auto& c : select_servers(list.entries, f).servers) out.push_back(c.name);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+TEST(Selection, SameServersAsTheReference) {
+    Filters f;
+    EXPECT_EQ(selected(f), names_in("defaults.txt"));
+    EXPECT_EQ(selected(f).size(), 368U);
+
+    f = Filters{};
+    f.ipv4_servers = false;
+    f.ipv6_servers = true;
+    EXPECT_EQ(selected(f), names_in("ipv6-only.txt"));
+
+    f = Filters{};
+    f.require_dnssec = true;
+    f.doh_servers = false;
+    EXPECT_EQ(selected(f), names_in("dnssec-dnscrypt-only.txt"));
+
+    f = Filters{};
+    f.require_nolog = false;
+    f.require_nofilter = false;
+    f.ipv6_servers = true;
+    EXPECT_EQ(selected(f), names_in("no-requirements-both-families.txt"));
+    EXPECT_EQ(selected(Filters::everything()), names_in("no-requirements-both-families.txt"));
+
+    // Named servers are taken whatever their properties (quad9's filter-pri filters), still
+    // subject to the disabled list and the address family.
+    f = Filters{};
+    f.server_names = {"scaleway-fr", "cloudflare", "quad9-dnscrypt-ip4-filter-pri",
+                      "dnscry.pt-amsterdam-ipv6", "google"};
+    f.disabled_server_names = {"google"};
+    EXPECT_EQ(selected(f), names_in("names.txt"));
+
+    f = Filters{};
+    f.ipv4_servers = false;
+    f.ipv6_servers = false;
+    f.dnscrypt_servers = false;
+    EXPECT_EQ(selected(f), names_in("all-off.txt"));
+}
+
+TEST(Selection, RelaysGoToTheirOwnSet) {
+    const auto relays = parse_list(read_file(kLists + "/relays.md"));
+    const auto s = select_servers(relays.entries, Filters{});
+    EXPECT_TRUE(s.servers.empty());
+    EXPECT_EQ(s.relays.size(), 183U);  // the 163 IPv6 relays are left out by default
+    const auto all = select_servers(relays.entries, Filters::everything());
+    EXPECT_EQ(all.relays.size(), 346U);
 }
 
 }  // namespace
