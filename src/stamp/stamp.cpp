@@ -154,6 +154,35 @@ StampResult<std::vector<Sha256>> hashes_of(const std::vector<std::string>& raw,
     return out;
 }
 
+// LP(address), checked: an IP literal, maybe with a port; `optional`: may be empty.
+std::optional<StampError> read_address(Reader& r, Stamp& s, bool optional) {
+    const auto at = r.pos();
+    auto addr = r.lp("address");
+    if (!addr) return addr.error();
+    s.address = std::move(*addr);
+    return check_ip_address(s.address, at, optional);
+}
+
+// LP(hostname), LP(path) or just one of them, checked.
+std::optional<StampError> read_hostname(Reader& r, Stamp& s) {
+    const auto at = r.pos();
+    auto host = r.lp("host name");
+    if (!host) return host.error();
+    s.hostname = std::move(*host);
+    return check_hostname(s.hostname, at);
+}
+
+std::optional<StampError> read_path(Reader& r, Stamp& s) {
+    const auto at = r.pos();
+    auto path = r.lp("path");
+    if (!path) return path.error();
+    if (path->empty() || (*path)[0] != '/') {
+        return error_at(at, "path: '" + *path + "' does not start with '/'");
+    }
+    s.path = std::move(*path);
+    return std::nullopt;
+}
+
 StampResult<Stamp> parse_payload(const std::vector<std::uint8_t>& bin) {
     if (bin.empty()) return Unexpected(error_at(0, "empty stamp"));
     if (!known_protocol(bin[0])) {
@@ -171,22 +200,14 @@ StampResult<Stamp> parse_payload(const std::vector<std::uint8_t>& bin) {
         if (!props) return failed(props.error());
         s.props = *props;
     }
-    std::size_t at = r.pos();
     switch (s.protocol) {
         case Protocol::Plain:
-        case Protocol::DnsCryptRelay: {
-            auto addr = r.lp("address");
-            if (!addr) return failed(addr.error());
-            s.address = std::move(*addr);
-            if (auto e = check_ip_address(s.address, at, false)) return failed(*e);
+        case Protocol::DnsCryptRelay:
+            if (auto e = read_address(r, s, false)) return failed(*e);
             break;
-        }
         case Protocol::DnsCrypt: {
-            auto addr = r.lp("address");
-            if (!addr) return failed(addr.error());
-            s.address = std::move(*addr);
-            if (auto e = check_ip_address(s.address, at, false)) return failed(*e);
-            at = r.pos();
+            if (auto e = read_address(r, s, false)) return failed(*e);
+            auto at = r.pos();
             auto pk = r.lp("provider key");
             if (!pk) return failed(pk.error());
             if (pk->size() != 32) {
@@ -207,29 +228,16 @@ StampResult<Stamp> parse_payload(const std::vector<std::uint8_t>& bin) {
         case Protocol::DoT:
         case Protocol::DoQ:
         case Protocol::ODoHRelay: {
-            auto addr = r.lp("address");
-            if (!addr) return failed(addr.error());
-            s.address = std::move(*addr);
-            if (auto e = check_ip_address(s.address, at, true)) return failed(*e);
-            at = r.pos();
+            if (auto e = read_address(r, s, true)) return failed(*e);
+            auto at = r.pos();
             auto hashes = r.vlp("certificate hashes");
             if (!hashes) return failed(hashes.error());
             auto digests = hashes_of(*hashes, at);
             if (!digests) return failed(digests.error());
             s.hashes = std::move(*digests);
-            at = r.pos();
-            auto host = r.lp("host name");
-            if (!host) return failed(host.error());
-            s.hostname = std::move(*host);
-            if (auto e = check_hostname(s.hostname, at)) return failed(*e);
+            if (auto e = read_hostname(r, s)) return failed(*e);
             if (s.protocol == Protocol::DoH || s.protocol == Protocol::ODoHRelay) {
-                at = r.pos();
-                auto path = r.lp("path");
-                if (!path) return failed(path.error());
-                if (path->empty() || (*path)[0] != '/') {
-                    return failed(error_at(at, "path: '" + *path + "' does not start with '/'"));
-                }
-                s.path = std::move(*path);
+                if (auto e = read_path(r, s)) return failed(*e);
             }
             if (!r.at_end()) {
                 at = r.pos();
@@ -244,20 +252,10 @@ StampResult<Stamp> parse_payload(const std::vector<std::uint8_t>& bin) {
             }
             break;
         }
-        case Protocol::ODoHTarget: {
-            auto host = r.lp("host name");
-            if (!host) return failed(host.error());
-            s.hostname = std::move(*host);
-            if (auto e = check_hostname(s.hostname, at)) return failed(*e);
-            at = r.pos();
-            auto path = r.lp("path");
-            if (!path) return failed(path.error());
-            if (path->empty() || (*path)[0] != '/') {
-                return failed(error_at(at, "path: '" + *path + "' does not start with '/'"));
-            }
-            s.path = std::move(*path);
+        case Protocol::ODoHTarget:
+            if (auto e = read_hostname(r, s)) return failed(*e);
+            if (auto e = read_path(r, s)) return failed(*e);
             break;
-        }
     }
     if (!r.at_end()) {
         return failed(error_at(r.pos(), std::to_string(bin.size() - r.pos()) +

@@ -382,14 +382,16 @@ class LabTestCase(unittest.TestCase):
     es_version = 2
     validity = 86400  # seconds the first certificate is valid
     start_offset = -60  # from now to its first second
+    with_dnsdist = True  # False: NSD only (tests that bring their own resolver)
 
     @classmethod
     def setUpClass(cls):
         cls.lab = Lab()
         try:
             cls.lab.start_nsd()
-            cls.lab.start_dnsdist(es_version=cls.es_version, validity=cls.validity,
-                                  start_offset=cls.start_offset)
+            if cls.with_dnsdist:
+                cls.lab.start_dnsdist(es_version=cls.es_version, validity=cls.validity,
+                                      start_offset=cls.start_offset)
         except Exception:
             cls.lab.stop(keep_dir=True)
             raise

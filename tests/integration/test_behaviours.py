@@ -22,7 +22,7 @@ import dnsclient
 import fake_resolver
 import relay
 from dnsclient import Response, make_query
-from lab import Lab, LabTestCase, free_port, has_ipv6_loopback, wait_until
+from lab import LabTestCase, free_port, has_ipv6_loopback, wait_until
 
 BIN = os.environ.get("DCP_PROXY_BIN", "")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -41,21 +41,10 @@ def read_frames(sock, count, timeout=10.0):
     return out
 
 
-class WithFakeResolver(unittest.TestCase):
+class WithFakeResolver(LabTestCase):
     """NSD for the answers, a FakeResolver per test in front of it."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.lab = Lab()
-        try:
-            cls.lab.start_nsd()
-        except Exception:
-            cls.lab.stop(keep_dir=True)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.stop()
+    with_dnsdist = False
 
     def setUp(self):
         self.fake = fake_resolver.FakeResolver(self.lab.nsd_port)

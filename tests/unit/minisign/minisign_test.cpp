@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "unit/test_files.hpp"
+
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -18,13 +20,7 @@
 namespace dcp::minisign {
 namespace {
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    EXPECT_TRUE(in.good()) << path;
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using test::read_file;
 
 Bytes bytes_of(const std::string& s) {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "unit/test_files.hpp"
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -13,13 +15,7 @@
 namespace dcp::sources {
 namespace {
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    EXPECT_TRUE(in.good()) << path;
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using test::read_file;
 
 const std::string kLists = DCP_REPO_DATA_DIR "/resolvers-v3";
 
@@ -100,7 +96,6 @@ TEST(List, GarbageNeverThrows) {
         EXPECT_TRUE(list.entries.empty()) << text;
     }
 }
-
 
 // The selection against dnscrypt-proxy 2.1.18's own -list on the same list: the fixtures in
 // tests/data/v2-selection/ were printed by the reference binary with each set of settings.

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "unit/test_files.hpp"
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -18,13 +20,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    EXPECT_TRUE(in.good()) << path;
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using test::read_file;
 
 json vectors() {
     return json::parse(read_file(std::string(DCP_TEST_DATA_DIR) + "/stamps-vectors.json"));
