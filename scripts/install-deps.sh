@@ -8,6 +8,8 @@ packages=(
     cmake ninja-build g++ pkg-config python3
     # libraries
     libsodium-dev libasio-dev libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
+    # resolver-list downloads (HTTPS with certificate verification)
+    libcurl4-openssl-dev
     # tests, benchmarks, fuzzing (clang's libFuzzer and sanitizer runtimes)
     libgtest-dev libbenchmark-dev nlohmann-json3-dev clang libclang-rt-14-dev clang-format
     # real servers and clients for the integration tests and benchmarks
@@ -16,6 +18,8 @@ packages=(
     faketime
     # resolver-list signatures: the interop test signs with the reference tool
     minisign
+    # the test CA and server certificate of the HTTPS list server in the tests
+    openssl
 )
 
 missing=()

@@ -1,0 +1,204 @@
+#include "sources/source.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "minisign/minisign.hpp"
+#include "sources/embedded.hpp"
+
+namespace dcp::sources {
+namespace {
+
+constexpr std::size_t kMaxSignature = 16 * 1024;
+
+std::optional<std::string> read_whole(const std::string& path, std::size_t max, std::string& why) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        why = path + ": " + std::strerror(errno);
+        return std::nullopt;
+    }
+    std::string out;
+    char buf[65536];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+        out.append(buf, static_cast<std::size_t>(in.gcount()));
+        if (out.size() > max) {
+            why = path + ": larger than " + std::to_string(max) + " bytes";
+            return std::nullopt;
+        }
+    }
+    return out;
+}
+
+Bytes bytes_of(const std::string& s) {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+// Verifies `text` with `sig` and parses it: the state, or why not.
+dcp::Result<SourceState, std::string> verified(const SourceConfig& c, const std::string& text,
+                                               const std::string& sig, std::string origin) {
+    const auto key = minisign::parse_public_key(c.minisign_key);
+    if (!key) return Unexpected("minisign_key: " + minisign::to_string(key.error()));
+    const auto comment = minisign::verify(*key, sig, bytes_of(text));
+    if (!comment) return Unexpected(origin + ": " + minisign::to_string(comment.error()));
+    SourceState s;
+    s.list = parse_list(text, c.prefix);
+    if (s.list.entries.empty()) return Unexpected(origin + ": no servers in the list");
+    s.origin = std::move(origin);
+    s.trusted_comment = *comment;
+    return s;
+}
+
+// "timestamp:1784887140\tfile:..." -> 1784887140 (0 when absent).
+long long signed_timestamp(const std::string& comment) {
+    const auto at = comment.find("timestamp:");
+    if (at == std::string::npos) return 0;
+    return std::strtoll(comment.c_str() + at + 10, nullptr, 10);
+}
+
+bool write_file(const std::string& path, const std::string& data, std::string& why) {
+    const int fd =
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        why = path + ": " + std::strerror(errno);
+        return false;
+    }
+    std::size_t done = 0;
+    while (done < data.size()) {
+        const auto n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            why = path + ": " + std::strerror(errno);
+            ::close(fd);
+            return false;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        why = path + ": " + std::strerror(errno);
+        return false;
+    }
+    return true;
+}
+
+// Both files, each through a temporary file renamed over the old one, the list last: a reader
+// never sees a half-written file, and a list that does not match its signature is refused at
+// the next start (and downloaded again).
+bool write_cache(const SourceConfig& c, const std::string& text, const std::string& sig,
+                 std::string& why) {
+    const std::string suffix = ".tmp." + std::to_string(::getpid());
+    const std::string sig_path = c.cache_file + ".minisig";
+    if (!write_file(c.cache_file + suffix, text, why)) return false;
+    if (!write_file(sig_path + suffix, sig, why)) {
+        ::unlink((c.cache_file + suffix).c_str());
+        return false;
+    }
+    if (::rename((sig_path + suffix).c_str(), sig_path.c_str()) != 0 ||
+        ::rename((c.cache_file + suffix).c_str(), c.cache_file.c_str()) != 0) {
+        why = c.cache_file + ": " + std::strerror(errno);
+        ::unlink((c.cache_file + suffix).c_str());
+        ::unlink((sig_path + suffix).c_str());
+        return false;
+    }
+    return true;
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+}  // namespace
+
+std::optional<std::string> embedded_name_for(const SourceConfig& c) {
+    if (c.minisign_key != kOfficialListKey) return std::nullopt;
+    for (const std::string name : {"public-resolvers", "relays"}) {
+        const std::string file = "/" + name + ".md";
+        if (ends_with("/" + c.cache_file, file)) return name;
+        for (const auto& url : c.urls) {
+            if (ends_with(url, file)) return name;
+        }
+    }
+    return std::nullopt;
+}
+
+dcp::Result<SourceState, std::string> load_at_start(const SourceConfig& c,
+                                                    std::chrono::system_clock::time_point now) {
+    std::string why_not_cache;
+    std::optional<SourceState> cached;
+    std::string why;
+    const auto text = read_whole(c.cache_file, c.limits.max_bytes, why);
+    const auto sig =
+        text ? read_whole(c.cache_file + ".minisig", kMaxSignature, why) : std::nullopt;
+    if (text && sig) {
+        auto s = verified(c, *text, *sig, "cache " + c.cache_file);
+        if (s) {
+            struct stat st {};
+            if (::stat(c.cache_file.c_str(), &st) == 0) {
+                s->cached_at = std::chrono::system_clock::from_time_t(st.st_mtime);
+                s->stale = now - *s->cached_at >= c.refresh_delay;
+            }
+            cached = std::move(*s);
+        } else {
+            why_not_cache = s.error();
+        }
+    } else {
+        why_not_cache = why;
+    }
+
+    if (const auto name = embedded_name_for(c)) {
+        const auto e = embedded_list(*name);
+        auto s = verified(c, std::string(e.text), std::string(e.signature), "embedded copy");
+        // The newer of the two, by the time they were signed.
+        if (s && (!cached || signed_timestamp(s->trusted_comment) >
+                                 signed_timestamp(cached->trusted_comment))) {
+            s->stale = true;
+            return std::move(*s);
+        }
+    }
+    if (cached) return std::move(*cached);
+    return Unexpected(why_not_cache);
+}
+
+dcp::Result<SourceState, std::string> refresh(const SourceConfig& c) {
+    if (c.urls.empty()) return Unexpected(std::string("no urls"));
+    std::string failures;
+    for (const auto& url : c.urls) {
+        const auto fail = [&](const std::string& why) {
+            failures += (failures.empty() ? "" : "; ") + url + ": " + why;
+        };
+        auto text = fetch_url(url, c.limits);
+        if (!text) {
+            fail(text.error());
+            continue;
+        }
+        FetchLimits sig_limits = c.limits;
+        sig_limits.max_bytes = kMaxSignature;
+        auto sig = fetch_url(url + ".minisig", sig_limits);
+        if (!sig) {
+            fail("signature: " + sig.error());
+            continue;
+        }
+        auto s = verified(c, *text, *sig, url);
+        if (!s) {
+            failures += (failures.empty() ? "" : "; ") + s.error();
+            continue;
+        }
+        std::string why;
+        if (!write_cache(c, *text, *sig, why)) {
+            // Still a good list for this run; the next start downloads it again.
+            s->origin += " (not cached: " + why + ")";
+        } else {
+            s->cached_at = std::chrono::system_clock::now();
+        }
+        s->stale = false;
+        return std::move(*s);
+    }
+    return Unexpected(failures);
+}
+
+}  // namespace dcp::sources
