@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -15,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/catalogue.hpp"
 #include "app/cert_test.hpp"
 #include "app/logging.hpp"
 #include "app/process.hpp"
@@ -326,6 +328,7 @@ class Proxy {
                 spdlog::info("SIGHUP: {}refreshing certificates",
                              app::has_log_file() && !problem ? "log file reopened, " : "");
                 main().resolver.refresh_now();
+                if (on_hangup) on_hangup();
             }
             wait_control_signal();
         });
@@ -363,16 +366,23 @@ class Proxy {
     }
 
     SystemClock clock_;
+
+  public:
+    std::function<void()> on_hangup;  // SIGHUP, besides the log file and certificates
+
+  private:
     SharedLimits limits_;
     std::vector<std::unique_ptr<Worker>> workers_;
     std::optional<asio::signal_set> signals_;
     std::optional<asio::signal_set> control_signals_;
 };
 
-int serve(const config::Settings& settings) {
+int serve(config::Settings settings) {
     const auto& svc = settings.service;
     app::setup_logging({svc.loglevel, svc.logfile, svc.syslog}, svc.daemonize);
     for (const auto& note : settings.notes) spdlog::warn("{}", note);
+    std::vector<app::LoadedSource> sources;
+    if (settings.catalogue) sources = app::choose_catalogue_server(settings);
     // Everything that can fail for a reason the user must fix fails here, before serving and
     // while errors still reach the terminal.
     std::optional<app::UserInfo> user;
@@ -397,7 +407,12 @@ int serve(const config::Settings& settings) {
         spdlog::info("running as {} (uid {}, gid {}), chrooted to {}", user->name, user->uid,
                      user->gid, user->home);
     }
+    // After fork() and the privilege drop: downloads run as the user, in the jail if any.
+    app::SourceRefresher refresher(std::move(sources));
+    refresher.start();
+    proxy.on_hangup = [&refresher] { refresher.refresh_now(); };
     proxy.run();
+    refresher.stop();
     return 0;
 }
 
@@ -447,13 +462,11 @@ int main(int argc, char** argv) {
         std::fputs("dnscrypt-proxy: libsodium could not be initialised\n", stderr);
         return kExitStartup;
     }
-    if (list || list_all) {
-        return app::print_server_list(
-            list_all ? sources::Filters::everything() : sources::Filters{}, json);
-    }
     try {
-        const auto settings = config::validate(options);
+        auto settings = config::validate(options);
+        if (list || list_all) return app::print_server_list(settings, list_all, json);
         if (settings.service.test_minutes) {
+            if (settings.catalogue) app::choose_catalogue_server(settings);
             // --test checks the whole configuration: a client key file that would stop the
             // service is an error here too.
             (void)config::load_client_keys(settings.client_key_file);

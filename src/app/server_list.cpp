@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "app/catalogue.hpp"
 #include "sources/embedded.hpp"
 
 namespace dcp::app {
@@ -27,14 +28,25 @@ std::string address_of(const stamp::Stamp& s) {
 
 }  // namespace
 
-int print_server_list(const sources::Filters& filters, bool json) {
-    const auto list = sources::load_embedded("public-resolvers");
-    if (!list) {
-        std::fprintf(stderr, "dnscrypt-proxy: the embedded resolver list does not verify: %s\n",
-                     minisign::to_string(list.error()).c_str());
-        return 1;
+int print_server_list(const config::Settings& settings, bool all, bool json) {
+    sources::Selection selection;
+    if (settings.catalogue) {
+        auto catalogue = *settings.catalogue;
+        if (all) {
+            catalogue.filters = sources::Filters::everything();
+            catalogue.statics.clear();  // named servers would restrict the list to themselves
+        }
+        selection = catalogue_selection(catalogue);
+    } else {
+        const auto list = sources::load_embedded("public-resolvers");
+        if (!list) {
+            std::fprintf(stderr, "dnscrypt-proxy: the embedded resolver list does not verify: %s\n",
+                         minisign::to_string(list.error()).c_str());
+            return 1;
+        }
+        selection = sources::select_servers(
+            list->entries, all ? sources::Filters::everything() : sources::Filters{});
     }
-    const auto selection = sources::select_servers(list->entries, filters);
     if (json) {
         // The fields of dnscrypt-proxy 2's -json output, so scripts written for it keep working.
         auto out = nlohmann::json::array();

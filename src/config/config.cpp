@@ -17,6 +17,7 @@
 #include "common/hex.hpp"
 #include "config/defaults.hpp"
 #include "dnscrypt/provider_key.hpp"
+#include "minisign/minisign.hpp"
 #include "net/endpoint.hpp"
 #include "stamp/stamp.hpp"
 
@@ -45,6 +46,49 @@ net::HostPort parse_address(const std::string& option, const std::string& text) 
     return *hp;
 }
 
+// A dnscrypt-proxy 2 file's [sources] and [static]: checked here, loaded by the app.
+CatalogueSettings catalogue_of(const CatalogueOptions& c) {
+    CatalogueSettings out;
+    auto& f = out.filters;
+    f.server_names = c.server_names;
+    f.disabled_server_names = c.disabled_server_names;
+    f.require_dnssec = c.require_dnssec;
+    f.require_nolog = c.require_nolog;
+    f.require_nofilter = c.require_nofilter;
+    f.ipv4_servers = c.ipv4_servers;
+    f.ipv6_servers = c.ipv6_servers;
+    f.dnscrypt_servers = c.dnscrypt_servers;
+    f.doh_servers = c.doh_servers;
+    f.odoh_servers = c.odoh_servers;
+    for (const auto& s : c.sources) {
+        const std::string where = "[sources." + s.name + "]";
+        if (s.cache_file.empty()) throw ConfigError(where + ": cache_file is missing");
+        if (s.minisign_key.empty()) throw ConfigError(where + ": minisign_key is missing");
+        if (const auto key = minisign::parse_public_key(s.minisign_key); !key) {
+            throw ConfigError(where + ": minisign_key: " + minisign::to_string(key.error()));
+        }
+        sources::SourceConfig sc;
+        sc.name = s.name;
+        sc.urls = s.urls;
+        sc.cache_file = s.cache_file;
+        sc.minisign_key = s.minisign_key;
+        // As dnscrypt-proxy 2: 72 hours unless set, never more than a week.
+        sc.refresh_delay = std::chrono::hours(
+            s.refresh_delay_hours <= 0 ? 72 : std::min<std::int64_t>(s.refresh_delay_hours, 168));
+        sc.prefix = s.prefix;
+        out.sources.push_back(std::move(sc));
+    }
+    for (const auto& st : c.statics) {
+        auto parsed = stamp::parse(st.stamp);
+        if (!parsed) {
+            throw ConfigError("[static." + st.name +
+                              "] stamp: " + stamp::to_string(parsed.error()));
+        }
+        out.statics.push_back({st.name, std::move(*parsed), "static"});
+    }
+    return out;
+}
+
 // --resolver sdns://...: every stamp must parse (the user wrote them); the first DNSCrypt one is
 // the resolver. Until several resolvers are used at once, the others are named in a warning.
 void resolver_from_stamps(const Options& o, Settings& s) {
@@ -66,18 +110,7 @@ void resolver_from_stamps(const Options& o, Settings& s) {
             continue;
         }
         chosen = i;
-        const auto where = stamp::server_address(*st);
-        if (!where)
-            throw ConfigError("--resolver " + text + ": " + stamp::to_string(where.error()));
-        asio::error_code ec;
-        const auto address = asio::ip::make_address(where->host, ec);
-        if (ec)
-            throw ConfigError("--resolver " + text + ": '" + where->host + "' is not an address");
-        auto& r = s.resolver;
-        r.address = address;
-        r.port = where->port;
-        r.provider_name_text = st->provider_name;
-        r.provider_key = st->provider_key;
+        use_stamp_as_resolver(s, *st, "--resolver " + text);
     }
     if (!chosen) {
         throw ConfigError(
@@ -87,6 +120,26 @@ void resolver_from_stamps(const Options& o, Settings& s) {
 }
 
 }  // namespace
+
+void use_stamp_as_resolver(Settings& s, const stamp::Stamp& st, const std::string& what) {
+    if (st.protocol != stamp::Protocol::DnsCrypt) {
+        throw ConfigError(what + ": not a DNSCrypt server");
+    }
+    const auto where = stamp::server_address(st);
+    if (!where) throw ConfigError(what + ": " + stamp::to_string(where.error()));
+    asio::error_code ec;
+    const auto address = asio::ip::make_address(where->host, ec);
+    if (ec) throw ConfigError(what + ": '" + where->host + "' is not an address");
+    auto& r = s.resolver;
+    r.address = address;
+    r.port = where->port;
+    r.tcp_port = s.explicit_tcp_port.value_or(r.port);
+    r.provider_name_text = st.provider_name;
+    const auto name = dns::encode_name(r.provider_name_text);
+    if (!name) throw ConfigError(what + ": '" + st.provider_name + "' is not a domain name");
+    r.provider_name = *name;
+    r.provider_key = st.provider_key;
+}
 
 Settings validate(const Options& o) {
     Settings s;
@@ -118,8 +171,29 @@ Settings validate(const Options& o) {
         (!o.provider_name.empty() || !o.provider_key.empty())) {
         throw ConfigError("--provider-name and --provider-key need --resolver-address");
     }
+    const bool from_command_line = custom || !o.resolver_stamps.empty();
+    if (o.catalogue.used()) {
+        if (from_command_line) {
+            s.notes.push_back(
+                "the resolver given on the command line is used; the configuration file's "
+                "[sources] and [static] servers are not");
+        } else {
+            s.catalogue = catalogue_of(o.catalogue);
+        }
+    } else if (o.dnscrypt_proxy2_file && !from_command_line) {
+        throw ConfigError(
+            "the dnscrypt-proxy 2 configuration names no server: add [sources] or [static] "
+            "entries, or give --resolver");
+    }
+    if (!o.unimplemented_keys.empty()) {
+        std::string keys;
+        for (const auto& k : o.unimplemented_keys) keys += (keys.empty() ? "" : ", ") + k;
+        s.notes.push_back("dnscrypt-proxy 2 settings not acted on (not implemented yet): " + keys);
+    }
+    s.explicit_tcp_port = o.tcp_port;
+
     auto& r = s.resolver;
-    if (o.resolver_stamps.empty()) {
+    if (o.resolver_stamps.empty() && !s.catalogue) {
         const auto resolver = parse_address("--resolver-address",
                                             custom ? o.resolver_address : kDefaultResolverAddress);
         r.address = resolver.address;
@@ -134,10 +208,14 @@ Settings validate(const Options& o) {
     }
     r.tcp_port = o.tcp_port.value_or(r.port);
     r.tcp_only = o.tcp_only || o.tcp_port.has_value();
-    const auto name = dns::encode_name(r.provider_name_text);
-    if (!name)
-        throw ConfigError("--provider-name: '" + r.provider_name_text + "' is not a domain name");
-    r.provider_name = *name;
+    if (!s.catalogue) {  // else the server chosen from the catalogue is checked when chosen
+        const auto name = dns::encode_name(r.provider_name_text);
+        if (!name) {
+            throw ConfigError("--provider-name: '" + r.provider_name_text +
+                              "' is not a domain name");
+        }
+        r.provider_name = *name;
+    }
     r.ephemeral_keys = o.ephemeral_keys;
     check_range("--timeout", o.timeout_ms, 100, 60000, " ms");
     r.timeout = std::chrono::milliseconds(o.timeout_ms);

@@ -14,6 +14,9 @@
 #include "frontend/tcp_listener.hpp"
 #include "net/asio.hpp"
 #include "proxy/query_processor.hpp"
+#include "sources/selection.hpp"
+#include "sources/source.hpp"
+#include "stamp/stamp.hpp"
 #include "upstream/resolver_config.hpp"
 
 namespace dcp::config {
@@ -29,6 +32,13 @@ struct ServiceSettings {
     std::optional<std::uint32_t> test_minutes;
 };
 
+// Servers from resolver lists and static stamps (a dnscrypt-proxy 2 configuration).
+struct CatalogueSettings {
+    sources::Filters filters;
+    std::vector<sources::SourceConfig> sources;
+    std::vector<sources::Candidate> statics;  // [static.NAME], stamps parsed
+};
+
 // What the program runs with.
 struct Settings {
     std::vector<asio::ip::udp::endpoint> listen;  // UDP and TCP on each
@@ -39,7 +49,14 @@ struct Settings {
     std::optional<std::string> client_key_file;
     ServiceSettings service;
     std::vector<std::string> notes;  // worth a warning at start (e.g. stamps not used yet)
+    // Set when the resolver comes from the catalogue: the app picks it (use_stamp_as_resolver)
+    // from local copies of the lists before serving.
+    std::optional<CatalogueSettings> catalogue;
+    std::optional<std::uint16_t> explicit_tcp_port;  // --tcp-port, kept when the server changes
 };
+
+// Points settings.resolver at a DNSCrypt stamp's server. Throws ConfigError if it cannot be.
+void use_stamp_as_resolver(Settings& settings, const stamp::Stamp& stamp, const std::string& what);
 
 // Throws ConfigError with a message naming the option and what is wrong.
 [[nodiscard]] Settings validate(const Options& options);

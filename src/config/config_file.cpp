@@ -2,17 +2,21 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <map>
+#include <utility>
 
 namespace dcp::config {
 namespace {
 
 class Reader {
   public:
-    Reader(const std::string& path, const std::string& key, const toml::node& node)
-        : path_(path), key_(key), node_(node) {}
+    Reader(const std::string& path, std::string key, const toml::node& node)
+        : path_(path), key_(std::move(key)), node_(node) {}
 
     [[noreturn]] void fail(const std::string& what) const {
         throw ConfigError(path_ + " line " + std::to_string(node_.source().begin.line) + ": '" +
@@ -37,6 +41,11 @@ class Reader {
         if (!v || *v < 0 || *v > hi) fail("must be an integer from 0 to " + std::to_string(hi));
         return static_cast<T>(*v);
     }
+    std::int64_t any_integer() const {
+        const auto v = node_.value_exact<std::int64_t>();
+        if (!v) fail("must be an integer");
+        return *v;
+    }
     std::vector<std::string> texts() const {
         if (node_.is_string()) return {text()};
         const auto* array = node_.as_array();
@@ -52,7 +61,7 @@ class Reader {
 
   private:
     const std::string& path_;
-    const std::string& key_;
+    std::string key_;  // owned: callers build names such as "sources.NAME.urls"
     const toml::node& node_;
 };
 
@@ -93,11 +102,156 @@ const std::map<std::string, Setter>& setters() {
     return kSetters;
 }
 
+// dnscrypt-proxy 2's configuration: the keys this proxy acts on. Every other key is named in
+// one warning at start (Options::unimplemented_keys), never silently dropped and never fatal:
+// a user's file from any 2.x version loads.
+const std::map<std::string, Setter>& v2_setters() {
+    static const std::map<std::string, Setter> kSetters = {
+        {"listen_addresses", [](const Reader& r, Options& o) { o.local_addresses = r.texts(); }},
+        {"server_names", [](const Reader& r, Options& o) { o.catalogue.server_names = r.texts(); }},
+        {"disabled_server_names",
+         [](const Reader& r, Options& o) { o.catalogue.disabled_server_names = r.texts(); }},
+        {"require_dnssec",
+         [](const Reader& r, Options& o) { o.catalogue.require_dnssec = r.flag(); }},
+        {"require_nolog",
+         [](const Reader& r, Options& o) { o.catalogue.require_nolog = r.flag(); }},
+        {"require_nofilter",
+         [](const Reader& r, Options& o) { o.catalogue.require_nofilter = r.flag(); }},
+        {"ipv4_servers", [](const Reader& r, Options& o) { o.catalogue.ipv4_servers = r.flag(); }},
+        {"ipv6_servers", [](const Reader& r, Options& o) { o.catalogue.ipv6_servers = r.flag(); }},
+        {"dnscrypt_servers",
+         [](const Reader& r, Options& o) { o.catalogue.dnscrypt_servers = r.flag(); }},
+        {"doh_servers", [](const Reader& r, Options& o) { o.catalogue.doh_servers = r.flag(); }},
+        {"odoh_servers", [](const Reader& r, Options& o) { o.catalogue.odoh_servers = r.flag(); }},
+        // Simultaneous client queries: what --max-active-requests bounds (250 in both).
+        {"max_clients",
+         [](const Reader& r, Options& o) { o.max_active_requests = r.integer<std::uint32_t>(); }},
+        {"force_tcp", [](const Reader& r, Options& o) { o.tcp_only = r.flag(); }},
+        {"timeout", [](const Reader& r, Options& o) { o.timeout_ms = r.integer<std::uint32_t>(); }},
+        {"cert_refresh_delay",  // minutes there, seconds here
+         [](const Reader& r, Options& o) {
+             o.cert_refresh_s = static_cast<std::uint32_t>(
+                 std::min<std::uint64_t>(r.integer<std::uint32_t>() * 60ULL, UINT32_MAX));
+         }},
+        {"log_level",  // 0 debug, 1 info, 2 notice, 3 warning, 4 error, 5 critical, 6 fatal
+         [](const Reader& r, Options& o) {
+             static const char* kLevels[] = {"debug", "info",     "info",    "warning",
+                                             "error", "critical", "critical"};
+             const auto level = r.any_integer();
+             if (level < 0 || level > 6) r.fail("must be an integer from 0 to 6");
+             o.loglevel = kLevels[level];
+         }},
+        {"log_file", [](const Reader& r, Options& o) { o.logfile = r.text(); }},
+        {"use_syslog", [](const Reader& r, Options& o) { o.syslog = r.flag(); }},
+        {"user_name", [](const Reader& r, Options& o) { o.user = r.text(); }},
+        {"dnscrypt_ephemeral_keys",
+         [](const Reader& r, Options& o) { o.ephemeral_keys = r.flag(); }},
+    };
+    return kSetters;
+}
+
+std::string line_of(const toml::node& node) {
+    return std::to_string(node.source().begin.line);
+}
+
+// A key that changes nothing here either: an empty table, or a feature switched off.
+bool inert(const toml::node& node) {
+    if (const auto* t = node.as_table()) return t->empty();
+    if (const auto b = node.value_exact<bool>()) return !*b;
+    return false;
+}
+
+// dnscrypt-proxy 2 reads relative paths from the configuration file's directory.
+std::string beside(const std::string& config_path, const std::string& file) {
+    if (file.empty() || file.front() == '/') return file;
+    const auto dir = std::filesystem::path(config_path).parent_path();
+    return dir.empty() ? file : (dir / file).string();
+}
+
+void apply_v2_sources(const toml::table& sources, const std::string& path, Options& o) {
+    for (const auto& [key, node] : sources) {
+        const std::string name(key.str());
+        const auto* t = node.as_table();
+        if (t == nullptr) {
+            throw ConfigError(path + " line " + line_of(node) + ": [sources." + name +
+                              "] must be a table");
+        }
+        SourceOptions s;
+        s.name = name;
+        for (const auto& [k, v] : *t) {
+            const std::string field(k.str());
+            const Reader r(path, "sources." + name + "." + field, v);
+            if (field == "urls") {
+                s.urls = r.texts();
+            } else if (field == "url") {  // older files: one URL
+                s.urls.push_back(r.text());
+            } else if (field == "cache_file") {
+                s.cache_file = beside(path, r.text());
+            } else if (field == "minisign_key") {
+                s.minisign_key = r.text();
+            } else if (field == "refresh_delay") {
+                s.refresh_delay_hours = r.any_integer();
+            } else if (field == "prefix") {
+                s.prefix = r.text();
+            } else if (field == "format") {
+                if (r.text() != "v2") r.fail("must be \"v2\" (the only list format)");
+            } else {
+                o.unimplemented_keys.push_back("sources." + name + "." + field);
+            }
+        }
+        o.catalogue.sources.push_back(std::move(s));
+    }
+}
+
+void apply_v2_statics(const toml::table& statics, const std::string& path, Options& o) {
+    for (const auto& [key, node] : statics) {
+        const std::string name(key.str());
+        const auto* t = node.as_table();
+        const auto* stamp = t != nullptr ? t->get("stamp") : nullptr;
+        if (stamp == nullptr) {
+            throw ConfigError(path + " line " + line_of(node) + ": [static." + name +
+                              "] needs a stamp");
+        }
+        o.catalogue.statics.push_back(
+            {name, Reader(path, "static." + name + ".stamp", *stamp).text()});
+    }
+}
+
+void apply_v2(const toml::table& table, const std::string& path, Options& o) {
+    o.dnscrypt_proxy2_file = true;
+    for (const auto& [key, node] : table) {
+        const std::string name(key.str());
+        if (name == "sources" && node.is_table()) {
+            apply_v2_sources(*node.as_table(), path, o);
+        } else if (name == "static" && node.is_table()) {
+            apply_v2_statics(*node.as_table(), path, o);
+        } else if (const auto it = v2_setters().find(name); it != v2_setters().end()) {
+            it->second(Reader(path, name, node), o);
+            if (name == "log_file") o.logfile = beside(path, o.logfile);
+        } else if (!inert(node)) {
+            o.unimplemented_keys.push_back(name);
+        }
+    }
+}
+
+// dnscrypt-proxy 2's files use underscores (listen_addresses) and tables ([sources]); this
+// proxy's own keys are the switches' long names, with dashes.
+bool is_dnscrypt_proxy2(const toml::table& table) {
+    for (const auto& [key, node] : table) {
+        if (key.str().find('_') != std::string_view::npos || node.is_table()) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 namespace {
 
 void apply(const toml::table& table, const std::string& path, Options& options) {
+    if (is_dnscrypt_proxy2(table)) {
+        apply_v2(table, path, options);
+        return;
+    }
     for (const auto& [key, node] : table) {
         const std::string name(key.str());
         const auto it = setters().find(name);

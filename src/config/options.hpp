@@ -10,12 +10,46 @@
 
 namespace dcp::config {
 
+// dnscrypt-proxy 2's [sources.NAME]: where a signed resolver list comes from.
+struct SourceOptions {
+    std::string name;
+    std::vector<std::string> urls;
+    std::string cache_file;
+    std::string minisign_key;
+    std::int64_t refresh_delay_hours = 72;
+    std::string prefix;
+};
+
+// dnscrypt-proxy 2's [static.NAME]: a server given by stamp.
+struct StaticOptions {
+    std::string name;
+    std::string stamp;
+};
+
+// Which servers of the catalogue to use: dnscrypt-proxy 2's keys and defaults.
+struct CatalogueOptions {
+    std::vector<std::string> server_names;
+    std::vector<std::string> disabled_server_names;
+    bool require_dnssec = false;
+    bool require_nolog = true;
+    bool require_nofilter = true;
+    bool ipv4_servers = true;
+    bool ipv6_servers = false;
+    bool dnscrypt_servers = true;
+    bool doh_servers = true;
+    bool odoh_servers = false;
+    std::vector<SourceOptions> sources;
+    std::vector<StaticOptions> statics;
+
+    [[nodiscard]] bool used() const { return !sources.empty() || !statics.empty(); }
+};
+
 // Raw options, one field per switch.
 struct Options {
     std::vector<std::string> local_addresses;  // empty: the default
     std::optional<std::uint16_t> local_port;
     std::vector<std::string> resolver_stamps;  // --resolver sdns://...: instead of -r/-N/-k
-    std::string resolver_address;  // empty: the compiled-in default resolver
+    std::string resolver_address;              // empty: the compiled-in default resolver
     std::string provider_name;
     std::string provider_key;
     bool tcp_only = false;
@@ -37,6 +71,10 @@ struct Options {
     std::string loglevel = "info";
     std::string user;
     std::optional<std::uint32_t> test_minutes;  // --test: check the certificate and exit
+    // From a dnscrypt-proxy 2 configuration file.
+    CatalogueOptions catalogue;
+    bool dnscrypt_proxy2_file = false;            // the file was in dnscrypt-proxy 2's dialect
+    std::vector<std::string> unimplemented_keys;  // its keys this proxy does not act on (yet)
 };
 
 struct ConfigError : std::runtime_error {

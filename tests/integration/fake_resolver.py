@@ -93,8 +93,9 @@ class FakeResolver:
     """mode: "ok" answers through NSD; "mismatch" answers a different question; "bad_padding"
     sends the right answer with its padding marker missing; "drop" never answers."""
 
-    def __init__(self, nsd_port, host="127.0.0.1"):
+    def __init__(self, nsd_port, host="127.0.0.1", provider_name=None):
         self.nsd_port = nsd_port
+        self.provider_name = provider_name or PROVIDER_NAME
         self.provider_pk, self._provider_sk = signing_keypair()
         self._resolver_pk, self._resolver_sk = box_keypair()
         self.magic = os.urandom(8)
@@ -164,7 +165,7 @@ class FakeResolver:
             name, end = dnsclient.read_name(q, 12)
         except (IndexError, ValueError):
             return None
-        if name.lower() != PROVIDER_NAME + ".":
+        if name.lower() != self.provider_name.lower() + ".":
             return None
         self.cert_queries += 1
         with self._lock:

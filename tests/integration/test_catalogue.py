@@ -3,7 +3,9 @@ proxy reaching dnsdist through a resolver named by stamp (--resolver, the file's
 
 import json
 import os
+import signal
 import subprocess
+import time
 import unittest
 
 import dnsclient
@@ -147,3 +149,303 @@ class ResolverByStamp(LabTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Sources(LabTestCase):
+    """A resolver list served over HTTPS from loopback (a test CA), signed with Debian's
+    minisign, naming three DNSCrypt servers (dnsdist and two resolvers of our own with their own
+    provider names and keys), a DoH server and a relay; the proxy configured with a dnscrypt-proxy
+    2 file whose [sources] points at it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        import fake_resolver
+        import list_server
+        cls.ls = list_server
+        d = cls.lab.dir
+        cls.ca = list_server.make_ca(d)
+        cls.pub, cls.secret = list_server.make_minisign_key(d)
+        cls.other_dir = os.path.join(d, "other-key")
+        os.mkdir(cls.other_dir)
+        cls.other_pub, cls.other_secret = list_server.make_minisign_key(cls.other_dir)
+        cls.www = os.path.join(d, "www")
+        os.mkdir(cls.www)
+        # lab-a keeps logs and filters: the default filters leave it out.
+        cls.fake_a = fake_resolver.FakeResolver(cls.lab.nsd_port, provider_name="2.dnscrypt-cert.a.test")
+        cls.fake_b = fake_resolver.FakeResolver(cls.lab.nsd_port, provider_name="2.dnscrypt-cert.b.test")
+        for f in (cls.fake_a, cls.fake_b):
+            f.serve_certificates((1, -60, 86400))
+
+        def dnscrypt(port, name, key, *props):
+            r = stamp_tool("encode", "--address", "127.0.0.1:%d" % port, "--provider-name", name,
+                           "--provider-key", key, *props)
+            assert r.returncode == 0, r.stderr
+            return r.stdout.strip()
+
+        cls.list_text = (
+            "# dcp test list\n\nServers on loopback for the tests.\n\n"
+            "## lab-a\n\nOur resolver A, which keeps logs.\n\n%s\n\n"
+            "## lab-b\n\nOur resolver B.\n\n%s\n\n"
+            "## lab-dnsdist\n\nDebian's dnsdist.\n\n%s\n\n"
+            "## lab-doh\n\nA DoH server (listed, not used yet).\n\n%s\n\n"
+            "## lab-relay\n\nA relay.\n\n%s\n" % (
+                dnscrypt(cls.fake_a.port, "2.dnscrypt-cert.a.test", cls.fake_a.provider_key_hex),
+                dnscrypt(cls.fake_b.port, "2.dnscrypt-cert.b.test", cls.fake_b.provider_key_hex,
+                         "--no-log", "--no-filter"),
+                dnscrypt(cls.lab.dnsdist_port, PROVIDER_NAME, cls.lab.provider_key_hex,
+                         "--dnssec", "--no-log", "--no-filter"),
+                stamp_tool("encode", "--protocol", "doh", "--address", "127.0.0.1", "--hostname",
+                           "doh.dcp.test", "--path", "/dns-query", "--no-log",
+                           "--no-filter").stdout.strip(),
+                stamp_tool("encode", "--protocol", "relay", "--address",
+                           "127.0.0.1:%d" % free_port()).stdout.strip()))
+        cls.publish(cls.list_text)
+        cls.server = list_server.HttpsServer(cls.www, os.path.join(d, "server.pem"),
+                                             os.path.join(d, "server.key"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+        cls.fake_a.close()
+        cls.fake_b.close()
+        super().tearDownClass()
+
+    @classmethod
+    def publish(cls, text, secret=None, legacy=False):
+        path = os.path.join(cls.www, "list.md")
+        with open(path, "w") as f:
+            f.write(text)
+        cls.ls.sign(secret or cls.secret, path, legacy)
+
+    def setUp(self):
+        self.publish(self.list_text)
+        self.cache = os.path.join(self.lab.dir, "cache-%s" % self._testMethodName)
+        os.mkdir(self.cache)
+
+    def config(self, url, extra=""):
+        port = free_port()
+        path = os.path.join(self.lab.dir, "v2-%s.toml" % self._testMethodName)
+        with open(path, "w") as f:
+            f.write("""listen_addresses = ['127.0.0.1:%d']
+max_clients = 250
+timeout = 2000
+cert_refresh_delay = 240
+cache = true
+block_ipv6 = false
+%s
+[query_log]
+  format = 'tsv'
+
+[sources]
+  [sources.lab]
+  urls = ['%s']
+  cache_file = '%s/list.md'
+  minisign_key = '%s'
+  refresh_delay = 72
+  prefix = ''
+""" % (port, extra, url, self.cache, self.pub))
+        return path, port
+
+    def start(self, conf, name):
+        log = os.path.join(self.lab.dir, name + ".log")
+        env = dict(os.environ, SSL_CERT_FILE=self.ca)
+        with open(log, "w") as out:
+            p = subprocess.Popen([BIN, "--config", conf], stdout=out, stderr=subprocess.STDOUT,
+                                 env=env)
+        self.addCleanup(lambda: (p.poll() is None and p.terminate(), p.wait(5)))
+
+        def text():
+            with open(log) as f:
+                return f.read()
+        p.text = text
+        wait_until(lambda: "using certificate" in text() or p.poll() is not None, 20,
+                   what="the certificate")
+        self.assertIsNone(p.poll(), text())
+        return p
+
+    def answers(self, port):
+        r = Response(dnsclient.udp(port, make_query("www.dcp.test")))
+        return r.answer == [("www.dcp.test.", 1, "192.0.2.10")]
+
+    def cached(self):
+        with open(os.path.join(self.cache, "list.md")) as f:
+            return f.read()
+
+    def test_first_start_downloads_then_serves_the_chosen_server(self):
+        conf, port = self.config(self.server.url("list.md"))
+        p = self.start(conf, "first-start")
+        log = p.text()
+        self.assertIn("source lab: no local copy; downloading it before serving", log)
+        self.assertIn("using server lab-b (127.0.0.1:%d): the first DNSCrypt server passing the "
+                      "filters; 2 DNSCrypt server(s) selected" % self.fake_b.port, log)
+        self.assertIn("1 selected server(s) of other protocols (DoH, ODoH) are not used yet", log)
+        self.assertRegex(log, r"dnscrypt-proxy 2 settings not acted on \(not implemented yet\): "
+                              r"cache, query_log\n")
+        before = len(self.fake_b.keys["udp"])
+        self.assertTrue(self.answers(port))
+        self.assertEqual(len(self.fake_b.keys["udp"]), before + 1)  # B answered it
+        self.assertEqual(self.cached(), self.list_text)
+        # --list with the same file: what the filters keep; --list-all: everything.
+        env = dict(os.environ, SSL_CERT_FILE=self.ca)
+        listed = subprocess.run([BIN, "--config", conf, "--list"], capture_output=True, text=True,
+                                env=env, timeout=10)
+        self.assertEqual([l.split()[0] for l in listed.stdout.splitlines()],
+                         ["lab-b", "lab-dnsdist", "lab-doh"])
+        every = subprocess.run([BIN, "--config", conf, "--list-all"], capture_output=True,
+                               text=True, env=env, timeout=10)
+        self.assertEqual([l.split()[0] for l in every.stdout.splitlines()],
+                         ["lab-a", "lab-b", "lab-dnsdist", "lab-doh"])
+
+    def test_server_names_choose(self):
+        conf, port = self.config(self.server.url("list.md"),
+                                 "server_names = ['lab-doh', 'lab-dnsdist', 'lab-b']")
+        p = self.start(conf, "names")
+        self.assertIn("using server lab-dnsdist (127.0.0.1:%d): the first of server_names that "
+                      "is a DNSCrypt server" % self.lab.dnsdist_port, p.text())
+        self.assertTrue(self.answers(port))
+
+    def test_stale_cache_serves_while_the_list_host_is_down(self):
+        import shutil
+        shutil.copy(os.path.join(self.www, "list.md"), os.path.join(self.cache, "list.md"))
+        shutil.copy(os.path.join(self.www, "list.md.minisig"),
+                    os.path.join(self.cache, "list.md.minisig"))
+        old = time.time() - 100 * 3600
+        for f in ("list.md", "list.md.minisig"):
+            os.utime(os.path.join(self.cache, f), (old, old))
+        down = free_port()
+        conf, port = self.config("https://127.0.0.1:%d/list.md" % down)
+        start = time.monotonic()
+        p = self.start(conf, "stale")
+        self.assertTrue(self.answers(port))
+        print("\n  first answer with a stale cache and the list host down: %.0f ms"
+              % ((time.monotonic() - start) * 1000))
+        self.assertRegex(p.text(), r"source lab: 5 servers from cache .*list.md \(100 h old\)")
+        wait_until(lambda: "source lab: refresh failed" in p.text(), 10, what="the failed refresh")
+        self.assertIn("keeping cache", p.text())
+        self.assertAlmostEqual(os.path.getmtime(os.path.join(self.cache, "list.md")), old, delta=1)
+        # The host comes back: on SIGHUP (or the next try) the cache is refreshed.
+        server = self.ls.HttpsServer(self.www, os.path.join(self.lab.dir, "server.pem"),
+                                     os.path.join(self.lab.dir, "server.key"), port=down)
+        try:
+            p.send_signal(signal.SIGHUP)
+            wait_until(lambda: "source lab refreshed" in p.text(), 10, what="the refresh")
+        finally:
+            server.close()
+        self.assertGreater(os.path.getmtime(os.path.join(self.cache, "list.md")), old + 3600)
+        self.assertTrue(self.answers(port))
+
+    def test_bad_downloads_are_refused_and_the_cache_kept(self):
+        conf, port = self.config(self.server.url("list.md"))
+        p = self.start(conf, "bad")  # downloads the good list first
+        good = self.cached()
+        huge = self.list_text + "#" * (4 * 1024 * 1024)
+        cases = (
+            ("tampered", lambda: self.tamper(), "signature does not match the file"),
+            ("wrong key", lambda: self.publish(self.list_text + "\n", self.other_secret),
+             "signed by another key"),
+            ("truncated signature", lambda: self.truncate_signature(), "bad signature file"),
+            ("over the size limit", lambda: self.publish(huge), "larger than 4194304 bytes"),
+        )
+        for what, damage, words in cases:
+            with self.subTest(what):
+                damage()
+                failures = p.text().count("source lab: refresh failed")
+                p.send_signal(signal.SIGHUP)
+                wait_until(lambda: p.text().count("source lab: refresh failed") > failures, 10,
+                           what="the refusal")
+                line = p.text().split("source lab: refresh failed")[-1].splitlines()[0]
+                self.assertIn(words, line)
+                self.assertEqual(self.cached(), good)
+                self.assertTrue(self.answers(port))
+                self.publish(self.list_text)
+
+    def test_untrusted_tls_certificate(self):
+        rogue = self.ls.HttpsServer(self.www, os.path.join(self.lab.dir, "rogue.pem"),
+                                    os.path.join(self.lab.dir, "rogue.key"))
+        try:
+            conf, port = self.config(rogue.url("list.md"))
+            env = dict(os.environ, SSL_CERT_FILE=self.ca)
+            r = subprocess.run([BIN, "--config", conf, "--test", "1"], capture_output=True,
+                               text=True, env=env, timeout=20)
+            # Nothing local and the only mirror untrusted: no server to start with.
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+            self.assertIn("SSL certificate problem", r.stdout + r.stderr)
+            self.assertEqual(rogue.requests, [])  # the handshake failed: no request was made
+        finally:
+            rogue.close()
+
+    def tamper(self):
+        path = os.path.join(self.www, "list.md")
+        with open(path, "a") as f:
+            f.write("\n")
+
+    def truncate_signature(self):
+        path = os.path.join(self.www, "list.md.minisig")
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text[:len(text) // 2])
+
+
+class DnscryptProxy2Example(LabTestCase):
+    """dnscrypt-proxy 2.1.18's own example-dnscrypt-proxy.toml, as its users have it, with only
+    what keeps the test on loopback changed: the listening address, a [static] server for the lab
+    named in server_names, and its sources read from local files (no URLs)."""
+
+    def test_example_file_loads_and_runs(self):
+        import re
+        import shutil
+        with open(os.path.join(HERE, "..", "data", "dnscrypt-proxy-v2-examples",
+                               "example-dnscrypt-proxy.toml")) as f:
+            text = f.read()
+        port = free_port()
+        stamp = stamp_tool("encode", "--address", "127.0.0.1:%d" % self.lab.dnsdist_port,
+                           "--provider-name", PROVIDER_NAME, "--provider-key",
+                           self.lab.provider_key_hex).stdout.strip()
+        text, n = re.subn(r"^listen_addresses = .*$",
+                          "listen_addresses = ['127.0.0.1:%d']\nserver_names = ['lab']" % port,
+                          text, flags=re.M)
+        self.assertEqual(n, 1)
+        text, n = re.subn(r"^urls = \[.*?\]", "urls = []", text, flags=re.M | re.S)
+        self.assertEqual(n, 2)  # public-resolvers and relays
+        text = text.replace("\n[static]\n", "\n[static]\n  [static.lab]\n  stamp = '%s'\n" % stamp)
+        d = os.path.join(self.lab.dir, "v2-example")
+        os.mkdir(d)
+        lists = os.path.join(HERE, "..", "..", "data", "resolvers-v3")
+        for f in ("public-resolvers.md", "public-resolvers.md.minisig", "relays.md",
+                  "relays.md.minisig"):
+            shutil.copy(os.path.join(lists, f), d)  # relative cache_file: beside the file
+        conf = os.path.join(d, "dnscrypt-proxy.toml")
+        with open(conf, "w") as f:
+            f.write(text)
+        log = os.path.join(d, "proxy.log")
+        with open(log, "w") as out:
+            p = subprocess.Popen([BIN, "--config", conf], stdout=out, stderr=subprocess.STDOUT)
+        try:
+            def text_of():
+                with open(log) as f:
+                    return f.read()
+            wait_until(lambda: "using certificate" in text_of() or p.poll() is not None, 20,
+                       what="the certificate")
+            self.assertIsNone(p.poll(), text_of())
+            r = Response(dnsclient.udp(port, make_query("www.dcp.test")))
+            self.assertEqual(r.answer, [("www.dcp.test.", 1, "192.0.2.10")])
+            out = text_of()
+            self.assertIn("source public-resolvers: 816 servers from cache %s/public-resolvers.md"
+                          % d, out)
+            self.assertIn("source relays: 346 servers from cache", out)
+            self.assertIn("using server lab (127.0.0.1:%d)" % self.lab.dnsdist_port, out)
+            warning = [l for l in out.splitlines() if "settings not acted on" in l]
+            self.assertEqual(len(warning), 1)  # one line names them all
+            named = warning[0].split("not implemented yet): ")[1].split(", ")
+            for key in ("cache", "cache_size", "bootstrap_resolvers", "netprobe_address",
+                        "block_unqualified", "keepalive", "broken_implementations"):
+                self.assertIn(key, named)
+            for key in ("listen_addresses", "server_names", "timeout", "max_clients",
+                        "require_nolog", "cert_refresh_delay", "sources", "static",
+                        "block_ipv6"):  # honoured, or off as here (false)
+                self.assertNotIn(key, named)
+        finally:
+            p.terminate()
+            self.assertEqual(p.wait(5), 0)

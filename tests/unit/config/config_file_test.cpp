@@ -106,8 +106,94 @@ TEST(ConfigFile, SyntaxErrorsHaveALine) {
     EXPECT_EQ(e.rfind("test.toml line 2: ", 0), 0u) << e;
 }
 
-TEST(ConfigFile, ATableIsAnUnknownKey) {
-    EXPECT_EQ(error_of("[static]\nx = 1\n"), "test.toml line 1: unknown key 'static'");
+TEST(ConfigFile, ATableMeansADnscryptProxy2File) {
+    EXPECT_EQ(error_of("[static]\nx = 1\n"), "test.toml line 2: [static.x] needs a stamp");
+}
+
+// dnscrypt-proxy 2's dialect: its keys land where this proxy acts on them; every other key is
+// collected for one warning; relative paths are read from the file's directory.
+TEST(ConfigFile, DnscryptProxy2Keys) {
+    Options o;
+    load_config_text(R"(listen_addresses = ['127.0.0.1:5300', '[::1]:5300']
+server_names = ['a', 'b']
+disabled_server_names = ['c']
+require_dnssec = true
+require_nolog = false
+require_nofilter = false
+ipv4_servers = false
+ipv6_servers = true
+dnscrypt_servers = true
+doh_servers = false
+odoh_servers = true
+max_clients = 99
+force_tcp = true
+timeout = 2500
+cert_refresh_delay = 30
+log_level = 3
+log_file = 'proxy.log'
+use_syslog = true
+user_name = 'nobody'
+dnscrypt_ephemeral_keys = true
+cache = true
+block_ipv6 = false
+lb_strategy = 'p2'
+[query_log]
+  format = 'tsv'
+[allowed_names]
+[sources]
+  [sources.lists]
+  urls = ['https://example.invalid/l.md']
+  cache_file = 'l.md'
+  minisign_key = 'RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3'
+  refresh_delay = 24
+  prefix = 'x-'
+  cache_ttl = 3
+[static]
+  [static.mine]
+  stamp = 'sdns://AQcAAAAAAAAADjIxMi40Ny4yMjguMTM2IOgBuE6mBr-wusDOQ0RbsV66ZLAvo8SqMa4QY2oHkDJNHzIuZG5zY3J5cHQtY2VydC5mci5kbnNjcnlwdC5vcmc'
+)",
+                     "/etc/dnscrypt-proxy/dnscrypt-proxy.toml", o);
+    EXPECT_TRUE(o.dnscrypt_proxy2_file);
+    EXPECT_EQ(o.local_addresses, (std::vector<std::string>{"127.0.0.1:5300", "[::1]:5300"}));
+    const auto& c = o.catalogue;
+    EXPECT_EQ(c.server_names, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(c.disabled_server_names, std::vector<std::string>{"c"});
+    EXPECT_TRUE(c.require_dnssec);
+    EXPECT_FALSE(c.require_nolog || c.require_nofilter || c.ipv4_servers || c.doh_servers);
+    EXPECT_TRUE(c.ipv6_servers && c.dnscrypt_servers && c.odoh_servers);
+    EXPECT_EQ(o.max_active_requests, 99U);
+    EXPECT_TRUE(o.tcp_only);
+    EXPECT_EQ(o.timeout_ms, 2500U);
+    EXPECT_EQ(o.cert_refresh_s, 1800U);  // minutes there
+    EXPECT_EQ(o.loglevel, "warning");
+    EXPECT_EQ(o.logfile, "/etc/dnscrypt-proxy/proxy.log");
+    EXPECT_TRUE(o.syslog);
+    EXPECT_EQ(o.user, "nobody");
+    EXPECT_TRUE(o.ephemeral_keys);
+    ASSERT_EQ(c.sources.size(), 1U);
+    EXPECT_EQ(c.sources[0].name, "lists");
+    EXPECT_EQ(c.sources[0].urls, std::vector<std::string>{"https://example.invalid/l.md"});
+    EXPECT_EQ(c.sources[0].cache_file, "/etc/dnscrypt-proxy/l.md");
+    EXPECT_EQ(c.sources[0].refresh_delay_hours, 24);
+    EXPECT_EQ(c.sources[0].prefix, "x-");
+    ASSERT_EQ(c.statics.size(), 1U);
+    EXPECT_EQ(c.statics[0].name, "mine");
+    // Not acted on: named; switched off (false) or empty: changes nothing, not named.
+    EXPECT_EQ(o.unimplemented_keys, (std::vector<std::string>{"cache", "lb_strategy", "query_log",
+                                                              "sources.lists.cache_ttl"}));
+}
+
+TEST(ConfigFile, DnscryptProxy2Errors) {
+    EXPECT_EQ(error_of("listen_addresses = 5\n"),
+              "test.toml line 1: 'listen_addresses' must be a string or an array of strings");
+    EXPECT_EQ(error_of("log_level = 9\n"),
+              "test.toml line 1: 'log_level' must be an integer from 0 to 6");
+    EXPECT_EQ(error_of("[sources]\nx = 1\n"), "test.toml line 2: [sources.x] must be a table");
+    EXPECT_EQ(error_of("[sources.x]\nformat = 'v1'\n"),
+              "test.toml line 2: 'sources.x.format' must be \"v2\" (the only list format)");
+    // Our own dialect stays strict.
+    EXPECT_EQ(error_of("resolver-adress = 'x'\n"),
+              "test.toml line 1: unknown key 'resolver-adress'");
 }
 
 TEST(ConfigFile, MissingFileIsAnError) {

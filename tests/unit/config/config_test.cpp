@@ -136,6 +136,40 @@ TEST(Config, LogLevels) {
     EXPECT_EQ(validate(o).service.loglevel, LogLevel::Warning);
 }
 
+TEST(Config, CatalogueFromADnscryptProxy2File) {
+    Options o;
+    o.dnscrypt_proxy2_file = true;
+    EXPECT_NE(error_of(o).find("names no server"), std::string::npos);
+    o.catalogue.sources.push_back(
+        {"lists", {}, "", "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3", 0, ""});
+    EXPECT_EQ(error_of(o), "[sources.lists]: cache_file is missing");
+    o.catalogue.sources[0].cache_file = "/var/cache/lists.md";
+    o.catalogue.sources[0].minisign_key = "RWQ";
+    EXPECT_NE(error_of(o).find("[sources.lists]: minisign_key: bad minisign public key"),
+              std::string::npos);
+    o.catalogue.sources[0].minisign_key =
+        "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3";
+    o.catalogue.statics.push_back({"mine", "sdns://gQA"});
+    EXPECT_EQ(error_of(o), "[static.mine] stamp: address: empty (at byte 1)");
+    o.catalogue.statics.clear();
+    o.unimplemented_keys = {"cache", "query_log"};
+    auto s = validate(o);
+    ASSERT_TRUE(s.catalogue.has_value());
+    EXPECT_EQ(s.catalogue->sources[0].refresh_delay, std::chrono::hours(72));  // 0: the default
+    EXPECT_EQ(s.notes, std::vector<std::string>{
+                           "dnscrypt-proxy 2 settings not acted on (not implemented yet): cache, "
+                           "query_log"});
+    o.catalogue.sources[0].refresh_delay_hours = 1000;  // at most a week, as dnscrypt-proxy 2
+    EXPECT_EQ(validate(o).catalogue->sources[0].refresh_delay, std::chrono::hours(168));
+    // The command line's resolver wins over the file's servers, and says so.
+    o.resolver_address = "192.0.2.1";
+    o.provider_name = "2.dnscrypt-cert.example.org";
+    o.provider_key = std::string(64, 'a');
+    s = validate(o);
+    EXPECT_FALSE(s.catalogue.has_value());
+    EXPECT_NE(s.notes[0].find("the resolver given on the command line is used"), std::string::npos);
+}
+
 TEST(Config, EveryRangeAtItsBothEnds) {
     // validate() is the one place ranges are checked, for the file and the command line alike.
     struct Case {

@@ -1,0 +1,214 @@
+#include "app/catalogue.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "net/endpoint.hpp"
+#include "sources/embedded.hpp"
+
+namespace dcp::app {
+namespace {
+
+std::string describe(const sources::SourceState& s, std::chrono::system_clock::time_point now) {
+    std::string out = std::to_string(s.list.entries.size()) + " servers from " + s.origin;
+    if (s.cached_at) {
+        const auto hours =
+            std::chrono::duration_cast<std::chrono::hours>(now - *s.cached_at).count();
+        out += " (" + std::to_string(hours) + " h old)";
+    }
+    if (!s.trusted_comment.empty()) out += ", signed '" + s.trusted_comment + "'";
+    for (auto& c : out) {
+        if (c == '\t') c = ' ';
+    }
+    return out;
+}
+
+// dnscrypt-proxy 2: without server_names, the static servers are the names; a static server
+// is used only when named.
+std::vector<std::string> wanted_names(const config::CatalogueSettings& c) {
+    if (!c.filters.server_names.empty() || c.statics.empty()) return c.filters.server_names;
+    std::vector<std::string> names;
+    for (const auto& s : c.statics) names.push_back(s.name);
+    return names;
+}
+
+bool usable(const stamp::Stamp& s) {
+    return s.protocol == stamp::Protocol::DnsCrypt;
+}
+
+}  // namespace
+
+sources::Selection catalogue_selection(const config::CatalogueSettings& c,
+                                       std::vector<LoadedSource>* loaded) {
+    auto filters = c.filters;
+    filters.server_names = wanted_names(c);
+    sources::Selection out;
+    std::vector<sources::ListEntry> statics;
+    for (const auto& s : c.statics) statics.push_back({s.name, s.description, {s.stamp}});
+    out = sources::select_servers(statics, filters);
+    const auto now = std::chrono::system_clock::now();
+    for (const auto& sc : c.sources) {
+        auto state = sources::load_at_start(sc, now);
+        if (loaded) {
+            loaded->push_back({sc, state ? std::optional(*state) : std::nullopt});
+        }
+        if (!state) continue;
+        auto more = sources::select_servers(state->list.entries, filters);
+        for (auto& m : more.servers) out.servers.push_back(std::move(m));
+        for (auto& m : more.relays) out.relays.push_back(std::move(m));
+    }
+    return out;
+}
+
+std::vector<LoadedSource> choose_catalogue_server(config::Settings& settings) {
+    const auto& c = *settings.catalogue;
+    std::vector<LoadedSource> loaded;
+    auto selection = catalogue_selection(c, &loaded);
+    const auto now = std::chrono::system_clock::now();
+
+    const auto pick = [&](const sources::Selection& sel) -> const sources::Candidate* {
+        const auto names = wanted_names(c);
+        if (!names.empty()) {  // the first name, in the user's order, that is usable
+            for (const auto& n : names) {
+                for (const auto& cand : sel.servers) {
+                    if (cand.name == n && usable(cand.stamp)) return &cand;
+                }
+            }
+            return nullptr;
+        }
+        for (const auto& cand : sel.servers) {
+            if (usable(cand.stamp)) return &cand;
+        }
+        return nullptr;
+    };
+
+    auto chosen = pick(selection);
+    if (chosen == nullptr) {
+        // Nothing local to serve from: download what can be, once, before serving.
+        bool fetched = false;
+        for (auto& l : loaded) {
+            if (l.state || l.config.urls.empty()) continue;
+            spdlog::info("source {}: no local copy; downloading it before serving", l.config.name);
+            auto fresh = sources::refresh(l.config);
+            if (fresh) {
+                l.state = std::move(*fresh);
+                fetched = true;
+            } else {
+                spdlog::error("source {}: {}", l.config.name, fresh.error());
+            }
+        }
+        if (fetched) {
+            selection = catalogue_selection(c);
+            chosen = pick(selection);
+        }
+    }
+    for (const auto& l : loaded) {
+        if (l.state) {
+            spdlog::info("source {}: {}", l.config.name, describe(*l.state, now));
+        } else {
+            spdlog::warn("source {}: no usable copy yet", l.config.name);
+        }
+    }
+    if (chosen == nullptr) {
+        throw config::ConfigError(
+            "no DNSCrypt server to use: " + std::to_string(selection.servers.size()) +
+            " server(s) pass server_names and the filters, none of them DNSCrypt (the only "
+            "protocol used so far)");
+    }
+    std::size_t dnscrypt = 0, others = 0;
+    for (const auto& cand : selection.servers) (usable(cand.stamp) ? dnscrypt : others)++;
+    config::use_stamp_as_resolver(settings, chosen->stamp, "server " + chosen->name);
+    spdlog::info(
+        "using server {} ({}): {}; {} DNSCrypt server(s) selected, one is used until "
+        "several resolvers are used at once",
+        chosen->name, net::to_string(settings.resolver.udp_endpoint()),
+        wanted_names(c).empty() ? "the first DNSCrypt server passing the filters"
+                                : "the first of server_names that is a DNSCrypt server",
+        dnscrypt);
+    if (others > 0) {
+        spdlog::warn("{} selected server(s) of other protocols (DoH, ODoH) are not used yet",
+                     others);
+    }
+    return loaded;
+}
+
+SourceRefresher::SourceRefresher(std::vector<LoadedSource> sources) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto wall = std::chrono::system_clock::now();
+    for (auto& s : sources) {
+        if (s.config.urls.empty()) continue;  // local only: nothing to fetch
+        auto at = now;
+        if (s.state && !s.state->stale && s.state->cached_at) {
+            at = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                           *s.state->cached_at + s.config.refresh_delay - wall);
+        }
+        due_.push_back({std::move(s), at});
+    }
+}
+
+SourceRefresher::~SourceRefresher() {
+    stop();
+}
+
+void SourceRefresher::start() {
+    if (due_.empty()) return;
+    sources::init_fetching();
+    thread_ = std::thread([this] { run(); });
+}
+
+void SourceRefresher::refresh_now() {
+    {
+        const std::lock_guard lock(mutex_);
+        now_ = true;
+    }
+    wake_.notify_all();
+}
+
+void SourceRefresher::stop() {
+    {
+        const std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void SourceRefresher::run() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        auto next = std::chrono::steady_clock::time_point::max();
+        for (const auto& d : due_) next = std::min(next, d.at);
+        wake_.wait_until(lock, next, [this] { return stopping_ || now_; });
+        if (stopping_) return;
+        const bool forced = now_;
+        now_ = false;
+        const auto now = std::chrono::steady_clock::now();
+        for (auto& d : due_) {
+            if (!forced && d.at > now) continue;
+            const auto config = d.source.config;
+            lock.unlock();  // downloads take seconds: SIGHUP and stop() must not wait for them
+            auto fresh = sources::refresh(config);
+            lock.lock();
+            if (stopping_) return;
+            if (fresh) {
+                spdlog::info("source {} refreshed: {}", config.name,
+                             describe(*fresh, std::chrono::system_clock::now()));
+                d.source.state = std::move(*fresh);
+                d.at = std::chrono::steady_clock::now() + config.refresh_delay;
+                d.backoff = std::chrono::seconds(60);
+            } else {
+                const auto wait = std::min<std::chrono::seconds>(
+                    d.backoff,
+                    std::chrono::duration_cast<std::chrono::seconds>(config.refresh_delay));
+                spdlog::warn("source {}: refresh failed: {}; keeping {}; next try in {}s",
+                             config.name, fresh.error(),
+                             d.source.state ? d.source.state->origin : "nothing", wait.count());
+                d.at = std::chrono::steady_clock::now() + wait;
+                d.backoff = std::min<std::chrono::seconds>(d.backoff * 2, std::chrono::hours(24));
+            }
+        }
+    }
+}
+
+}  // namespace dcp::app

@@ -1,0 +1,61 @@
+#pragma once
+// The servers of a dnscrypt-proxy 2 configuration ([sources], [static], server_names and the
+// filters) at run time: at start the resolver is chosen from local copies only (the verified
+// cache or the embedded list; a source with nothing local is downloaded first, since nothing
+// else could be served); while the proxy serves, a background thread keeps the caches fresh.
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace dcp::app {
+
+struct LoadedSource {
+    sources::SourceConfig config;
+    std::optional<sources::SourceState> state;
+};
+
+// Loads every source (logging where each came from), selects the servers and points
+// settings.resolver at the first DNSCrypt one, logging which and why. Throws ConfigError when
+// no DNSCrypt server can be used.
+std::vector<LoadedSource> choose_catalogue_server(config::Settings& settings);
+
+// The selection of every server the settings' catalogue knows (for --list).
+sources::Selection catalogue_selection(const config::CatalogueSettings& catalogue,
+                                       std::vector<LoadedSource>* loaded = nullptr);
+
+// Refreshes each source with URLs when it is due: at once when it started from a stale or
+// non-cache copy, then every refresh_delay; after a failure, again after a back-off (1 minute,
+// doubling, at most refresh_delay). refresh_now() (SIGHUP) makes every source due.
+class SourceRefresher {
+  public:
+    explicit SourceRefresher(std::vector<LoadedSource> sources);
+    ~SourceRefresher();
+    SourceRefresher(const SourceRefresher&) = delete;
+    SourceRefresher& operator=(const SourceRefresher&) = delete;
+
+    void start();
+    void refresh_now();
+    void stop();
+
+  private:
+    void run();
+
+    struct Due {
+        LoadedSource source;
+        std::chrono::steady_clock::time_point at;
+        std::chrono::seconds backoff{60};
+    };
+    std::vector<Due> due_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    bool now_ = false;
+    std::thread thread_;
+};
+
+}  // namespace dcp::app
