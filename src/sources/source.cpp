@@ -152,12 +152,18 @@ dcp::Result<SourceState, std::string> load_at_start(const SourceConfig& c,
 
     if (const auto name = embedded_name_for(c)) {
         const auto e = embedded_list(*name);
-        auto s = verified(c, std::string(e.text), std::string(e.signature), "embedded copy");
-        // The newer of the two, by the time they were signed.
-        if (s && (!cached || signed_timestamp(s->trusted_comment) >
-                                 signed_timestamp(cached->trusted_comment))) {
-            s->stale = true;
-            return std::move(*s);
+        // The newer of the two, by the time they were signed: the embedded copy is verified and
+        // parsed only when it would win (start-up time).
+        const auto embedded_sig = minisign::parse_signature(e.signature);
+        const bool newer =
+            !cached || (embedded_sig && signed_timestamp(embedded_sig->trusted_comment) >
+                                            signed_timestamp(cached->trusted_comment));
+        if (newer) {
+            auto s = verified(c, std::string(e.text), std::string(e.signature), "embedded copy");
+            if (s) {
+                s->stale = true;
+                return std::move(*s);
+            }
         }
     }
     if (cached) return std::move(*cached);
