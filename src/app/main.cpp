@@ -386,7 +386,7 @@ int serve(config::Settings settings) {
     // Everything that can fail for a reason the user must fix fails here, before serving and
     // while errors still reach the terminal.
     std::optional<app::UserInfo> user;
-    if (svc.user) user = app::lookup_user(*svc.user);
+    if (svc.user) user = app::lookup_user(*svc.user, svc.user_chroot);
     auto keys = config::load_client_keys(settings.client_key_file);
     Proxy proxy(settings, keys);  // binds every socket, port 53 included
 
@@ -402,10 +402,15 @@ int serve(config::Settings settings) {
     if (svc.pid_file) pid_file.emplace(*svc.pid_file);
     if (user) {
         app::drop_privileges(*user);
-        app::note_chroot(user->home);
-        if (pid_file) pid_file->note_chroot(user->home);
-        spdlog::info("running as {} (uid {}, gid {}), chrooted to {}", user->name, user->uid,
-                     user->gid, user->home);
+        if (user->chroot) {
+            app::note_chroot(user->home);
+            if (pid_file) pid_file->note_chroot(user->home);
+            spdlog::info("running as {} (uid {}, gid {}), chrooted to {}", user->name, user->uid,
+                         user->gid, user->home);
+        } else {
+            spdlog::info("running as {} (uid {}, gid {}; user_name: no chroot)", user->name,
+                         user->uid, user->gid);
+        }
     }
     // After fork() and the privilege drop: downloads run as the user, in the jail if any.
     app::SourceRefresher refresher(std::move(sources));
@@ -446,6 +451,7 @@ int main(int argc, char** argv) {
             config::load_config_file(*file, options);
         }
         app.parse(argc, argv);
+        if (app.count("--user") > 0) options.user_chroot = true;  // the switch always chroots
     } catch (const CLI::Success& e) {
         return app.exit(e);  // --help
     } catch (const CLI::ParseError& e) {

@@ -104,7 +104,7 @@ PidFile::~PidFile() {
     ::close(fd_);
 }
 
-UserInfo lookup_user(const std::string& name) {
+UserInfo lookup_user(const std::string& name, bool chroot) {
     errno = 0;
     const passwd* pw = getpwnam(name.c_str());
     if (pw == nullptr) {
@@ -121,6 +121,8 @@ UserInfo lookup_user(const std::string& name) {
     groups.resize(static_cast<std::size_t>(std::max(count, 0)));
     u.groups.assign(groups.begin(), groups.end());
     if (u.groups.empty()) u.groups.push_back(u.gid);
+    u.chroot = chroot;
+    if (!chroot) return u;
     struct stat st {};
     if (u.home.empty() || u.home == "/" || stat(u.home.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
         throw std::runtime_error("--user: the home directory of '" + name + "' ('" + u.home +
@@ -137,8 +139,10 @@ void drop_privileges(const UserInfo& user) {
     if (geteuid() != 0) {
         throw std::runtime_error("--user needs to start as root (to chroot and change user)");
     }
-    if (chroot(user.home.c_str()) != 0) fail("--user: chroot to " + user.home);
-    if (chdir("/") != 0) fail("--user: chdir / in the chroot");
+    if (user.chroot) {
+        if (chroot(user.home.c_str()) != 0) fail("--user: chroot to " + user.home);
+        if (chdir("/") != 0) fail("--user: chdir / in the chroot");
+    }
     const std::vector<gid_t> groups(user.groups.begin(), user.groups.end());
     if (setgroups(groups.size(), groups.data()) != 0) fail("--user: setgroups");
     if (setgid(user.gid) != 0) fail("--user: setgid");

@@ -54,8 +54,10 @@ struct UserInfo {
     unsigned gid = 0;
     std::string home;  // canonical (canonical_path), so paths can be compared with it
     std::vector<unsigned> groups;
+    bool chroot = true;  // --user chroots to the home; dnscrypt-proxy 2's user_name does not
 };
-[[nodiscard]] UserInfo lookup_user(const std::string& name);  // throws std::runtime_error
+// `chroot`: the home must exist and becomes the root. Throws std::runtime_error.
+[[nodiscard]] UserInfo lookup_user(const std::string& name, bool chroot = true);
 
 // chroot() to the user's home directory, then the user's groups, gid and uid. Checks that root
 // cannot be regained. Throws std::runtime_error naming the step that failed.

@@ -259,6 +259,7 @@ Settings validate(const Options& o) {
     }
     svc.loglevel = *level;
     if (!o.user.empty()) svc.user = o.user;
+    svc.user_chroot = o.user_chroot;
     svc.test_minutes = o.test_minutes;
     return s;
 }

@@ -29,6 +29,7 @@ struct ServiceSettings {
     bool syslog = false;
     LogLevel loglevel = LogLevel::Info;
     std::optional<std::string> user;
+    bool user_chroot = true;
     std::optional<std::uint32_t> test_minutes;
 };
 

@@ -143,7 +143,11 @@ const std::map<std::string, Setter>& v2_setters() {
          }},
         {"log_file", [](const Reader& r, Options& o) { o.logfile = r.text(); }},
         {"use_syslog", [](const Reader& r, Options& o) { o.syslog = r.flag(); }},
-        {"user_name", [](const Reader& r, Options& o) { o.user = r.text(); }},
+        {"user_name",  // dnscrypt-proxy 2 drops privileges without a chroot
+         [](const Reader& r, Options& o) {
+             o.user = r.text();
+             o.user_chroot = false;
+         }},
         {"dnscrypt_ephemeral_keys",
          [](const Reader& r, Options& o) { o.ephemeral_keys = r.flag(); }},
     };

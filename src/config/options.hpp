@@ -70,6 +70,7 @@ struct Options {
     bool syslog = false;
     std::string loglevel = "info";
     std::string user;
+    bool user_chroot = true;  // false for dnscrypt-proxy 2's user_name: privileges only
     std::optional<std::uint32_t> test_minutes;  // --test: check the certificate and exit
     // From a dnscrypt-proxy 2 configuration file.
     CatalogueOptions catalogue;

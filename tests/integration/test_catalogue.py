@@ -449,3 +449,42 @@ class DnscryptProxy2Example(LabTestCase):
         finally:
             p.terminate()
             self.assertEqual(p.wait(5), 0)
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root to change user")
+class DnscryptProxy2UserName(LabTestCase):
+    """user_name, as dnscrypt-proxy 2 means it: privileges dropped, no chroot (the switch --user
+    chroots to the home; 'nobody' has none)."""
+
+    def test_user_name_drops_privileges_without_chroot(self):
+        import pwd
+        nobody = pwd.getpwnam("nobody")
+        port = free_port()
+        stamp = stamp_tool("encode", "--address", "127.0.0.1:%d" % self.lab.dnsdist_port,
+                           "--provider-name", PROVIDER_NAME, "--provider-key",
+                           self.lab.provider_key_hex).stdout.strip()
+        conf = os.path.join(self.lab.dir, "user-name.toml")
+        with open(conf, "w") as f:
+            f.write("listen_addresses = ['127.0.0.1:%d']\nuser_name = 'nobody'\n"
+                    "[static]\n  [static.lab]\n  stamp = '%s'\n" % (port, stamp))
+        log = os.path.join(self.lab.dir, "user-name.log")
+        with open(log, "w") as out:
+            p = subprocess.Popen([BIN, "--config", conf], stdout=out, stderr=subprocess.STDOUT)
+        try:
+            def text():
+                with open(log) as f:
+                    return f.read()
+            wait_until(lambda: "using certificate" in text() or p.poll() is not None, 20,
+                       what="the certificate")
+            self.assertIsNone(p.poll(), text())
+            self.assertIn("running as nobody (uid %d, gid %d; user_name: no chroot)"
+                          % (nobody.pw_uid, nobody.pw_gid), text())
+            with open("/proc/%d/status" % p.pid) as f:
+                uids = [l.split()[1:] for l in f if l.startswith("Uid:")][0]
+            self.assertEqual(set(uids), {str(nobody.pw_uid)})
+            self.assertEqual(os.readlink("/proc/%d/root" % p.pid), "/")
+            r = Response(dnsclient.udp(port, make_query("www.dcp.test")))
+            self.assertEqual(r.answer, [("www.dcp.test.", 1, "192.0.2.10")])
+        finally:
+            p.terminate()
+            self.assertEqual(p.wait(5), 0)
