@@ -92,6 +92,12 @@ txt IN TXT "hello from the test zone" "second string"
 """ + kb + twok + big
 
 
+def sanitized(pid):
+    """Whether the process runs under AddressSanitizer (its runtime is mapped)."""
+    with open("/proc/%d/maps" % pid) as f:
+        return "libasan" in f.read()
+
+
 def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -22,7 +22,7 @@ import dnsclient
 import fake_resolver
 import relay
 from dnsclient import Response, make_query
-from lab import LabTestCase, free_port, has_ipv6_loopback, wait_until
+from lab import LabTestCase, free_port, has_ipv6_loopback, sanitized, wait_until
 
 BIN = os.environ.get("DCP_PROXY_BIN", "")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -306,6 +306,13 @@ class OnRealServers(LabTestCase):
             self.skipTest("no prlimit on this machine")
         p = self.lab.start_proxy("--threads", "1", prefix=("prlimit", "--nofile=64:64"),
                                  name="proxy-nofile")
+        if sanitized(p.pid):
+            # UBSan's vptr check probes memory through a pipe(): with no descriptor left it
+            # cannot, and reports a false "invalid vptr" on the next object made (seen in
+            # UdpListener::Slot's constructor). The other builds run this test.
+            p.stop()
+            self.lab.procs.remove(p)
+            self.skipTest("under the sanitizers (UBSan needs free descriptors)")
         held = []
         for _ in range(100):
             s = socket.socket()

@@ -14,7 +14,7 @@ import unittest
 import dnsclient
 import relay
 from dnsclient import Response, make_query
-from lab import LabTestCase, free_port, wait_until
+from lab import LabTestCase, free_port, sanitized, wait_until
 
 BIN = os.environ.get("DCP_PROXY_BIN", "")
 
@@ -25,12 +25,6 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError("no VmRSS")
-
-
-def sanitized(pid):
-    """Whether the process runs under AddressSanitizer (its runtime is mapped)."""
-    with open("/proc/%d/maps" % pid) as f:
-        return "libasan" in f.read()
 
 
 def frame(msg):

@@ -173,7 +173,8 @@ std::string stamp_of(std::vector<std::uint8_t> payload) {
 }
 
 TEST(Stamp, MalformedOnesSayWhatAndWhere) {
-    for (const auto& v : vectors()["malformed_do_not_use"]) {
+    const auto all = vectors();  // kept: iterating a member of a temporary would dangle
+    for (const auto& v : all["malformed_do_not_use"]) {
         SCOPED_TRACE(v["source"].get<std::string>());
         EXPECT_FALSE(error_of(v["stamp"].get<std::string>()).empty());
     }
