@@ -153,7 +153,8 @@ class Proxy(Process):
 
 
 class Lab:
-    def __init__(self):
+    def __init__(self, provider_name=PROVIDER_NAME):
+        self.provider_name = provider_name  # what dnsdist answers certificates for
         self.dir = tempfile.mkdtemp(prefix="dcp-lab-")
         self.procs = []
         self.nsd_port = None
@@ -235,7 +236,7 @@ zone:
         # The same resolver on ::1 too, where the machine has it (an IPv6 resolver address).
         self.dnsdist_port6 = free_port() if has_ipv6_loopback() else None
         bind6 = ('addDNSCryptBind("[::1]:%d", "%s", "%s", "%s")' %
-                 (self.dnsdist_port6, PROVIDER_NAME, cert, key) if self.dnsdist_port6 else "")
+                 (self.dnsdist_port6, self.provider_name, cert, key) if self.dnsdist_port6 else "")
         stats = os.path.join(self.dir, "dnsdist-stats")
         self.dnsdist_rotate_flag = os.path.join(self.dir, "rotate")
         self.dnsdist_stats = stats
@@ -281,7 +282,7 @@ function maintenance()
     end
   end
 end
-""".format(plain=self.dnsdist_plain_port, port=self.dnsdist_port, provider=PROVIDER_NAME,
+""".format(plain=self.dnsdist_plain_port, port=self.dnsdist_port, provider=self.provider_name,
            cert=cert, key=key, bind6=bind6, nsd=self.nsd_port, stats=stats, flag=self.dnsdist_rotate_flag,
            dir=self.dir))
         p = Process("dnsdist", ["dnsdist", "--supervised", "--disable-syslog", "-C", conf],

@@ -10,7 +10,7 @@ import unittest
 
 import dnsclient
 from dnsclient import Response, make_query
-from lab import PROVIDER_NAME, LabTestCase, free_port, wait_until
+from lab import PROVIDER_NAME, Lab, LabTestCase, free_port, wait_until
 
 BIN = os.environ.get("DCP_PROXY_BIN", "")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -153,14 +153,13 @@ if __name__ == "__main__":
 
 class Sources(LabTestCase):
     """A resolver list served over HTTPS from loopback (a test CA), signed with Debian's
-    minisign, naming three DNSCrypt servers (dnsdist and two resolvers of our own with their own
-    provider names and keys), a DoH server and a relay; the proxy configured with a dnscrypt-proxy
-    2 file whose [sources] points at it."""
+    minisign, naming three dnsdist DNSCrypt servers (each with its own provider name and key, NSD
+    behind each), a DoH server and a relay; the proxy configured with a dnscrypt-proxy 2 file
+    whose [sources] points at it."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        import fake_resolver
         import list_server
         cls.ls = list_server
         d = cls.lab.dir
@@ -171,11 +170,13 @@ class Sources(LabTestCase):
         cls.other_pub, cls.other_secret = list_server.make_minisign_key(cls.other_dir)
         cls.www = os.path.join(d, "www")
         os.mkdir(cls.www)
-        # lab-a keeps logs and filters: the default filters leave it out.
-        cls.fake_a = fake_resolver.FakeResolver(cls.lab.nsd_port, provider_name="2.dnscrypt-cert.a.test")
-        cls.fake_b = fake_resolver.FakeResolver(cls.lab.nsd_port, provider_name="2.dnscrypt-cert.b.test")
-        for f in (cls.fake_a, cls.fake_b):
-            f.serve_certificates((1, -60, 86400))
+        # Two more dnsdist instances, each with its own provider name and key. lab-a keeps logs
+        # and filters (its stamp says so): the default filters leave it out.
+        cls.lab_a = Lab(provider_name="2.dnscrypt-cert.a.test")
+        cls.lab_b = Lab(provider_name="2.dnscrypt-cert.b.test")
+        for lab in (cls.lab_a, cls.lab_b):
+            lab.start_nsd()
+            lab.start_dnsdist()
 
         def dnscrypt(port, name, key, *props):
             r = stamp_tool("encode", "--address", "127.0.0.1:%d" % port, "--provider-name", name,
@@ -190,9 +191,10 @@ class Sources(LabTestCase):
             "## lab-dnsdist\n\nDebian's dnsdist.\n\n%s\n\n"
             "## lab-doh\n\nA DoH server (listed, not used yet).\n\n%s\n\n"
             "## lab-relay\n\nA relay.\n\n%s\n" % (
-                dnscrypt(cls.fake_a.port, "2.dnscrypt-cert.a.test", cls.fake_a.provider_key_hex),
-                dnscrypt(cls.fake_b.port, "2.dnscrypt-cert.b.test", cls.fake_b.provider_key_hex,
-                         "--no-log", "--no-filter"),
+                dnscrypt(cls.lab_a.dnsdist_port, cls.lab_a.provider_name,
+                         cls.lab_a.provider_key_hex),
+                dnscrypt(cls.lab_b.dnsdist_port, cls.lab_b.provider_name,
+                         cls.lab_b.provider_key_hex, "--no-log", "--no-filter"),
                 dnscrypt(cls.lab.dnsdist_port, PROVIDER_NAME, cls.lab.provider_key_hex,
                          "--dnssec", "--no-log", "--no-filter"),
                 stamp_tool("encode", "--protocol", "doh", "--address", "127.0.0.1", "--hostname",
@@ -207,8 +209,8 @@ class Sources(LabTestCase):
     @classmethod
     def tearDownClass(cls):
         cls.server.close()
-        cls.fake_a.close()
-        cls.fake_b.close()
+        cls.lab_a.stop()
+        cls.lab_b.stop()
         super().tearDownClass()
 
     @classmethod
@@ -278,13 +280,14 @@ block_ipv6 = false
         log = p.text()
         self.assertIn("source lab: no local copy; downloading it before serving", log)
         self.assertIn("using server lab-b (127.0.0.1:%d): the first DNSCrypt server passing the "
-                      "filters; 2 DNSCrypt server(s) selected" % self.fake_b.port, log)
+                      "filters; 2 DNSCrypt server(s) selected" % self.lab_b.dnsdist_port, log)
         self.assertIn("1 selected server(s) of other protocols (DoH, ODoH) are not used yet", log)
         self.assertRegex(log, r"dnscrypt-proxy 2 settings not acted on \(not implemented yet\): "
                               r"cache, query_log\n")
-        before = len(self.fake_b.keys["udp"])
+        counts = [lab.dnsdist_counts() for lab in (self.lab_a, self.lab_b, self.lab)]
         self.assertTrue(self.answers(port))
-        self.assertEqual(len(self.fake_b.keys["udp"]), before + 1)  # B answered it
+        after = [lab.dnsdist_counts() for lab in (self.lab_a, self.lab_b, self.lab)]
+        self.assertEqual([a[0] - b[0] for a, b in zip(after, counts)], [0, 1, 0])  # B answered
         self.assertEqual(self.cached(), self.list_text)
         # --list with the same file: what the filters keep; --list-all: everything.
         env = dict(os.environ, SSL_CERT_FILE=self.ca)
