@@ -364,17 +364,31 @@ block_ipv6 = false
                 self.publish(self.list_text)
 
     def test_untrusted_tls_certificate(self):
+        import shutil
         rogue = self.ls.HttpsServer(self.www, os.path.join(self.lab.dir, "rogue.pem"),
                                     os.path.join(self.lab.dir, "rogue.key"))
         try:
+            # A good, fresh cache; the mirror's certificate was not signed by the test CA.
+            for f in ("list.md", "list.md.minisig"):
+                shutil.copy(os.path.join(self.www, f), self.cache)
+            good = self.cached()
             conf, port = self.config(rogue.url("list.md"))
+            p = self.start(conf, "rogue")
+            self.assertTrue(self.answers(port))
+            p.send_signal(signal.SIGHUP)
+            wait_until(lambda: "source lab: refresh failed" in p.text(), 10, what="the refusal")
+            line = p.text().split("source lab: refresh failed")[-1].splitlines()[0]
+            self.assertIn("SSL certificate problem", line)
+            self.assertEqual(rogue.requests, [])  # the handshake failed: no request was made
+            self.assertEqual(self.cached(), good)
+            self.assertTrue(self.answers(port))
+            # Nothing local and the only mirror untrusted: no server to start with (exit 2).
+            os.unlink(os.path.join(self.cache, "list.md"))
             env = dict(os.environ, SSL_CERT_FILE=self.ca)
             r = subprocess.run([BIN, "--config", conf, "--test", "1"], capture_output=True,
                                text=True, env=env, timeout=20)
-            # Nothing local and the only mirror untrusted: no server to start with.
             self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
             self.assertIn("SSL certificate problem", r.stdout + r.stderr)
-            self.assertEqual(rogue.requests, [])  # the handshake failed: no request was made
         finally:
             rogue.close()
 
