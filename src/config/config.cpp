@@ -49,17 +49,7 @@ net::HostPort parse_address(const std::string& option, const std::string& text) 
 // A dnscrypt-proxy 2 file's [sources] and [static]: checked here, loaded by the app.
 CatalogueSettings catalogue_of(const CatalogueOptions& c) {
     CatalogueSettings out;
-    auto& f = out.filters;
-    f.server_names = c.server_names;
-    f.disabled_server_names = c.disabled_server_names;
-    f.require_dnssec = c.require_dnssec;
-    f.require_nolog = c.require_nolog;
-    f.require_nofilter = c.require_nofilter;
-    f.ipv4_servers = c.ipv4_servers;
-    f.ipv6_servers = c.ipv6_servers;
-    f.dnscrypt_servers = c.dnscrypt_servers;
-    f.doh_servers = c.doh_servers;
-    f.odoh_servers = c.odoh_servers;
+    out.filters = c.filters;
     for (const auto& s : c.sources) {
         const std::string where = "[sources." + s.name + "]";
         if (s.cache_file.empty()) throw ConfigError(where + ": cache_file is missing");

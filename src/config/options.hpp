@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sources/selection.hpp"
+
 namespace dcp::config {
 
 // dnscrypt-proxy 2's [sources.NAME]: where a signed resolver list comes from.
@@ -28,16 +30,7 @@ struct StaticOptions {
 
 // Which servers of the catalogue to use: dnscrypt-proxy 2's keys and defaults.
 struct CatalogueOptions {
-    std::vector<std::string> server_names;
-    std::vector<std::string> disabled_server_names;
-    bool require_dnssec = false;
-    bool require_nolog = true;
-    bool require_nofilter = true;
-    bool ipv4_servers = true;
-    bool ipv6_servers = false;
-    bool dnscrypt_servers = true;
-    bool doh_servers = true;
-    bool odoh_servers = false;
+    sources::Filters filters;
     std::vector<SourceOptions> sources;
     std::vector<StaticOptions> statics;
 

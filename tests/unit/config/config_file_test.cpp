@@ -156,11 +156,12 @@ lb_strategy = 'p2'
     EXPECT_TRUE(o.dnscrypt_proxy2_file);
     EXPECT_EQ(o.local_addresses, (std::vector<std::string>{"127.0.0.1:5300", "[::1]:5300"}));
     const auto& c = o.catalogue;
-    EXPECT_EQ(c.server_names, (std::vector<std::string>{"a", "b"}));
-    EXPECT_EQ(c.disabled_server_names, std::vector<std::string>{"c"});
-    EXPECT_TRUE(c.require_dnssec);
-    EXPECT_FALSE(c.require_nolog || c.require_nofilter || c.ipv4_servers || c.doh_servers);
-    EXPECT_TRUE(c.ipv6_servers && c.dnscrypt_servers && c.odoh_servers);
+    const auto& f = c.filters;
+    EXPECT_EQ(f.server_names, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(f.disabled_server_names, std::vector<std::string>{"c"});
+    EXPECT_TRUE(f.require_dnssec);
+    EXPECT_FALSE(f.require_nolog || f.require_nofilter || f.ipv4_servers || f.doh_servers);
+    EXPECT_TRUE(f.ipv6_servers && f.dnscrypt_servers && f.odoh_servers);
     EXPECT_EQ(o.max_active_requests, 99U);
     EXPECT_TRUE(o.tcp_only);
     EXPECT_EQ(o.timeout_ms, 2500U);
