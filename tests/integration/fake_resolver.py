@@ -15,6 +15,7 @@ import threading
 import time
 
 import dnsclient
+from lab import free_port
 
 _sodium = ctypes.CDLL(ctypes.util.find_library("sodium") or "libsodium.so.23")
 if _sodium.sodium_init() < 0:
@@ -105,13 +106,23 @@ class FakeResolver:
         self.tcp_connections = 0  # accepted; each is kept open until the client closes it
         self._certs = []
         self._lock = threading.Lock()
+        # One port for UDP and TCP: from the test range below the ephemeral ports (a port bound
+        # with 0 for UDP may be some connection's port in TCP), held from here on.
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.udp = socket.socket(family, socket.SOCK_DGRAM)
-        self.udp.bind((host, 0))
-        self.port = self.udp.getsockname()[1]
-        self.tcp = socket.socket(family, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind((host, self.port))
+        for attempt in range(20):
+            self.port = free_port()
+            self.udp = socket.socket(family, socket.SOCK_DGRAM)
+            self.tcp = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                self.udp.bind((host, self.port))
+                self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                self.tcp.bind((host, self.port))
+                break
+            except OSError:
+                self.udp.close()
+                self.tcp.close()
+                if attempt == 19:
+                    raise
         self.tcp.listen(64)
         self.closed = False
         threading.Thread(target=self._serve_udp, daemon=True).start()

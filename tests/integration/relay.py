@@ -8,6 +8,8 @@ import struct
 import threading
 import time
 
+from lab import free_port
+
 RESOLVER_MAGIC = b"r6fnvWj8"
 
 
@@ -107,9 +109,11 @@ class HostileRelay:
         self.mode = mode
         self.client_keys = []
         self.client_ports = []  # the source port of each encrypted query
+        # A port from the test range (lab.free_port), not the ephemeral one: a TcpForwarder may
+        # take the same number for TCP, which an outgoing connection could hold.
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
+        self.port = free_port()
+        self.sock.bind(("127.0.0.1", self.port))
         self.closed = False
         threading.Thread(target=self._loop, daemon=True).start()
 
