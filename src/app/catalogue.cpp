@@ -170,6 +170,7 @@ void SourceRefresher::stop() {
         const std::lock_guard lock(mutex_);
         stopping_ = true;
     }
+    cancel_ = true;  // a download in progress ends within a second, not at its timeout
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
 }
@@ -186,7 +187,8 @@ void SourceRefresher::run() {
         const auto now = std::chrono::steady_clock::now();
         for (auto& d : due_) {
             if (!forced && d.at > now) continue;
-            const auto config = d.source.config;
+            auto config = d.source.config;
+            config.limits.cancel = &cancel_;
             lock.unlock();  // downloads take seconds: SIGHUP and stop() must not wait for them
             auto fresh = sources::refresh(config);
             lock.lock();

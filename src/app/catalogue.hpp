@@ -4,6 +4,7 @@
 // cache or the embedded list; a source with nothing local is downloaded first, since nothing
 // else could be served); while the proxy serves, a background thread keeps the caches fresh.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -54,6 +55,7 @@ class SourceRefresher {
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;
+    std::atomic<bool> cancel_{false};  // aborts a download in progress at stop()
     bool now_ = false;
     std::thread thread_;
 };

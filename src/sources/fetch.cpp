@@ -25,6 +25,11 @@ std::size_t on_data(char* ptr, std::size_t size, std::size_t nmemb, void* user) 
     return n;
 }
 
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    const auto* cancel = static_cast<const std::atomic<bool>*>(user);
+    return cancel != nullptr && cancel->load() ? 1 : 0;  // non-zero aborts the transfer
+}
+
 }  // namespace
 
 void init_fetching() {
@@ -61,6 +66,11 @@ dcp::Result<std::string, std::string> fetch_url(const std::string& url, const Fe
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+    if (limits.cancel != nullptr) {
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, limits.cancel);
+    }
     const CURLcode rc = curl_easy_perform(c);
     if (body.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
         return Unexpected("larger than " + std::to_string(limits.max_bytes) + " bytes");

@@ -4,6 +4,7 @@
 // event loop. The trust store is the system's, or SSL_CERT_FILE when set (as Go programs such as
 // dnscrypt-proxy 2 honour it).
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -16,6 +17,8 @@ struct FetchLimits {
     std::size_t max_bytes = 4 * 1024 * 1024;  // public-resolvers.md is ~370 KB
     std::chrono::seconds connect_timeout{10};
     std::chrono::seconds total_timeout{30};
+    // Set from another thread to abandon the transfer (the process is stopping).
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 // The body, or why not (for the log).

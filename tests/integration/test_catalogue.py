@@ -392,6 +392,31 @@ block_ipv6 = false
         finally:
             rogue.close()
 
+    def test_stopping_does_not_wait_for_a_download(self):
+        import shutil
+        import socket
+        # A list host that accepts connections and never says anything.
+        hole = socket.socket()
+        hole.bind(("127.0.0.1", free_port()))
+        hole.listen(8)
+        try:
+            for f in ("list.md", "list.md.minisig"):
+                shutil.copy(os.path.join(self.www, f), self.cache)
+                old = time.time() - 100 * 3600
+                os.utime(os.path.join(self.cache, f), (old, old))  # stale: refreshed at once
+            conf, port = self.config("https://127.0.0.1:%d/list.md" % hole.getsockname()[1])
+            p = self.start(conf, "hole")
+            hole.settimeout(10)
+            conn, _ = hole.accept()  # the refresh is under way (and would wait 30 s)
+            self.assertTrue(self.answers(port))
+            start = time.monotonic()
+            p.terminate()
+            self.assertEqual(p.wait(10), 0)
+            self.assertLess(time.monotonic() - start, 5.0)  # not the 30 s transfer timeout
+            conn.close()
+        finally:
+            hole.close()
+
     def tamper(self):
         path = os.path.join(self.www, "list.md")
         with open(path, "a") as f:
