@@ -37,34 +37,43 @@ bool usable(const stamp::Stamp& s) {
     return s.protocol == stamp::Protocol::DnsCrypt;
 }
 
-}  // namespace
-
-sources::Selection catalogue_selection(const config::CatalogueSettings& c,
-                                       std::vector<LoadedSource>* loaded) {
+// The statics, then each loaded source's servers, as the filters and names select them.
+sources::Selection select_from(const config::CatalogueSettings& c,
+                               const std::vector<LoadedSource>& loaded) {
     auto filters = c.filters;
     filters.server_names = wanted_names(c);
-    sources::Selection out;
     std::vector<sources::ListEntry> statics;
     for (const auto& s : c.statics) statics.push_back({s.name, s.description, {s.stamp}});
-    out = sources::select_servers(statics, filters);
-    const auto now = std::chrono::system_clock::now();
-    for (const auto& sc : c.sources) {
-        auto state = sources::load_at_start(sc, now);
-        if (loaded) {
-            loaded->push_back({sc, state ? std::optional(*state) : std::nullopt});
-        }
-        if (!state) continue;
-        auto more = sources::select_servers(state->list.entries, filters);
+    auto out = sources::select_servers(statics, filters);
+    for (const auto& l : loaded) {
+        if (!l.state) continue;
+        auto more = sources::select_servers(l.state->list.entries, filters);
         for (auto& m : more.servers) out.servers.push_back(std::move(m));
         for (auto& m : more.relays) out.relays.push_back(std::move(m));
     }
     return out;
 }
 
+std::vector<LoadedSource> load_sources(const config::CatalogueSettings& c) {
+    std::vector<LoadedSource> loaded;
+    const auto now = std::chrono::system_clock::now();
+    for (const auto& sc : c.sources) {
+        auto state = sources::load_at_start(sc, now);
+        loaded.push_back({sc, state ? std::optional(std::move(*state)) : std::nullopt});
+    }
+    return loaded;
+}
+
+}  // namespace
+
+sources::Selection catalogue_selection(const config::CatalogueSettings& c) {
+    return select_from(c, load_sources(c));
+}
+
 std::vector<LoadedSource> choose_catalogue_server(config::Settings& settings) {
     const auto& c = *settings.catalogue;
-    std::vector<LoadedSource> loaded;
-    auto selection = catalogue_selection(c, &loaded);
+    auto loaded = load_sources(c);
+    auto selection = select_from(c, loaded);
     const auto now = std::chrono::system_clock::now();
 
     const auto pick = [&](const sources::Selection& sel) -> const sources::Candidate* {
@@ -98,8 +107,8 @@ std::vector<LoadedSource> choose_catalogue_server(config::Settings& settings) {
                 spdlog::error("source {}: {}", l.config.name, fresh.error());
             }
         }
-        if (fetched) {
-            selection = catalogue_selection(c);
+        if (fetched) {  // from what was downloaded, even if it could not be cached
+            selection = select_from(c, loaded);
             chosen = pick(selection);
         }
     }

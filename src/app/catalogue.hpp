@@ -25,9 +25,8 @@ struct LoadedSource {
 // no DNSCrypt server can be used.
 std::vector<LoadedSource> choose_catalogue_server(config::Settings& settings);
 
-// The selection of every server the settings' catalogue knows (for --list).
-sources::Selection catalogue_selection(const config::CatalogueSettings& catalogue,
-                                       std::vector<LoadedSource>* loaded = nullptr);
+// The selection of every server the settings' catalogue knows, from local copies (for --list).
+sources::Selection catalogue_selection(const config::CatalogueSettings& catalogue);
 
 // Refreshes each source with URLs when it is due: at once when it started from a stale or
 // non-cache copy, then every refresh_delay; after a failure, again after a back-off (1 minute,
