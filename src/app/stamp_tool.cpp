@@ -36,18 +36,6 @@ constexpr Kind kKinds[] = {
     {"odoh-relay", stamp::Protocol::ODoHRelay},
 };
 
-std::string colon_hex(Bytes key) {
-    std::string hex = hex_encode(key);
-    std::string out;
-    for (std::size_t i = 0; i < hex.size(); i += 4) {
-        if (!out.empty()) out += ':';
-        for (std::size_t j = i; j < i + 4 && j < hex.size(); ++j) {
-            out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[j])));
-        }
-    }
-    return out;
-}
-
 nlohmann::json to_json(const stamp::Stamp& s) {
     nlohmann::json j;
     j["protocol"] = std::string(stamp::protocol_name(s.protocol));
@@ -98,7 +86,7 @@ void print_text(const stamp::Stamp& s) {
     }
     if (s.protocol == stamp::Protocol::DnsCrypt) {
         line("provider name", s.provider_name);
-        line("provider key", colon_hex(s.provider_key));
+        line("provider key", hex_encode_grouped(s.provider_key, true));
     }
     if (!s.hostname.empty()) line("host name", s.hostname);
     if (!s.path.empty()) line("path", s.path);

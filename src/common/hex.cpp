@@ -23,6 +23,17 @@ std::string hex_encode(Bytes data) {
     return out;
 }
 
+std::string hex_encode_grouped(Bytes data, bool upper) {
+    const auto hex = hex_encode(data);
+    std::string out;
+    out.reserve(hex.size() + hex.size() / 4);
+    for (std::size_t i = 0; i < hex.size(); ++i) {
+        if (i != 0 && i % 4 == 0) out += ':';
+        out += upper && hex[i] >= 'a' ? static_cast<char>(hex[i] - 'a' + 'A') : hex[i];
+    }
+    return out;
+}
+
 std::optional<std::vector<std::uint8_t>> hex_decode(std::string_view text) {
     if (text.size() % 2 != 0) return std::nullopt;
     std::vector<std::uint8_t> out;

@@ -21,16 +21,6 @@ constexpr auto kMaxRetry = std::chrono::seconds(60);
 // Refresh this long before the certificate's last second, so there is time to retry.
 constexpr auto kExpiryMargin = std::chrono::seconds(120);
 
-std::string fingerprint(const crypto::PublicKey& key) {
-    const auto hex = hex_encode(key);
-    std::string out;
-    for (std::size_t i = 0; i < hex.size(); i += 4) {
-        if (!out.empty()) out += ':';
-        out += hex.substr(i, 4);
-    }
-    return out;
-}
-
 }  // namespace
 
 void Resolver::Query::on_udp_answer(MutableBytes answer) {
@@ -146,7 +136,7 @@ void Resolver::announce(const dnscrypt::Session& session) const {
     spdlog::info("using certificate serial {} from {} ({}): {}, valid {} to {}, resolver key {}",
                  cert.serial, config_.provider_name_text, config_.address.to_string(),
                  crypto::to_string(cert.construction), format_utc(cert.ts_start),
-                 format_utc(cert.ts_end), fingerprint(cert.resolver_public_key));
+                 format_utc(cert.ts_end), hex_encode_grouped(cert.resolver_public_key));
     if (cert.long_lived()) {
         spdlog::warn("certificate serial {} is valid for more than 7 days: weak forward secrecy",
                      cert.serial);
