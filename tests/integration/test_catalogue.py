@@ -16,6 +16,29 @@ BIN = os.environ.get("DCP_PROXY_BIN", "")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def start_logged(test, args, log, env=None, timeout=20):
+    """Starts the proxy with `args`, its output in `log`, and waits for its certificate. The
+    process gains text() (its log so far); at the test's end it is stopped and must exit 0."""
+    with open(log, "w") as out:
+        p = subprocess.Popen([BIN] + list(args), stdout=out, stderr=subprocess.STDOUT, env=env)
+
+    def text():
+        with open(log) as f:
+            return f.read()
+
+    def stop():
+        if p.poll() is None:
+            p.terminate()
+        test.assertEqual(p.wait(5), 0)
+
+    p.text = text
+    test.addCleanup(stop)
+    wait_until(lambda: "using certificate" in text() or p.poll() is not None, timeout,
+               what="the certificate")
+    test.assertIsNone(p.poll(), text())
+    return p
+
+
 def stamp_tool(*args):
     return subprocess.run([BIN, "stamp"] + list(args), capture_output=True, text=True, timeout=10)
 
@@ -100,25 +123,11 @@ class ResolverByStamp(LabTestCase):
 
     def start(self, *args, name):
         port = free_port()
-        log = os.path.join(self.lab.dir, name + ".log")
-
-        def text():
-            with open(log) as f:
-                return f.read()
-
-        with open(log, "w") as out:
-            p = subprocess.Popen([BIN, "--local-address", "127.0.0.1:%d" % port] + list(args),
-                                 stdout=out, stderr=subprocess.STDOUT)
-        try:
-            wait_until(lambda: "using certificate" in text() or p.poll() is not None, 15,
-                       what="the certificate")
-            self.assertIsNone(p.poll(), text())
-            r = Response(dnsclient.udp(port, make_query("www.dcp.test")))
-            self.assertEqual(r.answer, [("www.dcp.test.", 1, "192.0.2.10")])
-            return text()
-        finally:
-            p.terminate()
-            self.assertEqual(p.wait(5), 0)
+        p = start_logged(self, ["--local-address", "127.0.0.1:%d" % port] + list(args),
+                         os.path.join(self.lab.dir, name + ".log"), timeout=15)
+        r = Response(dnsclient.udp(port, make_query("www.dcp.test")))
+        self.assertEqual(r.answer, [("www.dcp.test.", 1, "192.0.2.10")])
+        return p.text()
 
     def test_resolver_switch(self):
         doh = "sdns://AgcAAAAAAAAABzEuMC4wLjEAEmRucy5jbG91ZGZsYXJlLmNvbQovZG5zLXF1ZXJ5"
@@ -250,21 +259,8 @@ block_ipv6 = false
         return path, port
 
     def start(self, conf, name):
-        log = os.path.join(self.lab.dir, name + ".log")
-        env = dict(os.environ, SSL_CERT_FILE=self.ca)
-        with open(log, "w") as out:
-            p = subprocess.Popen([BIN, "--config", conf], stdout=out, stderr=subprocess.STDOUT,
-                                 env=env)
-        self.addCleanup(lambda: (p.poll() is None and p.terminate(), p.wait(5)))
-
-        def text():
-            with open(log) as f:
-                return f.read()
-        p.text = text
-        wait_until(lambda: "using certificate" in text() or p.poll() is not None, 20,
-                   what="the certificate")
-        self.assertIsNone(p.poll(), text())
-        return p
+        return start_logged(self, ["--config", conf], os.path.join(self.lab.dir, name + ".log"),
+                            env=dict(os.environ, SSL_CERT_FILE=self.ca))
 
     def answers(self, port):
         r = Response(dnsclient.udp(port, make_query("www.dcp.test")))
@@ -461,36 +457,24 @@ class DnscryptProxy2Example(LabTestCase):
         conf = os.path.join(d, "dnscrypt-proxy.toml")
         with open(conf, "w") as f:
             f.write(text)
-        log = os.path.join(d, "proxy.log")
-        with open(log, "w") as out:
-            p = subprocess.Popen([BIN, "--config", conf], stdout=out, stderr=subprocess.STDOUT)
-        try:
-            def text_of():
-                with open(log) as f:
-                    return f.read()
-            wait_until(lambda: "using certificate" in text_of() or p.poll() is not None, 20,
-                       what="the certificate")
-            self.assertIsNone(p.poll(), text_of())
-            r = Response(dnsclient.udp(port, make_query("www.dcp.test")))
-            self.assertEqual(r.answer, [("www.dcp.test.", 1, "192.0.2.10")])
-            out = text_of()
-            self.assertIn("source public-resolvers: 816 servers from cache %s/public-resolvers.md"
-                          % d, out)
-            self.assertIn("source relays: 346 servers from cache", out)
-            self.assertIn("using server lab (127.0.0.1:%d)" % self.lab.dnsdist_port, out)
-            warning = [l for l in out.splitlines() if "settings not acted on" in l]
-            self.assertEqual(len(warning), 1)  # one line names them all
-            named = warning[0].split("not implemented yet): ")[1].split(", ")
-            for key in ("cache", "cache_size", "bootstrap_resolvers", "netprobe_address",
-                        "block_unqualified", "keepalive", "broken_implementations"):
-                self.assertIn(key, named)
-            for key in ("listen_addresses", "server_names", "timeout", "max_clients",
-                        "require_nolog", "cert_refresh_delay", "sources", "static",
-                        "block_ipv6"):  # honoured, or off as here (false)
-                self.assertNotIn(key, named)
-        finally:
-            p.terminate()
-            self.assertEqual(p.wait(5), 0)
+        p = start_logged(self, ["--config", conf], os.path.join(d, "proxy.log"))
+        r = Response(dnsclient.udp(port, make_query("www.dcp.test")))
+        self.assertEqual(r.answer, [("www.dcp.test.", 1, "192.0.2.10")])
+        out = p.text()
+        self.assertIn("source public-resolvers: 816 servers from cache %s/public-resolvers.md"
+                      % d, out)
+        self.assertIn("source relays: 346 servers from cache", out)
+        self.assertIn("using server lab (127.0.0.1:%d)" % self.lab.dnsdist_port, out)
+        warning = [l for l in out.splitlines() if "settings not acted on" in l]
+        self.assertEqual(len(warning), 1)  # one line names them all
+        named = warning[0].split("not implemented yet): ")[1].split(", ")
+        for key in ("cache", "cache_size", "bootstrap_resolvers", "netprobe_address",
+                    "block_unqualified", "keepalive", "broken_implementations"):
+            self.assertIn(key, named)
+        for key in ("listen_addresses", "server_names", "timeout", "max_clients",
+                    "require_nolog", "cert_refresh_delay", "sources", "static",
+                    "block_ipv6"):  # honoured, or off as here (false)
+            self.assertNotIn(key, named)
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root to change user")
@@ -509,24 +493,12 @@ class DnscryptProxy2UserName(LabTestCase):
         with open(conf, "w") as f:
             f.write("listen_addresses = ['127.0.0.1:%d']\nuser_name = 'nobody'\n"
                     "[static]\n  [static.lab]\n  stamp = '%s'\n" % (port, stamp))
-        log = os.path.join(self.lab.dir, "user-name.log")
-        with open(log, "w") as out:
-            p = subprocess.Popen([BIN, "--config", conf], stdout=out, stderr=subprocess.STDOUT)
-        try:
-            def text():
-                with open(log) as f:
-                    return f.read()
-            wait_until(lambda: "using certificate" in text() or p.poll() is not None, 20,
-                       what="the certificate")
-            self.assertIsNone(p.poll(), text())
-            self.assertIn("running as nobody (uid %d, gid %d; user_name: no chroot)"
-                          % (nobody.pw_uid, nobody.pw_gid), text())
-            with open("/proc/%d/status" % p.pid) as f:
-                uids = [l.split()[1:] for l in f if l.startswith("Uid:")][0]
-            self.assertEqual(set(uids), {str(nobody.pw_uid)})
-            self.assertEqual(os.readlink("/proc/%d/root" % p.pid), "/")
-            r = Response(dnsclient.udp(port, make_query("www.dcp.test")))
-            self.assertEqual(r.answer, [("www.dcp.test.", 1, "192.0.2.10")])
-        finally:
-            p.terminate()
-            self.assertEqual(p.wait(5), 0)
+        p = start_logged(self, ["--config", conf], os.path.join(self.lab.dir, "user-name.log"))
+        self.assertIn("running as nobody (uid %d, gid %d; user_name: no chroot)"
+                      % (nobody.pw_uid, nobody.pw_gid), p.text())
+        with open("/proc/%d/status" % p.pid) as f:
+            uids = [l.split()[1:] for l in f if l.startswith("Uid:")][0]
+        self.assertEqual(set(uids), {str(nobody.pw_uid)})
+        self.assertEqual(os.readlink("/proc/%d/root" % p.pid), "/")
+        r = Response(dnsclient.udp(port, make_query("www.dcp.test")))
+        self.assertEqual(r.answer, [("www.dcp.test.", 1, "192.0.2.10")])
