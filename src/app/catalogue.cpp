@@ -70,30 +70,32 @@ sources::Selection catalogue_selection(const config::CatalogueSettings& c) {
     return select_from(c, load_sources(c));
 }
 
-std::vector<LoadedSource> choose_catalogue_server(config::Settings& settings) {
+std::vector<LoadedSource> choose_catalogue_servers(config::Settings& settings) {
     const auto& c = *settings.catalogue;
     auto loaded = load_sources(c);
     auto selection = select_from(c, loaded);
     const auto now = std::chrono::system_clock::now();
 
-    const auto pick = [&](const sources::Selection& sel) -> const sources::Candidate* {
+    // The usable servers: in the user's order of server_names when given, else the lists'.
+    const auto pick = [&](const sources::Selection& sel) {
+        std::vector<const sources::Candidate*> out;
         const auto names = wanted_names(c);
-        if (!names.empty()) {  // the first name, in the user's order, that is usable
+        if (!names.empty()) {
             for (const auto& n : names) {
                 for (const auto& cand : sel.servers) {
-                    if (cand.name == n && usable(cand.stamp)) return &cand;
+                    if (cand.name == n && usable(cand.stamp)) out.push_back(&cand);
                 }
             }
-            return nullptr;
+            return out;
         }
         for (const auto& cand : sel.servers) {
-            if (usable(cand.stamp)) return &cand;
+            if (usable(cand.stamp)) out.push_back(&cand);
         }
-        return nullptr;
+        return out;
     };
 
     auto chosen = pick(selection);
-    if (chosen == nullptr) {
+    if (chosen.empty()) {
         // Nothing local to serve from: download what can be, once, before serving.
         bool fetched = false;
         for (auto& l : loaded) {
@@ -119,22 +121,24 @@ std::vector<LoadedSource> choose_catalogue_server(config::Settings& settings) {
             spdlog::warn("source {}: no usable copy yet", l.config.name);
         }
     }
-    if (chosen == nullptr) {
+    if (chosen.empty()) {
         throw config::ConfigError(
             "no DNSCrypt server to use: " + std::to_string(selection.servers.size()) +
             " server(s) pass server_names and the filters, none of them DNSCrypt (the only "
             "protocol used so far)");
     }
-    std::size_t dnscrypt = 0, others = 0;
-    for (const auto& cand : selection.servers) (usable(cand.stamp) ? dnscrypt : others)++;
-    config::use_stamp_as_resolver(settings, chosen->stamp, "server " + chosen->name);
-    spdlog::info(
-        "using server {} ({}): {}; {} DNSCrypt server(s) selected, one is used until "
-        "several resolvers are used at once",
-        chosen->name, net::to_string(settings.resolver.udp_endpoint()),
-        wanted_names(c).empty() ? "the first DNSCrypt server passing the filters"
-                                : "the first of server_names that is a DNSCrypt server",
-        dnscrypt);
+    std::size_t others = 0;
+    for (const auto& cand : selection.servers) others += usable(cand.stamp) ? 0U : 1U;
+    std::string names;
+    for (const auto* cand : chosen) {
+        config::add_stamp_server(settings, cand->stamp, cand->name, "server " + cand->name);
+    }
+    for (const auto& srv : settings.servers) {
+        names += (names.empty() ? "" : ", ") + srv.name + " (" +
+                 net::to_string(srv.udp_endpoint()) + ")";
+    }
+    spdlog::info("using {} DNSCrypt server{}: {}", settings.servers.size(),
+                 settings.servers.size() == 1 ? "" : "s", names);
     if (others > 0) {
         spdlog::warn("{} selected server(s) of other protocols (DoH, ODoH) are not used yet",
                      others);

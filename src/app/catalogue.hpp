@@ -1,6 +1,6 @@
 #pragma once
 // The servers of a dnscrypt-proxy 2 configuration ([sources], [static], server_names and the
-// filters) at run time: at start the resolver is chosen from local copies only (the verified
+// filters) at run time: at start the servers are chosen from local copies only (the verified
 // cache or the embedded list; a source with nothing local is downloaded first, since nothing
 // else could be served); while the proxy serves, a background thread keeps the caches fresh.
 
@@ -20,10 +20,10 @@ struct LoadedSource {
     std::optional<sources::SourceState> state;
 };
 
-// Loads every source (logging where each came from), selects the servers and points
-// settings.resolver at the first DNSCrypt one, logging which and why. Throws ConfigError when
-// no DNSCrypt server can be used.
-std::vector<LoadedSource> choose_catalogue_server(config::Settings& settings);
+// Loads every source (logging where each came from), selects the servers and adds every
+// DNSCrypt one to settings.servers (server_names' order when given), logging which. Throws
+// ConfigError when no DNSCrypt server can be used.
+std::vector<LoadedSource> choose_catalogue_servers(config::Settings& settings);
 
 // The selection of every server the settings' catalogue knows, from local copies (for --list).
 sources::Selection catalogue_selection(const config::CatalogueSettings& catalogue);

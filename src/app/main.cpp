@@ -32,6 +32,7 @@
 #include "net/endpoint.hpp"
 #include "net/listen_share.hpp"
 #include "proxy/query_processor.hpp"
+#include "upstream/pool.hpp"
 #include "upstream/resolver.hpp"
 
 #ifndef DCP_VERSION
@@ -62,9 +63,16 @@ void add_options(CLI::App& app, config::Options& o, std::string& config_file) {
                    "Provider name of the resolver, e.g. 2.dnscrypt-cert.example.com")
         ->type_name("FQDN");
     app.add_option("--resolver", o.resolver_stamps,
-                   "The resolver as a DNS stamp (sdns://...), instead of -r, -N and -k; "
-                   "repeatable: the first DNSCrypt stamp is used")
+                   "A resolver as a DNS stamp (sdns://...), instead of -r, -N and -k; "
+                   "repeatable: every DNSCrypt stamp is used")
         ->type_name("STAMP");
+    app.add_option("--lb-strategy", o.lb_strategy,
+                   "With several resolvers: wp2 (default), p2, ph, p<n>, first or random, as "
+                   "dnscrypt-proxy 2's lb_strategy")
+        ->type_name("STRATEGY");
+    app.add_flag("--no-hedging", o.no_hedging,
+                 "With several resolvers: never ask a second one while the first is slow "
+                 "(failover after a failure or a long silence still happens)");
     app.add_option("-k,--provider-key", o.provider_key,
                    "Provider public key: 64 hex digits, or the XXXX:XXXX:... form")
         ->type_name("KEY");
@@ -151,8 +159,8 @@ class Worker {
   public:
     Worker(const config::Settings& settings, const crypto::KeyPair& keys, const Clock& clock,
            SharedLimits& limits, unsigned index, Worker* first)
-        : resolver(io, settings.resolver, copy_of(keys), counters, clock),
-          processor(resolver, settings.processor, counters, limits.active_queries) {
+        : pool(io, make_resolvers(settings, keys, clock), settings.balancer, counters),
+          processor(io, pool, settings.processor, counters, limits.active_queries) {
         const auto count = static_cast<unsigned>(settings.threads);
         for (std::size_t i = 0; i < settings.listen.size(); ++i) {
             const auto& ep = settings.listen[i];
@@ -173,14 +181,15 @@ class Worker {
     }
 
     void start(bool fetch_certificates) {
-        resolver.start(fetch_certificates);
+        for (auto& r : resolvers) r->start(fetch_certificates);
         for (auto& l : udp) l->start();
         for (auto& l : tcp) l->start();
     }
 
     // On the worker's own thread: closes its sockets and ends its loop.
     void stop() {
-        resolver.stop();
+        pool.stop();
+        for (auto& r : resolvers) r->stop();
         for (auto& l : udp) l->stop();
         for (auto& l : tcp) l->stop();
         io.stop();
@@ -188,12 +197,30 @@ class Worker {
 
     asio::io_context io{1};
     Counters counters;
-    upstream::Resolver resolver;
+    std::vector<std::unique_ptr<upstream::Resolver>> resolvers;  // one per server
+    upstream::Pool pool;
     proxy::QueryProcessor processor;
     std::vector<std::unique_ptr<frontend::UdpListener>> udp;
     std::vector<std::unique_ptr<frontend::TcpListener>> tcp;
 
   private:
+    std::vector<upstream::PoolMember> make_resolvers(const config::Settings& settings,
+                                                     const crypto::KeyPair& keys,
+                                                     const Clock& clock) {
+        // Long-lived UDP sockets per server: four for one server, fewer when there are many.
+        const std::size_t n = settings.servers.size();
+        const std::size_t sockets = n <= 1 ? 4 : n <= 4 ? 2 : 1;
+        std::vector<upstream::PoolMember> members;
+        for (const auto& server : settings.servers) {
+            auto config = server;
+            config.udp_sockets = std::min(config.udp_sockets, sockets);
+            resolvers.push_back(std::make_unique<upstream::Resolver>(
+                io, std::move(config), copy_of(keys), counters, clock));
+            members.push_back({resolvers.back().get(), server.name});
+        }
+        return members;
+    }
+
     template <class F>
     static void bind(const asio::ip::udp::endpoint& ep, const char* what, F&& make) {
         try {
@@ -235,35 +262,8 @@ class Proxy {
     }
 
     void run() {
-        main().resolver.on_new_session([this](std::shared_ptr<const dnscrypt::Session> session) {
-            // Every other worker adopts it on its own thread; the last one to do so has worker 0
-            // announce it, so that "using certificate" means every worker can use it.
-            auto remaining = std::make_shared<std::atomic<std::size_t>>(workers_.size() - 1);
-            if (*remaining == 0) {
-                main().resolver.announce(*session);
-                return;
-            }
-            for (std::size_t i = 1; i < workers_.size(); ++i) {
-                Worker* w = workers_[i].get();
-                asio::post(w->io, [this, w, session, remaining] {
-                    w->resolver.adopt(session);
-                    if (remaining->fetch_sub(1) != 1) return;
-                    asio::post(main().io, [this, session] { main().resolver.announce(*session); });
-                });
-            }
-        });
-        for (std::size_t i = 0; i < workers_.size(); ++i) {
-            workers_[i]->resolver.on_truncation(
-                [this, i](std::size_t padded, std::size_t answer, std::uint16_t payload) {
-                    for (std::size_t k = 0; k < workers_.size(); ++k) {
-                        if (k == i) continue;
-                        Worker* w = workers_[k].get();
-                        asio::post(w->io, [w, padded, answer, payload] {
-                            w->resolver.learn_truncation(padded, answer, payload);
-                        });
-                    }
-                });
-        }
+        const std::size_t servers = main().resolvers.size();
+        for (std::size_t r = 0; r < servers; ++r) wire_server(r);
         for (std::size_t i = 0; i < workers_.size(); ++i) workers_[i]->start(i == 0);
         for (auto& l : main().udp) {
             spdlog::info("listening on {} (UDP)", net::to_string(l->local_endpoint()));
@@ -271,14 +271,20 @@ class Proxy {
         for (auto& l : main().tcp) {
             spdlog::info("listening on {} (TCP)", net::to_string(l->local_endpoint()));
         }
-        const auto& rc = main().resolver.config();
-        spdlog::info("resolver {} ({}), {}; {} worker thread{}{}", rc.provider_name_text,
-                     net::to_string(rc.udp_endpoint()),
-                     rc.tcp_only ? "TCP only, port " + std::to_string(rc.tcp_port) : "UDP and TCP",
-                     workers_.size(), workers_.size() == 1 ? "" : "s",
-                     workers_.size() == 1         ? ""
-                     : net::reuse_port_balances() ? " (SO_REUSEPORT)"
-                                                  : " (shared sockets)");
+        const auto& rc = main().resolvers.front()->config();
+        const auto transport =
+            rc.tcp_only ? "TCP only, port " + std::to_string(rc.tcp_port) : "UDP and TCP";
+        if (servers == 1) {
+            spdlog::info("resolver {} ({}), {}; {} worker thread{}{}", rc.provider_name_text,
+                         net::to_string(rc.udp_endpoint()), transport, workers_.size(),
+                         workers_.size() == 1 ? "" : "s", threading());
+        } else {
+            const auto& b = main().pool.balancer().settings();
+            spdlog::info("{} resolvers, strategy {}{}, hedging {}, {}; {} worker thread{}{}",
+                         servers, upstream::to_string(b.strategy),
+                         b.estimator ? "" : " (no estimator)", b.hedging ? "on" : "off", transport,
+                         workers_.size(), workers_.size() == 1 ? "" : "s", threading());
+        }
         signals_->async_wait([this](const asio::error_code& ec, int sig) {
             if (ec) return;
             // Queries in flight are abandoned at once: the bound on shutdown time is zero.
@@ -298,6 +304,54 @@ class Proxy {
 
   private:
     Worker& main() { return *workers_[0]; }
+
+    [[nodiscard]] std::string threading() const {
+        if (workers_.size() == 1) return "";
+        return net::reuse_port_balances() ? " (SO_REUSEPORT)" : " (shared sockets)";
+    }
+
+    // Server `r`: worker 0 fetches its certificates; every other worker adopts each new session
+    // on its own thread, and once the last has, worker 0 announces it ("using certificate"
+    // then means every worker can use it). Certificate round trips seed every worker's latency
+    // estimate; truncation lessons are shared.
+    void wire_server(std::size_t r) {
+        auto& first = *main().resolvers[r];
+        first.on_new_session([this, r](std::shared_ptr<const dnscrypt::Session> session) {
+            auto remaining = std::make_shared<std::atomic<std::size_t>>(workers_.size() - 1);
+            if (*remaining == 0) {
+                main().resolvers[r]->announce(*session);
+                return;
+            }
+            for (std::size_t i = 1; i < workers_.size(); ++i) {
+                Worker* w = workers_[i].get();
+                asio::post(w->io, [this, w, r, session, remaining] {
+                    w->resolvers[r]->adopt(session);
+                    if (remaining->fetch_sub(1) != 1) return;
+                    asio::post(main().io,
+                               [this, r, session] { main().resolvers[r]->announce(*session); });
+                });
+            }
+        });
+        first.on_certificate_rtt([this, r](std::chrono::microseconds rtt) {
+            main().pool.seed(r, rtt);
+            for (std::size_t i = 1; i < workers_.size(); ++i) {
+                Worker* w = workers_[i].get();
+                asio::post(w->io, [w, r, rtt] { w->pool.seed(r, rtt); });
+            }
+        });
+        for (std::size_t i = 0; i < workers_.size(); ++i) {
+            workers_[i]->resolvers[r]->on_truncation(
+                [this, i, r](std::size_t padded, std::size_t answer, std::uint16_t payload) {
+                    for (std::size_t k = 0; k < workers_.size(); ++k) {
+                        if (k == i) continue;
+                        Worker* w = workers_[k].get();
+                        asio::post(w->io, [w, r, padded, answer, payload] {
+                            w->resolvers[r]->learn_truncation(padded, answer, payload);
+                        });
+                    }
+                });
+        }
+    }
 
     static void run_loop(Worker& w) {
         try {
@@ -327,7 +381,7 @@ class Proxy {
                 if (problem) spdlog::warn("SIGHUP: {}", *problem);
                 spdlog::info("SIGHUP: {}refreshing certificates",
                              app::has_log_file() && !problem ? "log file reopened, " : "");
-                main().resolver.refresh_now();
+                for (auto& r : main().resolvers) r->refresh_now();
                 if (on_hangup) on_hangup();
             }
             wait_control_signal();
@@ -339,6 +393,7 @@ class Proxy {
         struct Tally {
             std::mutex mutex;
             Counters sum;
+            std::vector<upstream::ServerReport> servers;
             std::size_t remaining;
         };
         auto tally = std::make_shared<Tally>();
@@ -347,12 +402,32 @@ class Proxy {
             asio::post(w->io, [tally, w = w.get()] {
                 const std::lock_guard lock(tally->mutex);
                 tally->sum += w->counters;
+                auto mine = w->pool.report();
+                if (tally->servers.empty()) {
+                    tally->servers = std::move(mine);
+                } else {
+                    for (std::size_t i = 0; i < mine.size(); ++i) tally->servers[i] += mine[i];
+                }
                 if (--tally->remaining != 0) return;
                 // Asked for explicitly: shown even when --loglevel hides info lines.
                 const auto logger = spdlog::default_logger();
                 const auto level = std::max(spdlog::level::info, logger->level());
-                if (level != spdlog::level::off) {
-                    logger->log(level, "counters: {}", tally->sum.to_string());
+                if (level == spdlog::level::off) return;
+                logger->log(level, "counters: {}", tally->sum.to_string());
+                if (tally->servers.size() < 2) return;
+                std::uint64_t total = 0;
+                for (const auto& r : tally->servers) total += r.queries;
+                for (const auto& r : tally->servers) {
+                    logger->log(
+                        level,
+                        "server {}: {}, rtt {:.1f} ms (p95 {:.1f} ms), {} queries ({:.1f} %), "
+                        "{} answers, {} failures, {} hedges ({} won)",
+                        r.name, r.up ? "up" : "down", static_cast<double>(r.srtt.count()) / 1e3,
+                        static_cast<double>(r.p95.count()) / 1e3, r.queries,
+                        total == 0
+                            ? 0.0
+                            : 100.0 * static_cast<double>(r.queries) / static_cast<double>(total),
+                        r.answers, r.failures, r.hedges, r.hedges_won);
                 }
             });
         }
@@ -382,7 +457,7 @@ int serve(config::Settings settings) {
     app::setup_logging({svc.loglevel, svc.logfile, svc.syslog}, svc.daemonize);
     for (const auto& note : settings.notes) spdlog::warn("{}", note);
     std::vector<app::LoadedSource> sources;
-    if (settings.catalogue) sources = app::choose_catalogue_server(settings);
+    if (settings.catalogue) sources = app::choose_catalogue_servers(settings);
     // Everything that can fail for a reason the user must fix fails here, before serving and
     // while errors still reach the terminal.
     std::optional<app::UserInfo> user;
@@ -472,7 +547,7 @@ int main(int argc, char** argv) {
         auto settings = config::validate(options);
         if (list || list_all) return app::print_server_list(settings, list_all, json);
         if (settings.service.test_minutes) {
-            if (settings.catalogue) app::choose_catalogue_server(settings);
+            if (settings.catalogue) app::choose_catalogue_servers(settings);
             // --test checks the whole configuration: a client key file that would stop the
             // service is an error here too.
             (void)config::load_client_keys(settings.client_key_file);

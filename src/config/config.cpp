@@ -79,10 +79,9 @@ CatalogueSettings catalogue_of(const CatalogueOptions& c) {
     return out;
 }
 
-// --resolver sdns://...: every stamp must parse (the user wrote them); the first DNSCrypt one is
-// the resolver. Until several resolvers are used at once, the others are named in a warning.
+// --resolver sdns://...: every stamp must parse (the user wrote them); every DNSCrypt one is
+// used. Other protocols are named in a warning.
 void resolver_from_stamps(const Options& o, Settings& s) {
-    std::optional<std::size_t> chosen;
     for (std::size_t i = 0; i < o.resolver_stamps.size(); ++i) {
         const auto& text = o.resolver_stamps[i];
         const auto st = stamp::parse(text);
@@ -93,16 +92,9 @@ void resolver_from_stamps(const Options& o, Settings& s) {
                               " stamp: only DNSCrypt servers are used so far; ignored");
             continue;
         }
-        if (chosen) {
-            s.notes.push_back("--resolver #" + std::to_string(i + 1) + " (" + st->provider_name +
-                              "): one resolver is used so far, the first DNSCrypt one (#" +
-                              std::to_string(*chosen + 1) + "); ignored");
-            continue;
-        }
-        chosen = i;
-        use_stamp_as_resolver(s, *st, "--resolver " + text);
+        add_stamp_server(s, *st, st->provider_name, "--resolver " + text);
     }
-    if (!chosen) {
+    if (s.servers.empty()) {
         throw ConfigError(
             "--resolver: no DNSCrypt stamp among them (only DNSCrypt servers are "
             "used so far)");
@@ -111,7 +103,8 @@ void resolver_from_stamps(const Options& o, Settings& s) {
 
 }  // namespace
 
-void use_stamp_as_resolver(Settings& s, const stamp::Stamp& st, const std::string& what) {
+void add_stamp_server(Settings& s, const stamp::Stamp& st, const std::string& name,
+                      const std::string& what) {
     if (st.protocol != stamp::Protocol::DnsCrypt) {
         throw ConfigError(what + ": not a DNSCrypt server");
     }
@@ -120,15 +113,25 @@ void use_stamp_as_resolver(Settings& s, const stamp::Stamp& st, const std::strin
     asio::error_code ec;
     const auto address = asio::ip::make_address(where->host, ec);
     if (ec) throw ConfigError(what + ": '" + where->host + "' is not an address");
-    auto& r = s.resolver;
+    auto r = s.resolver;  // what every server shares
+    r.name = name;
     r.address = address;
     r.port = where->port;
     r.tcp_port = s.explicit_tcp_port.value_or(r.port);
     r.provider_name_text = st.provider_name;
-    const auto name = dns::encode_name(r.provider_name_text);
-    if (!name) throw ConfigError(what + ": '" + st.provider_name + "' is not a domain name");
-    r.provider_name = *name;
+    const auto provider = dns::encode_name(r.provider_name_text);
+    if (!provider) throw ConfigError(what + ": '" + st.provider_name + "' is not a domain name");
+    r.provider_name = *provider;
     r.provider_key = st.provider_key;
+    for (const auto& other : s.servers) {
+        if (other.address == r.address && other.port == r.port &&
+            other.provider_name_text == r.provider_name_text &&
+            other.provider_key == r.provider_key) {
+            return;  // the same server twice (two lists, or a list and a [static])
+        }
+    }
+    s.servers.push_back(std::move(r));
+    if (s.servers.size() == 1) s.resolver = s.servers.front();
 }
 
 Settings validate(const Options& o) {
@@ -151,7 +154,6 @@ Settings validate(const Options& o) {
                 "--resolver names the resolver by stamp: --resolver-address, --provider-name and "
                 "--provider-key cannot be given with it");
         }
-        resolver_from_stamps(o, s);
     } else if (custom && (o.provider_name.empty() || o.provider_key.empty())) {
         throw ConfigError(
             "--resolver-address needs --provider-name and --provider-key as well (they identify "
@@ -198,7 +200,7 @@ Settings validate(const Options& o) {
     }
     r.tcp_port = o.tcp_port.value_or(r.port);
     r.tcp_only = o.tcp_only || o.tcp_port.has_value();
-    if (!s.catalogue) {  // else the server chosen from the catalogue is checked when chosen
+    if (!s.catalogue && o.resolver_stamps.empty()) {  // stamps are checked as they are added
         const auto name = dns::encode_name(r.provider_name_text);
         if (!name) {
             throw ConfigError("--provider-name: '" + r.provider_name_text +
@@ -211,6 +213,23 @@ Settings validate(const Options& o) {
     r.timeout = std::chrono::milliseconds(o.timeout_ms);
     check_range("--cert-refresh", o.cert_refresh_s, 1, 86400, " s");
     r.cert_refresh = std::chrono::seconds(o.cert_refresh_s);
+    if (!o.resolver_stamps.empty()) {
+        resolver_from_stamps(o, s);
+    } else if (!s.catalogue) {
+        r.name = r.provider_name_text;
+        s.servers.push_back(r);
+    }
+    if (!s.servers.empty()) s.resolver = s.servers.front();
+
+    const auto strategy = upstream::parse_strategy(o.lb_strategy);
+    if (!strategy) {
+        throw ConfigError("--lb-strategy: '" + o.lb_strategy +
+                          "' is not a strategy (wp2, p2, ph, p<n>, first, random)");
+    }
+    s.balancer.strategy = *strategy;
+    s.balancer.estimator = o.lb_estimator;
+    s.balancer.hedging = !o.no_hedging;
+    s.balancer.timeout = r.timeout;
 
     check_range("--edns-payload-size", o.edns_payload_size, 0, kMaxEdnsPayload);
     s.processor.edns_payload_size = o.edns_payload_size;

@@ -17,6 +17,7 @@
 #include "sources/selection.hpp"
 #include "sources/source.hpp"
 #include "stamp/stamp.hpp"
+#include "upstream/balancer.hpp"
 #include "upstream/resolver_config.hpp"
 
 namespace dcp::config {
@@ -43,21 +44,29 @@ struct CatalogueSettings {
 // What the program runs with.
 struct Settings {
     std::vector<asio::ip::udp::endpoint> listen;  // UDP and TCP on each
+    // What every server shares (transport, timeouts), and the first server.
     upstream::ResolverConfig resolver;
+    // The servers to use, in the user's order (-r/-N/-k: one; --resolver or the catalogue: as
+    // many as given or selected).
+    std::vector<upstream::ResolverConfig> servers;
+    upstream::BalancerSettings balancer;
     proxy::ProcessorSettings processor;
     frontend::TcpLimits tcp;
     std::size_t threads = 1;  // workers, each with its own event loop and sockets
     std::optional<std::string> client_key_file;
     ServiceSettings service;
     std::vector<std::string> notes;  // worth a warning at start (e.g. stamps not used yet)
-    // Set when the resolver comes from the catalogue: the app picks it (use_stamp_as_resolver)
+    // Set when the servers come from the catalogue: the app picks them (add_stamp_server)
     // from local copies of the lists before serving.
     std::optional<CatalogueSettings> catalogue;
     std::optional<std::uint16_t> explicit_tcp_port;  // --tcp-port, kept when the server changes
 };
 
-// Points settings.resolver at a DNSCrypt stamp's server. Throws ConfigError if it cannot be.
-void use_stamp_as_resolver(Settings& settings, const stamp::Stamp& stamp, const std::string& what);
+// Adds a DNSCrypt stamp's server to settings.servers (settings.resolver gives what every server
+// shares; the first one added becomes settings.resolver), unless the same server is there
+// already. Throws ConfigError if it cannot be used.
+void add_stamp_server(Settings& settings, const stamp::Stamp& stamp, const std::string& name,
+                      const std::string& what);
 
 // Throws ConfigError with a message naming the option and what is wrong.
 [[nodiscard]] Settings validate(const Options& options);

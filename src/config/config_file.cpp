@@ -92,6 +92,8 @@ const std::map<std::string, Setter>& setters() {
         {"max-active-requests",
          [](const Reader& r, Options& o) { o.max_active_requests = r.integer<std::uint32_t>(); }},
         {"threads", [](const Reader& r, Options& o) { o.threads = r.integer<std::uint32_t>(); }},
+        {"lb-strategy", [](const Reader& r, Options& o) { o.lb_strategy = r.text(); }},
+        {"no-hedging", [](const Reader& r, Options& o) { o.no_hedging = r.flag(); }},
         {"daemonize", [](const Reader& r, Options& o) { o.daemonize = r.flag(); }},
         {"pid-file", [](const Reader& r, Options& o) { o.pid_file = r.text(); }},
         {"logfile", [](const Reader& r, Options& o) { o.logfile = r.text(); }},
@@ -155,6 +157,8 @@ const std::map<std::string, Setter>& v2_setters() {
              o.user = r.text();
              o.user_chroot = false;
          }},
+        {"lb_strategy", [](const Reader& r, Options& o) { o.lb_strategy = r.text(); }},
+        {"lb_estimator", [](const Reader& r, Options& o) { o.lb_estimator = r.flag(); }},
         {"dnscrypt_ephemeral_keys",
          [](const Reader& r, Options& o) { o.ephemeral_keys = r.flag(); }},
     };

@@ -56,6 +56,10 @@ struct Options {
     std::uint32_t tcp_idle_timeout_ms = 10000;
     std::uint32_t max_active_requests = 250;
     std::optional<std::uint32_t> threads;  // empty: one per core
+    // Several servers: dnscrypt-proxy 2's lb_strategy and lb_estimator; hedged queries.
+    std::string lb_strategy = "wp2";
+    bool lb_estimator = true;
+    bool no_hedging = false;
     // Running as a service.
     bool daemonize = false;
     std::string pid_file;

@@ -16,8 +16,8 @@ constexpr std::size_t kSlotMessageReserve = 512;
 
 }  // namespace
 
-// One query on its way to the resolver and back.
-class UdpListener::Slot final : public upstream::Resolver::Query {
+// One query on its way upstream and back; free again once the pool releases it.
+class UdpListener::Slot final : public upstream::ClientQuery {
   public:
     explicit Slot(UdpListener& owner) : owner_(owner) { storage.reserve(kSlotMessageReserve); }
 
@@ -30,6 +30,7 @@ class UdpListener::Slot final : public upstream::Resolver::Query {
     void complete(dcp::Result<MutableBytes, upstream::ExchangeError> answer) override {
         owner_.on_complete(*this, answer);
     }
+    void release() override { owner_.free_slots_.push_back(this); }
 
   private:
     UdpListener& owner_;
@@ -143,11 +144,10 @@ void UdpListener::on_query(net::Datagram& query) {
     slot.peer = query.peer;
     slot.peer_len = query.peer_len;
     slot.storage.assign(query.data, query.data + slot.prepared.edns.size);
-    slot.session = std::move(slot.prepared.session);
     slot.info = &slot.prepared.info;
     slot.message = slot.storage;
     slot.udp_payload = slot.prepared.edns.advertised_payload;
-    processor_.resolver().begin(slot);  // may complete (and free the slot) before returning
+    processor_.upstream().begin(slot);  // may complete (and free the slot) before returning
 }
 
 void UdpListener::on_complete(Slot& slot,
@@ -176,8 +176,6 @@ void UdpListener::on_complete(Slot& slot,
             net::send_datagrams(socket_.native_handle(), std::span(&reply, 1), false, ignored);
         }
     }
-    slot.session.reset();
-    free_slots_.push_back(&slot);
 }
 
 void UdpListener::flush() {

@@ -52,8 +52,7 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
         reply_len = synthesize(*info, dns::Rcode::NoError, true, reply);
         return Step::Reply;
     }
-    auto session = resolver_.session();
-    if (!session) {
+    if (!upstream_.ready()) {
         ++counters_.servfail_no_certificate;
         reply_len = synthesize(*info, dns::Rcode::ServFail, false, reply);
         return Step::Reply;
@@ -72,7 +71,6 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
     }
     out.info = *info;
     out.edns = *edns;
-    out.session = std::move(session);
     return Step::Forward;
 }
 
@@ -142,7 +140,7 @@ net::awaitable<bool> QueryProcessor::process(Bytes query, ClientTransport transp
     std::vector<std::uint8_t> answer;
     dcp::Result<void, upstream::ExchangeError> result{};
     try {
-        result = co_await resolver_.exchange(prepared.session, prepared.info,
+        result = co_await upstream_.exchange(io_, prepared.info,
                                              Bytes(buffer.data(), prepared.edns.size),
                                              prepared.edns.advertised_payload, answer);
     } catch (...) {

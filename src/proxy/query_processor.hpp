@@ -13,7 +13,7 @@
 #include "dns/edns.hpp"
 #include "dns/message.hpp"
 #include "net/asio.hpp"
-#include "upstream/resolver.hpp"
+#include "upstream/upstream.hpp"
 
 namespace dcp::proxy {
 
@@ -30,8 +30,8 @@ inline constexpr std::size_t kMaxSynthesizedReply =
 // What prepare() decided.
 enum class Step : std::uint8_t {
     Drop,     // not a query: no reply at all
-    Reply,    // the reply is ready (TC in TCP-only mode, SERVFAIL without a certificate or
-              // beyond --max-active-requests)
+    Reply,    // the reply is ready (TC in TCP-only mode, SERVFAIL when no server has a
+              // certificate or beyond --max-active-requests)
     Forward,  // send it to the resolver, then finish()
 };
 
@@ -39,7 +39,6 @@ enum class Step : std::uint8_t {
 struct Prepared {
     dns::QueryInfo info;
     dns::EdnsDecision edns;
-    std::shared_ptr<const dnscrypt::Session> session;
 };
 
 struct ProcessorSettings {
@@ -54,9 +53,9 @@ class QueryProcessor {
   public:
     // `active` counts the queries waiting for the resolver in every worker: the limit is for
     // the whole process.
-    QueryProcessor(upstream::Resolver& resolver, ProcessorSettings settings, Counters& counters,
-                   std::atomic<std::size_t>& active)
-        : resolver_(resolver), settings_(settings), counters_(counters), active_(active) {}
+    QueryProcessor(asio::io_context& io, upstream::Upstream& upstream, ProcessorSettings settings,
+                   Counters& counters, std::atomic<std::size_t>& active)
+        : io_(io), upstream_(upstream), settings_(settings), counters_(counters), active_(active) {}
 
     // The steps of one query, for callers that run their own I/O (the UDP listener):
     // prepare() parses the query in buffer[0, len) (the buffer is kQueryBufferSize long) and
@@ -77,12 +76,13 @@ class QueryProcessor {
                                                std::vector<std::uint8_t>& reply);
 
     [[nodiscard]] std::size_t active() const { return active_.load(); }
-    [[nodiscard]] upstream::Resolver& resolver() { return resolver_; }
+    [[nodiscard]] upstream::Upstream& upstream() { return upstream_; }
 
   private:
     void note_limit_hit();
 
-    upstream::Resolver& resolver_;
+    asio::io_context& io_;
+    upstream::Upstream& upstream_;
     ProcessorSettings settings_;
     Counters& counters_;
     std::atomic<std::size_t>& active_;

@@ -23,7 +23,7 @@ constexpr auto kExpiryMargin = std::chrono::seconds(120);
 
 }  // namespace
 
-void Resolver::Query::on_udp_answer(MutableBytes answer) {
+void Attempt::on_udp_answer(MutableBytes answer) {
     Resolver& r = *resolver_;
     if (!dns::parse_header(answer)->tc()) {  // matched the query already: the header is there
         r.estimator_.on_udp_answer(answer.size());
@@ -35,37 +35,9 @@ void Resolver::Query::on_udp_answer(MutableBytes answer) {
     r.begin_tcp(*this, true);
 }
 
-void Resolver::Query::on_udp_failure(ExchangeError error) {
+void Attempt::on_udp_failure(ExchangeError error) {
     complete(Unexpected(error));
 }
-
-namespace {
-
-// Resolver::exchange's query: the coroutine sleeps on a timer that complete() cancels.
-class WaitingQuery final : public Resolver::Query {
-  public:
-    WaitingQuery(asio::io_context& io, std::vector<std::uint8_t>& answer)
-        : wake(io, asio::steady_timer::time_point::max()), answer_(answer) {}
-
-    asio::steady_timer wake;  // never expires by itself
-    std::optional<dcp::Result<void, ExchangeError>> result;
-
-  protected:
-    void complete(dcp::Result<MutableBytes, ExchangeError> answer) override {
-        if (answer) {
-            answer_.assign(answer->begin(), answer->end());
-            result.emplace();
-        } else {
-            result.emplace(Unexpected(answer.error()));
-        }
-        wake.cancel();
-    }
-
-  private:
-    std::vector<std::uint8_t>& answer_;
-};
-
-}  // namespace
 
 Resolver::Resolver(asio::io_context& io, ResolverConfig config, crypto::KeyPair client_keys,
                    Counters& counters, const Clock& clock)
@@ -146,10 +118,15 @@ void Resolver::announce(const dnscrypt::Session& session) const {
 net::awaitable<void> Resolver::refresh_loop() {
     auto retry = kFirstRetry;
     while (!stopped_) {
+        const auto fetch_start = std::chrono::steady_clock::now();
         auto choice = co_await fetch_certificates(config_, clock_);
         std::chrono::seconds wait = config_.cert_refresh;
         if (choice) {
             ++counters_.cert_refreshes;
+            if (on_certificate_rtt_) {
+                on_certificate_rtt_(std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - fetch_start));
+            }
             for (const auto& rej : choice->rejected) {
                 spdlog::debug("certificate #{} skipped: {}", rej.index,
                               dnscrypt::to_string(rej.reason));
@@ -175,19 +152,20 @@ net::awaitable<void> Resolver::refresh_loop() {
     }
 }
 
-void Resolver::set_keys(Keys& keys, const dnscrypt::Session& session) const {
-    keys.magic = session.certificate().client_magic;
-    keys.public_key = client_keys_.public_key;
-    keys.session_key = &session.shared_key();
-    keys.ephemeral.reset();
+void Resolver::set_keys(Attempt& a) const {
+    const auto& session = *a.session_;
+    a.magic_ = session.certificate().client_magic;
+    a.public_key_ = client_keys_.public_key;
+    a.session_key_ = &session.shared_key();
+    a.ephemeral_.reset();
     if (config_.ephemeral_keys) {
         // A new key pair per query: the resolver cannot link our queries by key.
         const auto pair = crypto::KeyPair::generate();
-        keys.ephemeral = crypto::SharedKey::precompute(session.certificate().construction,
-                                                       session.certificate().resolver_public_key,
-                                                       pair.secret_key)
-                             .value();  // the certificate's key passed precompute once already
-        keys.public_key = pair.public_key;
+        a.ephemeral_ = crypto::SharedKey::precompute(session.certificate().construction,
+                                                     session.certificate().resolver_public_key,
+                                                     pair.secret_key)
+                           .value();  // the certificate's key passed precompute once already
+        a.public_key_ = pair.public_key;
     }
 }
 
@@ -199,10 +177,15 @@ dnscrypt::ClientNonceHalf Resolver::fresh_nonce() {
     return nonce;
 }
 
-void Resolver::begin(Query& q) {
+void Resolver::begin(Attempt& q) {
     q.resolver_ = this;
     q.deadline_ = std::chrono::steady_clock::now() + config_.timeout;
-    set_keys(q.keys_, *q.session);
+    q.session_ = session();
+    if (!q.session_) {  // expired since the caller looked: it asks another server
+        q.complete(Unexpected(ExchangeError::Network));
+        return;
+    }
+    set_keys(q);
     if (!config_.tcp_only) {
         const auto padded = dnscrypt::udp_padded_length(
             q.message.size(), estimator_.min_query_len(), config_.max_udp_packet);
@@ -220,13 +203,13 @@ void Resolver::begin(Query& q) {
             q.padded_len_ = *padded;
             const auto nonce = fresh_nonce();
             const auto len =
-                dnscrypt::encrypt_query(q.keys_.query_keys(), q.message, nonce, *padded, buffer);
+                dnscrypt::encrypt_query(q.query_keys(), q.message, nonce, *padded, buffer);
             if (!len) {
                 q.complete(Unexpected(ExchangeError::TooLarge));
                 return;
             }
-            udp_.submit(q, {*len, nonce, &q.keys_.shared(), q.info->header.id, &q.info->question,
-                            q.deadline_});
+            udp_.submit(
+                q, {*len, nonce, &q.shared(), q.info->header.id, &q.info->question, q.deadline_});
             return;
         }
         ++counters_.upstream_udp_cannot_pad;
@@ -234,7 +217,7 @@ void Resolver::begin(Query& q) {
     begin_tcp(q, false);
 }
 
-void Resolver::spawn_for(Query& q, net::awaitable<void> work) {
+void Resolver::spawn_for(Attempt& q, net::awaitable<void> work) {
     asio::co_spawn(io_, std::move(work), [this, &q, alive = alive_](std::exception_ptr e) {
         if (!e || !*alive) return;
         ++counters_.handler_exceptions;
@@ -242,7 +225,7 @@ void Resolver::spawn_for(Query& q, net::awaitable<void> work) {
     });
 }
 
-void Resolver::begin_udp_alone(Query& q, std::size_t padded) {
+void Resolver::begin_udp_alone(Attempt& q, std::size_t padded) {
     ++counters_.upstream_udp_queries;
     q.padded_len_ = padded;
     spawn_for(q, udp_alone_then_complete(q));
@@ -250,11 +233,11 @@ void Resolver::begin_udp_alone(Query& q, std::size_t padded) {
 
 // --ephemeral-keys over UDP: the query leaves from a socket of its own, opened for it and closed
 // after it, so no two queries share a source port the resolver could link them by.
-net::awaitable<void> Resolver::udp_alone_then_complete(Query& q) {
+net::awaitable<void> Resolver::udp_alone_then_complete(Attempt& q) {
     std::vector<std::uint8_t> packet(dnscrypt::query::kHeaderSize + q.padded_len_);
     const auto nonce = fresh_nonce();
     const auto len =
-        dnscrypt::encrypt_query(q.keys_.query_keys(), q.message, nonce, q.padded_len_, packet);
+        dnscrypt::encrypt_query(q.query_keys(), q.message, nonce, q.padded_len_, packet);
     if (!len) {
         q.complete(Unexpected(ExchangeError::TooLarge));
         co_return;
@@ -290,7 +273,7 @@ net::awaitable<void> Resolver::udp_alone_then_complete(Query& q) {
             co_return;
         }
         // Length, magic and nonce half are checked (and counted) by open_answer too.
-        const auto msg = open_answer(MutableBytes(buffer.data(), n), nonce, q.keys_.shared(),
+        const auto msg = open_answer(MutableBytes(buffer.data(), n), nonce, q.shared(),
                                      q.info->header.id, q.info->question, counters_);
         if (!msg) continue;
         q.on_udp_answer(*msg);
@@ -298,13 +281,13 @@ net::awaitable<void> Resolver::udp_alone_then_complete(Query& q) {
     }
 }
 
-void Resolver::begin_tcp(Query& q, bool after_truncation) {
+void Resolver::begin_tcp(Attempt& q, bool after_truncation) {
     spawn_for(q, tcp_then_complete(q, after_truncation));
 }
 
-net::awaitable<void> Resolver::tcp_then_complete(Query& q, bool after_truncation) {
+net::awaitable<void> Resolver::tcp_then_complete(Attempt& q, bool after_truncation) {
     std::vector<std::uint8_t> answer;
-    const auto r = co_await exchange_tcp(q.keys_, *q.info, q.message, q.deadline_, answer);
+    const auto r = co_await exchange_tcp(q, answer);
     if (!r) {
         q.complete(Unexpected(r.error()));
         co_return;
@@ -316,34 +299,22 @@ net::awaitable<void> Resolver::tcp_then_complete(Query& q, bool after_truncation
     q.complete(MutableBytes(answer));
 }
 
-net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange(
-    std::shared_ptr<const dnscrypt::Session> session, const dns::QueryInfo& info, Bytes query,
-    std::uint16_t udp_payload, std::vector<std::uint8_t>& answer) {
-    WaitingQuery q(io_, answer);
-    q.session = std::move(session);
-    q.info = &info;
-    q.message = query;
-    q.udp_payload = udp_payload;
-    begin(q);
-    if (!q.result) co_await q.wake.async_wait(net::use_nothrow);
-    co_return *q.result;
-}
-
 net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange_tcp(
-    const Keys& keys, const dns::QueryInfo& info, Bytes query,
-    std::chrono::steady_clock::time_point deadline, std::vector<std::uint8_t>& answer) {
+    const Attempt& q, std::vector<std::uint8_t>& answer) {
+    const auto query = q.message;
+    const auto& info = *q.info;
     ++counters_.upstream_tcp_queries;
     const auto padded =
         dnscrypt::tcp_padded_length(query.size(), rng_.uniform(dnscrypt::kTcpPaddingChoices));
     std::vector<std::uint8_t> packet(dnscrypt::query::kHeaderSize + padded);
     const auto nonce = fresh_nonce();
-    const auto len = dnscrypt::encrypt_query(keys.query_keys(), query, nonce, padded, packet);
+    const auto len = dnscrypt::encrypt_query(q.query_keys(), query, nonce, padded, packet);
     if (!len) co_return Unexpected(ExchangeError::TooLarge);
     // With ephemeral keys a connection is never reused: it would link the queries it carried.
-    auto response = co_await tcp_.exchange(packet, deadline, !config_.ephemeral_keys);
+    auto response = co_await tcp_.exchange(packet, q.deadline_, !config_.ephemeral_keys);
     if (!response) co_return Unexpected(response.error());
     const auto msg =
-        open_answer(*response, nonce, keys.shared(), info.header.id, info.question, counters_);
+        open_answer(*response, nonce, q.shared(), info.header.id, info.question, counters_);
     if (!msg) co_return Unexpected(ExchangeError::BadAnswer);
     answer.assign(msg->begin(), msg->end());
     co_return dcp::Result<void, ExchangeError>{};

@@ -1,8 +1,9 @@
 #pragma once
-// The DNSCrypt resolver as the proxy sees it: its current certificate and shared key (an
-// immutable snapshot, replaced atomically on rotation; queries in flight keep the one they
-// started with), the certificate refresh loop, UDP padding policy, and the encrypted exchange
-// itself (UDP, TCP fallback on truncation or when UDP cannot carry the query).
+// One DNSCrypt server as one worker sees it (the Transport for DNSCrypt): its current
+// certificate and shared key (an immutable snapshot, replaced on rotation; attempts in flight
+// keep the one they started with), the certificate refresh loop (run by one worker, whose
+// sessions the others adopt), UDP padding policy, and the encrypted exchange itself (UDP, TCP
+// fallback on truncation or when UDP cannot carry the query).
 
 #include <chrono>
 #include <functional>
@@ -22,59 +23,13 @@
 #include "upstream/exchange_error.hpp"
 #include "upstream/resolver_config.hpp"
 #include "upstream/tcp_upstream.hpp"
+#include "upstream/transport.hpp"
 #include "upstream/udp_exchanger.hpp"
 
 namespace dcp::upstream {
 
-class Resolver {
-    // The keys one query encrypts with: the session's, or a fresh pair per query
-    // (--ephemeral-keys).
-    struct Keys {
-        dnscrypt::ClientMagic magic{};
-        crypto::PublicKey public_key{};
-        const crypto::SharedKey* session_key = nullptr;  // owned by the session the query holds
-        std::optional<crypto::SharedKey> ephemeral;
-
-        [[nodiscard]] const crypto::SharedKey& shared() const {
-            return ephemeral ? *ephemeral : *session_key;
-        }
-        [[nodiscard]] dnscrypt::QueryKeys query_keys() const {
-            return {magic, public_key, shared()};
-        }
-    };
-
+class Resolver final : public Transport {
   public:
-    // One query to the resolver. The caller fills in the inputs, calls begin(), and keeps the
-    // object (and what the inputs point to) alive until complete() has been called: exactly
-    // once, possibly before begin() returns. Objects are reusable after that, so a pool of them
-    // serves any number of queries without allocating.
-    class Query : public PendingUdpQuery {
-      public:
-        Query() = default;
-        ~Query() override = default;
-        Query(const Query&) = delete;
-        Query& operator=(const Query&) = delete;
-
-        std::shared_ptr<const dnscrypt::Session> session;  // the certificate to encrypt for
-        const dns::QueryInfo* info = nullptr;              // the client's query
-        Bytes message;                                     // the query to send (EDNS-adjusted)
-        std::uint16_t udp_payload = 512;                   // the UDP size `message` advertises
-
-      protected:
-        // The decrypted, checked answer (a view valid during the call only), or why none came.
-        virtual void complete(dcp::Result<MutableBytes, ExchangeError> answer) = 0;
-
-      private:
-        friend class Resolver;
-        void on_udp_answer(MutableBytes answer) final;
-        void on_udp_failure(ExchangeError error) final;
-
-        Resolver* resolver_ = nullptr;
-        Keys keys_;
-        std::size_t padded_len_ = 0;
-        std::chrono::steady_clock::time_point deadline_{};
-    };
-
     Resolver(asio::io_context& io, ResolverConfig config, crypto::KeyPair client_keys,
              Counters& counters, const Clock& clock);
     Resolver(const Resolver&) = delete;
@@ -109,32 +64,33 @@ class Resolver {
     [[nodiscard]] std::shared_ptr<const dnscrypt::Session> session() const;
     [[nodiscard]] const ResolverConfig& config() const { return config_; }
 
-    // Starts `query`: over UDP when it can (TCP at once after a truncated answer), over TCP
-    // otherwise. In a FlushScope, the UDP packet leaves when the scope closes.
-    void begin(Query& query);
+    // Called after each successful certificate fetch with its round trip (a first latency
+    // estimate for the pool).
+    void on_certificate_rtt(std::function<void(std::chrono::microseconds)> f) {
+        on_certificate_rtt_ = std::move(f);
+    }
 
-    // The same as a coroutine, for callers that can wait (the TCP listener).
-    // Encrypts `query` (already EDNS-adjusted, advertising `udp_payload`; `info` describes the
-    // client's query) with `session`, sends it, and writes the decrypted, checked answer into
-    // `answer`. Truncated UDP answers are retried over TCP at once.
-    [[nodiscard]] net::awaitable<dcp::Result<void, ExchangeError>> exchange(
-        std::shared_ptr<const dnscrypt::Session> session, const dns::QueryInfo& info, Bytes query,
-        std::uint16_t udp_payload, std::vector<std::uint8_t>& answer);
+    // Transport: a certificate valid now; starts an attempt over UDP when it can (TCP at once
+    // after a truncated answer), over TCP otherwise. In a FlushScope, the UDP packet leaves
+    // when the scope closes. Only attempts still waiting for a UDP answer can be cancelled.
+    [[nodiscard]] bool ready() const override { return session() != nullptr; }
+    void begin(Attempt& attempt) override;
+    bool cancel(Attempt& attempt) override { return udp_.cancel(attempt); }
 
   private:
     net::awaitable<void> refresh_loop();
     void publish(const dnscrypt::Certificate& cert);
-    void set_keys(Keys& keys, const dnscrypt::Session& session) const;
+    void set_keys(Attempt& attempt) const;
     [[nodiscard]] dnscrypt::ClientNonceHalf fresh_nonce();
-    void begin_tcp(Query& query, bool after_truncation);
-    void begin_udp_alone(Query& query, std::size_t padded);
-    // Runs `work` for `query`; an exception escaping it completes the query with Network.
-    void spawn_for(Query& query, net::awaitable<void> work);
-    net::awaitable<void> udp_alone_then_complete(Query& query);
-    net::awaitable<void> tcp_then_complete(Query& query, bool after_truncation);
+    friend class Attempt;
+    void begin_tcp(Attempt& attempt, bool after_truncation);
+    void begin_udp_alone(Attempt& attempt, std::size_t padded);
+    // Runs `work` for `attempt`; an exception escaping it completes the attempt with Network.
+    void spawn_for(Attempt& attempt, net::awaitable<void> work);
+    net::awaitable<void> udp_alone_then_complete(Attempt& attempt);
+    net::awaitable<void> tcp_then_complete(Attempt& attempt, bool after_truncation);
     net::awaitable<dcp::Result<void, ExchangeError>> exchange_tcp(
-        const Keys& keys, const dns::QueryInfo& info, Bytes query,
-        std::chrono::steady_clock::time_point deadline, std::vector<std::uint8_t>& answer);
+        const Attempt& attempt, std::vector<std::uint8_t>& answer);
 
     asio::io_context& io_;
     ResolverConfig config_;
@@ -148,6 +104,7 @@ class Resolver {
     std::shared_ptr<const dnscrypt::Session> session_;
     std::function<void(std::shared_ptr<const dnscrypt::Session>)> on_new_session_;
     TruncationLesson on_truncation_;
+    std::function<void(std::chrono::microseconds)> on_certificate_rtt_;
     asio::steady_timer refresh_timer_;
     bool stopped_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -1,5 +1,5 @@
 #pragma once
-// Identity and tuning of the one DNSCrypt resolver the proxy talks to.
+// Identity and tuning of one DNSCrypt server the proxy talks to.
 
 #include <chrono>
 #include <cstdint>
@@ -12,6 +12,7 @@
 namespace dcp::upstream {
 
 struct ResolverConfig {
+    std::string name;  // as the user knows it: [static] or list name, else the provider name
     asio::ip::address address;
     std::uint16_t port = 443;      // UDP, and TCP unless tcp_port says otherwise
     std::uint16_t tcp_port = 443;  // TCP (--tcp-port)

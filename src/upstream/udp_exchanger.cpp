@@ -76,6 +76,12 @@ bool UdpExchanger::is_pending(const dnscrypt::ClientNonceHalf& nonce) const {
     return pending_.find(table_key(nonce)) != nullptr;
 }
 
+bool UdpExchanger::cancel(PendingUdpQuery& query) {
+    if (pending_.find(table_key(query.nonce_half_)) != &query) return false;
+    unlink(query);
+    return true;
+}
+
 MutableBytes UdpExchanger::send_buffer() {
     if (queued_ == kSendQueue && !send_blocked_) flush();
     if (queued_ == kSendQueue || sockets_.empty() || !*alive_) return {};

@@ -88,6 +88,8 @@ class UdpExchanger final : public net::Flushable {
     void submit(PendingUdpQuery& query, const Request& request);
 
     [[nodiscard]] bool is_pending(const dnscrypt::ClientNonceHalf& nonce) const;
+    // Stops waiting for `query`'s answer (no callback follows): true when it was waiting.
+    bool cancel(PendingUdpQuery& query);
 
   private:
     struct Socket;

@@ -136,7 +136,8 @@ user_name = 'nobody'
 dnscrypt_ephemeral_keys = true
 cache = true
 block_ipv6 = false
-lb_strategy = 'p2'
+lb_strategy = 'p3'
+lb_estimator = false
 [query_log]
   format = 'tsv'
 [allowed_names]
@@ -180,8 +181,10 @@ lb_strategy = 'p2'
     ASSERT_EQ(c.statics.size(), 1U);
     EXPECT_EQ(c.statics[0].name, "mine");
     // Not acted on: named; switched off (false) or empty: changes nothing, not named.
-    EXPECT_EQ(o.unimplemented_keys, (std::vector<std::string>{"cache", "lb_strategy", "query_log",
-                                                              "sources.lists.cache_ttl"}));
+    EXPECT_EQ(o.lb_strategy, "p3");
+    EXPECT_FALSE(o.lb_estimator);
+    EXPECT_EQ(o.unimplemented_keys,
+              (std::vector<std::string>{"cache", "query_log", "sources.lists.cache_ttl"}));
 }
 
 TEST(ConfigFile, DnscryptProxy2Errors) {

@@ -1,0 +1,430 @@
+#include "upstream/pool.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "dns/constants.hpp"
+#include "net/flush_scope.hpp"
+
+namespace dcp::upstream {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Micros since(Clock::time_point t) {
+    return std::chrono::duration_cast<Micros>(Clock::now() - t);
+}
+
+// SERVFAIL and REFUSED count against the server: another one may well answer.
+bool failing_rcode(MutableBytes answer) {
+    const auto header = dns::parse_header(answer);
+    if (!header) return false;
+    const auto rc = header->rcode();
+    return rc == static_cast<std::uint8_t>(dns::Rcode::ServFail) ||
+           rc == static_cast<std::uint8_t>(dns::Rcode::Refused);
+}
+
+std::string ms(Micros us) {
+    return fmt::format("{:.1f} ms", static_cast<double>(us.count()) / 1000.0);
+}
+
+}  // namespace
+
+ServerReport& ServerReport::operator+=(const ServerReport& o) {
+    up = up && o.up;
+    // Latency: the worker that saw more answers knows better.
+    if (o.answers > answers) {
+        srtt = o.srtt;
+        p95 = o.p95;
+    }
+    queries += o.queries;
+    answers += o.answers;
+    failures += o.failures;
+    hedges += o.hedges;
+    hedges_won += o.hedges_won;
+    return *this;
+}
+
+void ClientQuery::Try::complete(dcp::Result<MutableBytes, ExchangeError> answer) {
+    owner->pool_->on_attempt(*this, answer);
+}
+
+// A query for ". NS" without EDNS to a server out of rotation: any authenticated answer (even
+// REFUSED) shows it is back.
+class Pool::Probe final : public Attempt {
+  public:
+    Probe(Pool& pool, std::size_t server) : pool_(pool), server_(server) {}
+
+    bool live = false;
+
+    void send(std::uint16_t id) {
+        const auto len = dns::write_query(id, dns::Name{}, dns::RecordType::NS, buffer_);
+        if (!len) {  // cannot happen: the query is ours
+            pool_.on_probe(server_, false, Micros(0));
+            return;
+        }
+        const auto parsed = dns::parse_query(Bytes(buffer_.data(), *len));
+        if (!parsed) {
+            pool_.on_probe(server_, false, Micros(0));
+            return;
+        }
+        info_ = *parsed;
+        info = &info_;
+        message = Bytes(buffer_.data(), *len);
+        udp_payload = 512;
+        live = true;
+        sent_ = Clock::now();
+        pool_.members_[server_].transport->begin(*this);
+    }
+
+  protected:
+    void complete(dcp::Result<MutableBytes, ExchangeError> answer) override {
+        live = false;
+        pool_.on_probe(server_, answer.has_value(), since(sent_));
+    }
+
+  private:
+    Pool& pool_;
+    std::size_t server_;
+    std::array<std::uint8_t, 64> buffer_{};
+    dns::QueryInfo info_;
+    Clock::time_point sent_{};
+};
+
+Pool::Pool(asio::io_context& io, std::vector<PoolMember> members, BalancerSettings settings,
+           Counters& counters)
+    : io_(io),
+      members_(std::move(members)),
+      counters_(counters),
+      balancer_(settings, members_.size(),
+                [this](std::uint32_t bound) { return rng_.uniform(bound); }),
+      usable_fn_([this](std::size_t i) { return usable(i); }),
+      seeded_(members_.size(), false),
+      timer_(io) {
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+        probes_.push_back(std::make_unique<Probe>(*this, i));
+    }
+}
+
+Pool::~Pool() {
+    stop();
+}
+
+void Pool::stop() {
+    *alive_ = false;
+    timer_.cancel();
+}
+
+bool Pool::ready() const {
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+        if (usable(i)) return true;
+    }
+    return false;
+}
+
+void Pool::seed(std::size_t i, Micros rtt) {
+    if (i >= members_.size() || seeded_[i]) return;
+    seeded_[i] = true;
+    balancer_.seed(i, rtt);
+}
+
+void Pool::begin(ClientQuery& q) {
+    q.pool_ = this;
+    q.started_ = 0;
+    q.outstanding_ = 0;
+    q.done_ = false;
+    q.deadline_ = Clock::now() + balancer_.settings().timeout;
+    balancer_.on_client_query();
+    const auto server = balancer_.choose(usable_fn_);
+    if (!server) {  // the caller checked ready(); a certificate may have expired since
+        q.done_ = true;
+        complete(q, Unexpected(ExchangeError::Network));
+        release(q);
+        return;
+    }
+    link_deadline(q);
+    start_attempt(q, *server, false);
+}
+
+void Pool::start_attempt(ClientQuery& q, std::size_t server, bool hedge) {
+    auto& t = q.tries_[q.started_++];
+    ++q.outstanding_;
+    t.owner = &q;
+    t.server = static_cast<std::uint16_t>(server);
+    t.live = true;
+    t.hedge = hedge;
+    t.failure_counted = false;
+    t.sent = Clock::now();
+    t.info = q.info;
+    t.message = q.message;
+    t.udp_payload = q.udp_payload;
+    auto& st = balancer_.server(server);
+    ++st.queries;
+    if (hedge) {
+        ++st.hedges;
+        ++counters_.upstream_hedges;
+    }
+    schedule_after(q, t);
+    members_[server].transport->begin(t);  // may complete, even finish the query, at once
+}
+
+void Pool::schedule_after(ClientQuery& q, const ClientQuery::Try& t) {
+    unlink_action(q);
+    if (q.started_ >= ClientQuery::kMaxAttempts || members_.size() < 2) return;
+    const bool hedge = balancer_.settings().hedging;
+    q.action_hedge_ = hedge;
+    q.action_at_ =
+        t.sent + (hedge ? balancer_.hedge_delay(t.server) : balancer_.failover_delay(t.server));
+    if (q.action_at_ < q.deadline_) link_action(q);
+}
+
+std::span<const std::uint16_t> Pool::tried(const ClientQuery& q) {
+    for (std::size_t i = 0; i < q.started_; ++i) tried_scratch_[i] = q.tries_[i].server;
+    return {tried_scratch_.data(), q.started_};
+}
+
+void Pool::on_attempt(ClientQuery::Try& t, dcp::Result<MutableBytes, ExchangeError> answer) {
+    ClientQuery& q = *t.owner;
+    t.live = false;
+    --q.outstanding_;
+    if (answer) {
+        const bool failing = failing_rcode(*answer);
+        if (failing) {
+            count_failure(t);
+        } else {
+            const bool was_down = balancer_.server(t.server).health == Health::Down;
+            balancer_.on_answer(t.server, since(t.sent));
+            ++balancer_.server(t.server).answers;
+            if (was_down) spdlog::info("server {} answers again", members_[t.server].name);
+        }
+        if (q.done_) {
+            maybe_release(q);
+            return;
+        }
+        if (failing && try_next(q)) return;
+        finish(q, answer, &t);
+        return;
+    }
+    count_failure(t);
+    if (q.done_) {
+        maybe_release(q);
+        return;
+    }
+    if (try_next(q)) return;
+    if (q.outstanding_ > 0) return;  // another server may still answer
+    finish(q, answer, nullptr);
+}
+
+bool Pool::try_next(ClientQuery& q) {
+    if (q.started_ >= ClientQuery::kMaxAttempts || Clock::now() >= q.deadline_) return false;
+    const auto next = balancer_.next(usable_fn_, tried(q));
+    if (!next) return false;
+    ++counters_.upstream_failovers;
+    start_attempt(q, *next, false);
+    return true;
+}
+
+void Pool::finish(ClientQuery& q, dcp::Result<MutableBytes, ExchangeError> answer,
+                  const ClientQuery::Try* winner) {
+    q.done_ = true;
+    unlink_action(q);
+    unlink_deadline(q);
+    if (winner != nullptr && winner->hedge) {
+        ++counters_.upstream_hedges_won;
+        ++balancer_.server(winner->server).hedges_won;
+    }
+    complete(q, answer);
+    if (q.outstanding_ > 0) {
+        schedule_reap(q);
+    } else {
+        release(q);
+    }
+}
+
+void Pool::maybe_release(ClientQuery& q) {
+    if (!q.done_ || q.outstanding_ > 0) return;
+    unlink_action(q);
+    release(q);
+}
+
+void Pool::schedule_reap(ClientQuery& q) {
+    // A server that lost the race may still answer: that answer is a latency sample (without
+    // it a server slow now and then would look fast), so it gets until its failover delay.
+    Clock::time_point at = Clock::now();
+    for (std::size_t i = 0; i < q.started_; ++i) {
+        const auto& t = q.tries_[i];
+        if (t.live) at = std::max(at, t.sent + balancer_.failover_delay(t.server));
+    }
+    q.action_hedge_ = false;
+    q.action_at_ = at;
+    link_action(q);
+}
+
+void Pool::reap(ClientQuery& q) {
+    for (std::size_t i = 0; i < q.started_; ++i) {
+        auto& t = q.tries_[i];
+        if (!t.live || !members_[t.server].transport->cancel(t)) continue;
+        t.live = false;
+        --q.outstanding_;
+        count_failure(t);
+    }
+    // Tries that cannot be taken back (TCP) end by their own deadline and release it then.
+    maybe_release(q);
+}
+
+void Pool::count_failure(ClientQuery::Try& t) {
+    if (t.failure_counted) return;
+    t.failure_counted = true;
+    if (balancer_.on_failure(t.server, Clock::now())) {
+        const auto& s = balancer_.server(t.server);
+        spdlog::warn("server {} failed {} queries in a row: out of rotation, probing it",
+                     members_[t.server].name, s.failures_in_a_row);
+        arm(s.next_probe);
+    }
+}
+
+void Pool::on_action(ClientQuery& q) {
+    if (q.done_) {
+        reap(q);
+        return;
+    }
+    auto& last = q.tries_[q.started_ - 1];
+    if (!q.action_hedge_) count_failure(last);  // no answer within its failover delay
+    const auto next = balancer_.next(usable_fn_, tried(q));
+    if (!next) return;  // nobody else to ask: the deadline decides
+    if (q.action_hedge_ && !balancer_.take_hedge_token()) {
+        // Over the hedging budget: the next server is asked at the failover delay only.
+        q.action_hedge_ = false;
+        q.action_at_ = last.sent + balancer_.failover_delay(last.server);
+        if (q.action_at_ < q.deadline_) link_action(q);
+        return;
+    }
+    if (!q.action_hedge_) ++counters_.upstream_failovers;
+    start_attempt(q, *next, q.action_hedge_);
+}
+
+void Pool::on_deadline(ClientQuery& q) {
+    unlink_deadline(q);
+    for (std::size_t i = 0; i < q.started_; ++i) {
+        auto& t = q.tries_[i];
+        if (!t.live) continue;
+        count_failure(t);
+        if (members_[t.server].transport->cancel(t)) {
+            t.live = false;
+            --q.outstanding_;
+        }
+    }
+    finish(q, Unexpected(ExchangeError::Timeout), nullptr);
+}
+
+void Pool::link_deadline(ClientQuery& q) {
+    // Every query has the same timeout: arrival order is deadline order.
+    q.dl_prev_ = dl_tail_;
+    q.dl_next_ = nullptr;
+    (dl_tail_ ? dl_tail_->dl_next_ : dl_head_) = &q;
+    dl_tail_ = &q;
+    q.in_deadlines_ = true;
+    arm(q.deadline_);
+}
+
+void Pool::unlink_deadline(ClientQuery& q) {
+    if (!q.in_deadlines_) return;
+    (q.dl_prev_ ? q.dl_prev_->dl_next_ : dl_head_) = q.dl_next_;
+    (q.dl_next_ ? q.dl_next_->dl_prev_ : dl_tail_) = q.dl_prev_;
+    q.dl_prev_ = q.dl_next_ = nullptr;
+    q.in_deadlines_ = false;
+}
+
+void Pool::link_action(ClientQuery& q) {
+    unlink_action(q);
+    // Sorted by time; new actions are nearly always the latest, so the walk is short.
+    ClientQuery* after = act_tail_;
+    while (after && after->action_at_ > q.action_at_) after = after->act_prev_;
+    q.act_prev_ = after;
+    q.act_next_ = after ? after->act_next_ : act_head_;
+    (q.act_next_ ? q.act_next_->act_prev_ : act_tail_) = &q;
+    (after ? after->act_next_ : act_head_) = &q;
+    q.in_actions_ = true;
+    arm(q.action_at_);
+}
+
+void Pool::unlink_action(ClientQuery& q) {
+    if (!q.in_actions_) return;
+    (q.act_prev_ ? q.act_prev_->act_next_ : act_head_) = q.act_next_;
+    (q.act_next_ ? q.act_next_->act_prev_ : act_tail_) = q.act_prev_;
+    q.act_prev_ = q.act_next_ = nullptr;
+    q.in_actions_ = false;
+}
+
+void Pool::arm(Clock::time_point at) {
+    // One timer for everything: re-armed only for something earlier than it waits for, so
+    // under load it fires about once per hedge delay, not once per query.
+    if (at >= armed_at_ || !*alive_) return;
+    armed_at_ = at;
+    const auto generation = ++timer_generation_;
+    timer_.expires_at(at);
+    timer_.async_wait([this, generation, alive = alive_](const asio::error_code&) {
+        if (!*alive || generation != timer_generation_) return;
+        armed_at_ = Clock::time_point::max();
+        on_timer();
+    });
+}
+
+void Pool::on_timer() {
+    const net::FlushScope scope;  // queries sent from here leave together
+    const auto now = Clock::now();
+    while (dl_head_ && dl_head_->deadline_ <= now) on_deadline(*dl_head_);
+    while (act_head_ && act_head_->action_at_ <= now) {
+        ClientQuery& q = *act_head_;
+        unlink_action(q);
+        on_action(q);
+    }
+    auto next = Clock::time_point::max();
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+        const auto& s = balancer_.server(i);
+        if (s.health != Health::Down || probes_[i]->live) continue;
+        if (s.next_probe <= now) {
+            start_probe(i);
+        } else {
+            next = std::min(next, s.next_probe);
+        }
+    }
+    if (dl_head_) next = std::min(next, dl_head_->deadline_);
+    if (act_head_) next = std::min(next, act_head_->action_at_);
+    if (next != Clock::time_point::max()) arm(next);
+}
+
+void Pool::start_probe(std::size_t i) {
+    if (!usable(i)) {  // no certificate: the certificate refresh retries on its own
+        on_probe(i, false, Micros(0));
+        return;
+    }
+    probes_[i]->send(static_cast<std::uint16_t>(rng_.uniform(65536)));
+}
+
+void Pool::on_probe(std::size_t i, bool answered, Micros rtt) {
+    if (answered) {
+        if (balancer_.server(i).health == Health::Down) {
+            spdlog::info("server {} answers again ({}): back in rotation", members_[i].name,
+                         ms(rtt));
+        }
+        balancer_.on_answer(i, rtt);
+        balancer_.rerank(balancer_.settings().estimator);
+        return;
+    }
+    balancer_.on_probe_failure(i, Clock::now());
+    arm(balancer_.server(i).next_probe);
+}
+
+std::vector<ServerReport> Pool::report() const {
+    std::vector<ServerReport> out;
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+        const auto& s = balancer_.server(i);
+        out.push_back({members_[i].name, s.health == Health::Up, s.latency.srtt(), s.latency.p95(),
+                       s.queries, s.answers, s.failures, s.hedges, s.hedges_won});
+    }
+    return out;
+}
+
+}  // namespace dcp::upstream
