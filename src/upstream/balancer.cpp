@@ -12,9 +12,14 @@ constexpr std::int64_t kFirstBucketUs = 32;
 constexpr std::uint32_t kMinP95Samples = 20;
 constexpr std::uint32_t kP95Every = 16;
 constexpr std::uint32_t kRerankEvery = 64;
+constexpr std::uint64_t kEagerRerankSamples = 8;
 constexpr double kFailureAlpha = 0.1;
 // A server failing every query counts as this many times slower (wp2's success weight).
 constexpr double kFailurePenalty = 10;
+// wp2 with the estimator: one query in this many goes to a server drawn at random, so that a
+// server never picked (the worst of three loses every comparison) is still measured and can win
+// its place back.
+constexpr std::uint32_t kExploreEvery = 50;
 
 }  // namespace
 
@@ -144,7 +149,10 @@ void Balancer::on_answer(std::size_t i, Micros rtt) {
     s.failure_rate *= 1 - kFailureAlpha;
     s.failures_in_a_row = 0;
     s.health = Health::Up;
-    if (++since_rerank_ >= kRerankEvery) rerank(settings_.estimator);
+    // Its first answers teach more than the certificate fetch did: rank at once.
+    if (++since_rerank_ >= kRerankEvery || s.latency.samples() <= kEagerRerankSamples) {
+        rerank(settings_.estimator);
+    }
 }
 
 bool Balancer::on_failure(std::size_t i, SteadyTime now) {
@@ -162,6 +170,16 @@ bool Balancer::on_failure(std::size_t i, SteadyTime now) {
     return false;
 }
 
+void Balancer::on_recovered(std::size_t i, Micros rtt) {
+    // Back from down: what was learnt before says nothing about it now.
+    auto& s = servers_[i];
+    s.latency.reseed(rtt);
+    s.failure_rate = 0;
+    s.failures_in_a_row = 0;
+    s.health = Health::Up;
+    rerank(settings_.estimator);
+}
+
 void Balancer::on_probe_failure(std::size_t i, SteadyTime now) {
     auto& s = servers_[i];
     s.probe_interval = std::min(s.probe_interval * 2, settings_.max_probe_interval);
@@ -176,8 +194,15 @@ double Balancer::score(std::size_t i) const {
 void Balancer::rerank(bool resort) {
     since_rerank_ = 0;
     if (resort) {
-        std::stable_sort(ranking_.begin(), ranking_.end(),
-                         [this](std::uint16_t a, std::uint16_t b) { return score(a) < score(b); });
+        // Insertion sort: stable, no allocation (std::stable_sort may take a buffer), and the
+        // ranking is nearly sorted already.
+        for (std::size_t i = 1; i < ranking_.size(); ++i) {
+            const auto v = ranking_[i];
+            const auto sv = score(v);
+            std::size_t j = i;
+            for (; j > 0 && score(ranking_[j - 1]) > sv; --j) ranking_[j] = ranking_[j - 1];
+            ranking_[j] = v;
+        }
     }
     std::optional<Micros> best;
     for (std::size_t i = 0; i < servers_.size(); ++i) {
@@ -213,6 +238,10 @@ std::optional<std::size_t> Balancer::choose(const std::function<bool(std::size_t
         case Strategy::Kind::Random:
             return scratch_[random_(n)];
         case Strategy::Kind::Wp2: {
+            if (settings_.estimator && ++since_explore_ >= kExploreEvery) {
+                since_explore_ = 0;
+                return scratch_[random_(n)];
+            }
             // Two distinct candidates at random; the better one by latency and success.
             const auto a = random_(n);
             auto b = random_(n - 1);

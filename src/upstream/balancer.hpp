@@ -122,6 +122,9 @@ class Balancer {
     // A timeout, an error, or a SERVFAIL/REFUSED answer. Returns true when this takes the server
     // out of rotation (its first probe is then due at `now` + first_probe).
     bool on_failure(std::size_t i, SteadyTime now);
+    // The background probe of a down server answered after `rtt`: back in rotation, with its
+    // estimates started again from that answer.
+    void on_recovered(std::size_t i, Micros rtt);
     // The background probe of a down server failed: the next one waits twice as long.
     void on_probe_failure(std::size_t i, SteadyTime now);
 
@@ -161,6 +164,7 @@ class Balancer {
     RandomFn random_;
     double tokens_;
     std::uint32_t since_rerank_ = 0;
+    std::uint32_t since_explore_ = 0;
     Micros best_p95_{0};  // the lowest p95 among servers up, as of the last rerank
     std::vector<std::uint16_t> scratch_;
 };

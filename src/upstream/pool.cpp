@@ -193,10 +193,15 @@ void Pool::on_attempt(ClientQuery::Try& t, dcp::Result<MutableBytes, ExchangeErr
         if (failing) {
             count_failure(t);
         } else {
-            const bool was_down = balancer_.server(t.server).health == Health::Down;
-            balancer_.on_answer(t.server, since(t.sent));
+            const auto rtt = since(t.sent);
+            if (balancer_.server(t.server).health == Health::Down) {
+                spdlog::info("server {} answers again ({}): back in rotation",
+                             members_[t.server].name, ms(rtt));
+                balancer_.on_recovered(t.server, rtt);
+            } else {
+                balancer_.on_answer(t.server, rtt);
+            }
             ++balancer_.server(t.server).answers;
-            if (was_down) spdlog::info("server {} answers again", members_[t.server].name);
         }
         if (q.done_) {
             maybe_release(q);
@@ -408,9 +413,8 @@ void Pool::on_probe(std::size_t i, bool answered, Micros rtt) {
         if (balancer_.server(i).health == Health::Down) {
             spdlog::info("server {} answers again ({}): back in rotation", members_[i].name,
                          ms(rtt));
+            balancer_.on_recovered(i, rtt);
         }
-        balancer_.on_answer(i, rtt);
-        balancer_.rerank(balancer_.settings().estimator);
         return;
     }
     balancer_.on_probe_failure(i, Clock::now());

@@ -250,8 +250,14 @@ newServer({{address="127.0.0.1:{nsd}"}})
 setUDPSocketBufferSizes(4194304, 4194304)
 -- Count encrypted queries by transport, for tests that check what the proxy sends.
 udp_count, tcp_count = 0, 0
+-- A slow server on demand: the test writes "<probability> <ms>" to the delay file; that share
+-- of UDP answers is held back that long (dnsdist delays UDP answers only).
+delay_p, delay_ms = 0, 0
 function count(dq)
   if dq.tcp then tcp_count = tcp_count + 1 else udp_count = udp_count + 1 end
+  if not dq.tcp and delay_p > 0 and math.random() < delay_p then
+    return DNSAction.Delay, tostring(delay_ms)
+  end
   return DNSAction.None, ""
 end
 addAction(AllRule(), LuaAction(count))
@@ -264,6 +270,12 @@ function maintenance()
   f:write(udp_count .. " " .. tcp_count .. " " .. generation .. "\\n")
   f:close()
   os.rename("{stats}.tmp", "{stats}")
+  local d = io.open("{dir}/delay", "r")
+  if d then
+    local p, ms = d:read("*n", "*n")
+    d:close()
+    if p and ms then delay_p, delay_ms = p, ms end
+  end
   local r = io.open("{flag}", "r")
   if r then
     local serial, version, drop = r:read("*n", "*n", "*n")
@@ -285,12 +297,30 @@ end
 """.format(plain=self.dnsdist_plain_port, port=self.dnsdist_port, provider=self.provider_name,
            cert=cert, key=key, bind6=bind6, nsd=self.nsd_port, stats=stats, flag=self.dnsdist_rotate_flag,
            dir=self.dir))
-        p = Process("dnsdist", ["dnsdist", "--supervised", "--disable-syslog", "-C", conf],
+        self.dnsdist_conf = conf
+        return self._run_dnsdist()
+
+    def _run_dnsdist(self):
+        p = Process("dnsdist", ["dnsdist", "--supervised", "--disable-syslog", "-C",
+                                self.dnsdist_conf],
                     os.path.join(self.dir, "dnsdist.log"), self.dir)
         self.procs.append(p)
+        self.dnsdist = p
         self._wait_answers(self.dnsdist_plain_port, "www.dcp.test", p)
-        wait_until(lambda: os.path.exists(stats), 10, what="dnsdist stats")
+        wait_until(lambda: os.path.exists(self.dnsdist_stats), 10, what="dnsdist stats")
         return p
+
+    def restart_dnsdist(self):
+        """Starts dnsdist again, on the same ports with the same certificate, after
+        self.dnsdist.stop()."""
+        return self._run_dnsdist()
+
+    def set_delay(self, probability, ms):
+        """From dnsdist's next maintenance run (within a second): that share of its UDP answers
+        is delayed by `ms`."""
+        with open(os.path.join(self.dir, "delay.tmp"), "w") as f:
+            f.write("%f %d\n" % (probability, ms))
+        os.rename(os.path.join(self.dir, "delay.tmp"), os.path.join(self.dir, "delay"))
 
     def _dnsdist_stats(self):
         with open(self.dnsdist_stats) as f:

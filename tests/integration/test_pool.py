@@ -1,0 +1,348 @@
+"""Several resolvers at once: three dnsdist DNSCrypt servers (each with its own provider name,
+key and NSD) given to one proxy as stamps. Strategies, failover while servers freeze (SIGSTOP)
+and die (SIGKILL-like stop, then restart on the same port), hedged queries against a server that
+is slow one time in five (dnsdist delays the answers), and the per-server statistics line."""
+
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+import unittest
+
+import dnsclient
+from dnsclient import Response, make_query
+from lab import Lab, free_port, wait_until
+
+BIN = os.environ.get("DCP_PROXY_BIN", "")
+NAMES = ("a", "b", "c")
+
+
+def stamp_of(lab):
+    r = subprocess.run([BIN, "stamp", "encode", "--address", "127.0.0.1:%d" % lab.dnsdist_port,
+                        "--provider-name", lab.provider_name, "--provider-key",
+                        lab.provider_key_hex], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def percentile(values, p):
+    s = sorted(values)
+    return s[min(len(s) - 1, int(len(s) * p / 100.0))]
+
+
+def load(port, count, threads=4, name="www.dcp.test"):
+    """`count` queries from `threads` clients, each waiting for its answer before the next.
+    Returns (latencies in seconds, rcodes, lost)."""
+    latencies, rcodes, lost = [], [], [0]
+    lock = threading.Lock()
+
+    def client(n):
+        for _ in range(n):
+            start = time.monotonic()
+            try:
+                r = Response(dnsclient.udp(port, make_query(name), timeout=5))
+            except OSError:
+                with lock:
+                    lost[0] += 1
+                continue
+            took = time.monotonic() - start
+            with lock:
+                latencies.append(took)
+                rcodes.append(r.rcode)
+    workers = [threading.Thread(target=client, args=(count // threads,)) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return latencies, rcodes, lost[0]
+
+
+def dnsperf(port, seconds, rate, queries_file):
+    r = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", queries_file,
+                        "-l", str(seconds), "-Q", str(rate), "-c", "4", "-t", "5", "-q", "200"],
+                       capture_output=True, text=True, timeout=seconds + 30)
+    out = r.stdout
+    sent = int(re.search(r"Queries sent:\s+(\d+)", out).group(1))
+    completed = int(re.search(r"Queries completed:\s+(\d+)", out).group(1))
+    lost = int(re.search(r"Queries lost:\s+(\d+)", out).group(1))
+    codes = dict((k, int(v)) for k, v in re.findall(r"(\w+) (\d+) \(", out.split(
+        "Response codes:", 1)[1].splitlines()[0])) if "Response codes:" in out else {}
+    return sent, completed, lost, codes, out
+
+
+class Pool(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.labs = []
+        try:
+            for n in NAMES:
+                lab = Lab(provider_name="2.dnscrypt-cert.%s.test" % n)
+                cls.labs.append(lab)
+                lab.start_nsd()
+                lab.start_dnsdist()
+        except Exception:
+            for lab in cls.labs:
+                lab.stop(keep_dir=True)
+            raise
+        cls.stamps = [stamp_of(lab) for lab in cls.labs]
+        cls.queries = os.path.join(cls.labs[0].dir, "queries.txt")
+        with open(cls.queries, "w") as f:
+            for i in range(50):
+                f.write("www.dcp.test A\nmail.dcp.test A\nh%d.wild.dcp.test A\n" % i)
+
+    @classmethod
+    def tearDownClass(cls):
+        for lab in cls.labs:
+            lab.stop()
+
+    def setUp(self):
+        for lab in self.labs:
+            lab.set_delay(0, 0)
+        # Every server is running and past its maintenance run (the delay is off).
+        for lab in self.labs:
+            if not lab.dnsdist.alive():
+                lab.restart_dnsdist()
+            lab.dnsdist_counts()
+
+    def start(self, *args, servers=(0, 1, 2), name="pool"):
+        """The proxy with the given servers (indexes into self.labs), started and waited for
+        until every server has a certificate. The process is stopped at the end and must exit
+        0."""
+        port = free_port()
+        argv = [BIN, "--local-address", "127.0.0.1:%d" % port]
+        for i in servers:
+            argv += ["--resolver", self.stamps[i]]
+        log = os.path.join(self.labs[0].dir, "%s-%d.log" % (name, port))
+        out = open(log, "w")
+        p = subprocess.Popen(argv + list(args), stdout=out, stderr=subprocess.STDOUT)
+        p.port = port
+
+        def text():
+            with open(log) as f:
+                return f.read()
+        p.text = text
+
+        def stop():
+            if p.poll() is None:
+                p.terminate()
+            self.assertEqual(p.wait(10), 0, text()[-3000:])
+            out.close()
+        self.addCleanup(stop)
+        wait_until(lambda: text().count("using certificate") >= len(servers) or
+                   p.poll() is not None, 15, what="every server's certificate")
+        self.assertIsNone(p.poll(), text())
+        return p
+
+    def stats(self, p):
+        """SIGUSR1: the counters and the per-server lines, as ({counter: n}, {name: fields})."""
+        before = p.text().count("counters:")
+        p.send_signal(signal.SIGUSR1)
+        wait_until(lambda: p.text().count("counters:") > before and
+                   p.text().rsplit("counters:", 1)[1].count("server ") >= 3, 5,
+                   what="statistics in the log")
+        tail = p.text().rsplit("counters:", 1)[1]
+        counters = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", tail.splitlines()[0])}
+        servers = {}
+        for m in re.finditer(r"server ([\w.-]+): (up|down), rtt ([\d.]+) ms \(p95 ([\d.]+) ms\), "
+                             r"(\d+) queries \(([\d.]+) %\), (\d+) answers, (\d+) failures, "
+                             r"(\d+) hedges \((\d+) won\)", tail):
+            servers[m.group(1)] = {"up": m.group(2) == "up", "rtt": float(m.group(3)),
+                                   "p95": float(m.group(4)), "queries": int(m.group(5)),
+                                   "answers": int(m.group(7)), "failures": int(m.group(8)),
+                                   "hedges": int(m.group(9)), "won": int(m.group(10))}
+        return counters, servers
+
+    def sent_to(self, before):
+        """UDP queries each dnsdist received since `before` (a list of dnsdist_counts())."""
+        return [lab.dnsdist_counts()[0] - b[0] for lab, b in zip(self.labs, before)]
+
+    def counts(self):
+        return [lab.dnsdist_counts() for lab in self.labs]
+
+    # -- strategies ---------------------------------------------------------------------------
+
+    def test_strategies_spread_or_concentrate_as_named(self):
+        # A ranking that holds: A answers 6 ms late, B 3 ms, C at once.
+        self.labs[0].set_delay(1.0, 6)
+        self.labs[1].set_delay(1.0, 3)
+        time.sleep(1.2)
+        p = self.start("--lb-strategy", "random", "--no-hedging", name="random")
+        self.assertIn("3 resolvers, strategy random, hedging off", p.text())
+        before = self.counts()
+        lat, rcodes, lost = load(p.port, 300)
+        self.assertEqual((lost, set(rcodes)), (0, {0}))
+        sent = self.sent_to(before)
+        self.assertEqual(sum(sent), 300)  # no hedging: one query each
+        for s in sent:
+            self.assertGreater(s, 50, sent)  # a third each, give or take
+        counters, servers = self.stats(p)
+        self.assertNotIn("upstream_hedges", counters)
+        self.assertEqual(sorted(servers), ["2.dnscrypt-cert.%s.test" % n for n in NAMES])
+        self.assertEqual(sum(s["answers"] for s in servers.values()), 300)
+        self.assertGreater(servers[self.labs[0].provider_name]["rtt"], 5)
+        self.assertLess(servers[self.labs[2].provider_name]["rtt"], 3)
+
+        for strategy, want in (("first", lambda s: s == [0, 0, 200]),
+                               # (A's smoothed RTT climbs 1/8 of the way per answer, so it may
+                               # slip back into the fastest two for an answer or two.)
+                               ("p2", lambda s: s[0] <= 10 and min(s[1:]) > 30),
+                               ("wp2", lambda s: s[0] <= 10 and s[2] > s[1])):
+            p = self.start("--lb-strategy", strategy, "--no-hedging", name=strategy)
+            load(p.port, 60)  # measured once, not only from the certificate fetch
+            before = self.counts()
+            lat, rcodes, lost = load(p.port, 200)
+            self.assertEqual((lost, set(rcodes)), (0, {0}))
+            sent = self.sent_to(before)
+            self.assertTrue(want(sent), (strategy, sent))
+            p.terminate()
+
+    def test_slow_server_loses_its_share(self):
+        slow = self.labs[0]
+        slow.set_delay(1.0, 40)  # every UDP answer 40 ms late
+        time.sleep(1.2)  # dnsdist's maintenance picks it up
+        for strategy in ("wp2", "p2"):
+            p = self.start("--lb-strategy", strategy, name="slow-" + strategy)
+            load(p.port, 100)  # the estimates learn
+            before = self.counts()
+            lat, rcodes, lost = load(p.port, 300)
+            self.assertEqual((lost, set(rcodes)), (0, {0}))
+            sent = self.sent_to(before)
+            # Queries move off the slow server: at most a few (hedges go to the best first).
+            self.assertLess(sent[0], 15, (strategy, sent))
+            self.assertGreater(sent[1] + sent[2], 290, (strategy, sent))
+            _, servers = self.stats(p)
+            # Its estimate climbs an eighth of the way per answer, and it gets few: it is not at
+            # 40 ms, but far above the others'.
+            others = max(s["rtt"] for n, s in servers.items() if n != slow.provider_name)
+            self.assertGreater(servers[slow.provider_name]["rtt"], 3 * others)
+            p.terminate()
+        # Against random, which does not look at latency, the same server gets its third.
+        p = self.start("--lb-strategy", "random", "--no-hedging", name="slow-random")
+        before = self.counts()
+        load(p.port, 150)
+        self.assertGreater(self.sent_to(before)[0], 25)
+
+    # -- failover -----------------------------------------------------------------------------
+
+    def failover_under_load(self, rate, seconds):
+        """dnsperf at `rate` for `seconds`; after 15 % of it server A freezes (SIGSTOP) for a
+        third of the run; after 25 % B dies, and comes back after 60 %. For a while only C
+        answers. Every query must be answered NOERROR."""
+        a, b = self.labs[0], self.labs[1]
+        p = self.start(name="failover-%d" % rate)
+        result = {}
+
+        def run():
+            result["perf"] = dnsperf(p.port, seconds, rate, self.queries)
+        t = threading.Thread(target=run)
+        t.start()
+        time.sleep(seconds * 0.15)
+        os.kill(a.dnsdist.pid, signal.SIGSTOP)
+        try:
+            time.sleep(seconds * 0.10)
+            b.dnsdist.stop()
+            time.sleep(seconds * 0.23)
+            os.kill(a.dnsdist.pid, signal.SIGCONT)
+            time.sleep(seconds * 0.12)
+            b.restart_dnsdist()
+        finally:
+            os.kill(a.dnsdist.pid, signal.SIGCONT)
+        t.join()
+        sent, completed, lost, codes, out = result["perf"]
+        self.assertGreater(sent, rate * seconds * 0.9, out)
+        self.assertEqual(lost, 0, out)
+        self.assertEqual(codes, {"NOERROR": completed}, out)
+        log = p.text()
+        self.assertIn("server %s failed" % a.provider_name, log)
+        self.assertIn("server %s failed" % b.provider_name, log)
+        # Both come back into rotation: probed, answering, chosen again.
+        wait_until(lambda: all(s["up"] for s in self.stats(p)[1].values()), 30, interval=1,
+                   what="every server up again")
+        self.assertIn("server %s answers again" % a.provider_name, p.text())
+        self.assertIn("server %s answers again" % b.provider_name, p.text())
+        before = self.counts()
+        lat, rcodes, lost = load(p.port, 400, threads=8)
+        self.assertEqual((lost, set(rcodes)), (0, {0}))
+        sent_now = self.sent_to(before)
+        self.assertGreater(sent_now[0], 0, sent_now)
+        self.assertGreater(sent_now[1], 0, sent_now)
+        counters, servers = self.stats(p)
+        self.assertGreater(counters["upstream_failovers"], 0)
+        self.assertEqual(counters.get("servfail_timeout", 0), 0)
+        self.assertEqual(counters.get("servfail_upstream_error", 0), 0)
+        self.assertGreater(servers[a.provider_name]["failures"], 0)
+        self.assertGreater(servers[b.provider_name]["failures"], 0)
+        return counters
+
+    def test_failover_at_400_per_second(self):
+        self.failover_under_load(400, 30)
+
+    def test_failover_at_2000_per_second(self):
+        self.failover_under_load(2000, 20)
+
+    def test_failover_without_hedging(self):
+        # Failover alone (after the server's failover delay, not a hedge) saves every query too.
+        a = self.labs[0]
+        p = self.start("--no-hedging", "--lb-strategy", "random", name="failover-nohedge")
+        os.kill(a.dnsdist.pid, signal.SIGSTOP)
+        try:
+            lat, rcodes, lost = load(p.port, 200)
+        finally:
+            os.kill(a.dnsdist.pid, signal.SIGCONT)
+        self.assertEqual((lost, set(rcodes)), (0, {0}))
+        counters, servers = self.stats(p)
+        self.assertGreater(counters["upstream_failovers"], 0)
+        self.assertNotIn("upstream_hedges", counters)
+        self.assertFalse(servers[a.provider_name]["up"])
+        # Out of rotation after 3 failures in a row (in each of the two workers, plus what was
+        # already on its way): only a handful of the ~67 queries it was drawn for waited for it.
+        self.assertLessEqual(sum(1 for x in lat if x > 0.09), 12)
+
+    # -- hedging ------------------------------------------------------------------------------
+
+    def test_hedging_cuts_the_tail_of_a_server_slow_one_time_in_five(self):
+        slow = self.labs[0]
+        p = self.start("--lb-strategy", "random", servers=(1, 2), name="fast-only")
+        load(p.port, 100)
+        fast, rcodes, lost = load(p.port, 1000)
+        self.assertEqual((lost, set(rcodes)), (0, {0}))
+        p.terminate()
+        slow.set_delay(0.2, 300)
+        time.sleep(1.2)
+        p = self.start("--lb-strategy", "random", name="hedged")
+        load(p.port, 100)
+        before_counters, _ = self.stats(p)
+        hedged, rcodes, lost = load(p.port, 1000)
+        self.assertEqual((lost, set(rcodes)), (0, {0}))
+        counters, servers = self.stats(p)
+        p.terminate()
+        p = self.start("--lb-strategy", "random", "--no-hedging", name="unhedged")
+        load(p.port, 100)
+        unhedged, rcodes, lost = load(p.port, 1000)
+        self.assertEqual((lost, set(rcodes)), (0, {0}))
+        p99 = [percentile(x, 99) * 1000 for x in (fast, hedged, unhedged)]
+        waited = [sum(1 for v in x if v > 0.09) for x in (fast, hedged, unhedged)]
+        print("\np99 ms: fast servers only %.2f, hedged %.2f, unhedged %.2f; hedges %d (%d won); "
+              "queries over 90 ms: %s" % (p99[0], p99[1], p99[2],
+                                         counters.get("upstream_hedges", 0),
+                                         counters.get("upstream_hedges_won", 0), waited))
+        self.assertLessEqual(p99[1], 2 * p99[0])
+        self.assertLess(waited[1], waited[2])
+        # Without hedging, a query drawn for a slow answer waits for the server's failover delay
+        # (its 100 ms floor: the answers it holds back are never seen in time, so its p95 never
+        # looks slow), and after three in a row the server leaves the rotation for a while: so
+        # fewer than 1 % wait, but some do.
+        self.assertGreaterEqual(waited[2], 3)
+        hedges = counters["upstream_hedges"] - before_counters.get("upstream_hedges", 0)
+        won = counters["upstream_hedges_won"] - before_counters.get("upstream_hedges_won", 0)
+        # A third of the queries go to the slow server, a fifth of those are slow: about 67
+        # need a hedge. The budget is 10 % of queries (and a burst of 10).
+        self.assertGreater(won, 40)
+        self.assertLessEqual(hedges, 1000 * 0.10 + 10)
+        self.assertGreater(servers[slow.provider_name]["hedges"] + 1, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
