@@ -42,6 +42,7 @@ class Attempt : public PendingUdpQuery {
 
   private:
     friend class Resolver;
+    friend class Transport;
     void on_udp_answer(MutableBytes answer) final;
     void on_udp_failure(ExchangeError error) final;
 
@@ -73,6 +74,12 @@ class Transport {
     // Takes back an attempt whose answer is no longer wanted, when that can be done at once
     // (complete() is then never called): true. False when it will still complete.
     virtual bool cancel(Attempt& attempt) = 0;
+
+  protected:
+    // For implementations other than Resolver: delivers an attempt's outcome.
+    static void complete(Attempt& attempt, dcp::Result<MutableBytes, ExchangeError> answer) {
+        attempt.complete(answer);
+    }
 };
 
 }  // namespace dcp::upstream
