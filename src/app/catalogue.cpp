@@ -54,6 +54,82 @@ sources::Selection select_from(const config::CatalogueSettings& c,
     return out;
 }
 
+std::optional<config::RelayTarget> relay_from_stamp(const std::string& name,
+                                                    const stamp::Stamp& st) {
+    if (st.protocol != stamp::Protocol::DnsCryptRelay && st.protocol != stamp::Protocol::DnsCrypt) {
+        return std::nullopt;
+    }
+    const auto where = stamp::server_address(st);
+    if (!where) return std::nullopt;
+    asio::error_code ec;
+    const auto address = asio::ip::make_address(where->host, ec);
+    if (ec) return std::nullopt;  // relays are reached by address, never by name
+    return config::RelayTarget{name, address, where->port};
+}
+
+// [anonymized_dns] routes: the relays `server` is reached through. `routed` says whether a route
+// names it (or '*' does); an unusable entry is logged and skipped.
+std::vector<config::RelayTarget> relays_for(const sources::Candidate& server,
+                                            const config::CatalogueSettings& c,
+                                            const sources::Selection& sel, bool& routed) {
+    routed = false;
+    const config::RouteOptions* route = nullptr;
+    for (const auto& r : c.routes) {
+        if (r.server_name == server.name) route = &r;
+    }
+    if (route == nullptr) {
+        for (const auto& r : c.routes) {
+            if (r.server_name == "*") route = &r;
+        }
+    }
+    if (route == nullptr) return {};
+    routed = true;
+    const auto where = stamp::server_address(server.stamp);
+    std::vector<config::RelayTarget> out;
+    const auto add = [&](const std::optional<config::RelayTarget>& t, const std::string& what) {
+        if (!t) {
+            spdlog::warn(
+                "route for {}: relay {} is not usable (a relay or DNSCrypt stamp with "
+                "an IP address is needed)",
+                server.name, what);
+            return;
+        }
+        asio::error_code ec;
+        if (where && t->address == asio::ip::make_address(where->host, ec) &&
+            t->port == where->port) {
+            return;  // a server is never its own relay
+        }
+        for (const auto& o : out) {
+            if (o.address == t->address && o.port == t->port) return;
+        }
+        out.push_back(*t);
+    };
+    for (const auto& via : route->via) {
+        if (via.rfind("sdns://", 0) == 0) {
+            const auto st = stamp::parse(via);
+            add(st ? relay_from_stamp(st->address, *st) : std::nullopt, via);
+        } else if (via == "*") {
+            // Any relay: the first three of the lists that are not the server itself.
+            std::size_t taken = 0;
+            for (const auto& r : sel.relays) {
+                if (taken == 3) break;
+                const auto before = out.size();
+                add(relay_from_stamp(r.name, r.stamp), r.name);
+                taken += out.size() - before;
+            }
+        } else {
+            const sources::Candidate* found = nullptr;
+            for (const auto* list : {&sel.relays, &sel.servers, &c.statics}) {
+                for (const auto& cand : *list) {
+                    if (cand.name == via && found == nullptr) found = &cand;
+                }
+            }
+            add(found ? relay_from_stamp(via, found->stamp) : std::nullopt, via);
+        }
+    }
+    return out;
+}
+
 std::vector<LoadedSource> load_sources(const config::CatalogueSettings& c) {
     std::vector<LoadedSource> loaded;
     const auto now = std::chrono::system_clock::now();
@@ -131,11 +207,29 @@ std::vector<LoadedSource> choose_catalogue_servers(config::Settings& settings) {
     for (const auto& cand : selection.servers) others += usable(cand.stamp) ? 0U : 1U;
     std::string names;
     for (const auto* cand : chosen) {
-        config::add_stamp_server(settings, cand->stamp, cand->name, "server " + cand->name);
+        bool routed = false;
+        const auto relays = relays_for(*cand, c, selection, routed);
+        const auto what = "server " + cand->name;
+        if (routed && relays.empty()) {
+            if (c.skip_incompatible) {
+                spdlog::warn("{}: no usable relay on its route; skipped (skip_incompatible)",
+                             cand->name);
+                continue;
+            }
+            spdlog::warn("{}: no usable relay on its route; used directly", cand->name);
+        }
+        if (relays.empty()) config::add_stamp_server(settings, cand->stamp, cand->name, what);
+        for (const auto& relay : relays) {
+            config::add_stamp_server(settings, cand->stamp, cand->name, what, relay);
+        }
+    }
+    if (settings.servers.empty()) {
+        throw config::ConfigError(
+            "no DNSCrypt server to use: every selected server was skipped (skip_incompatible)");
     }
     for (const auto& srv : settings.servers) {
         names += (names.empty() ? "" : ", ") + srv.name + " (" +
-                 net::to_string(srv.udp_endpoint()) + ")";
+                 net::to_string(srv.server_endpoint()) + ")";
     }
     spdlog::info("using {} DNSCrypt server{}: {}", settings.servers.size(),
                  settings.servers.size() == 1 ? "" : "s", names);

@@ -104,7 +104,7 @@ void resolver_from_stamps(const Options& o, Settings& s) {
 }  // namespace
 
 void add_stamp_server(Settings& s, const stamp::Stamp& st, const std::string& name,
-                      const std::string& what) {
+                      const std::string& what, const std::optional<RelayTarget>& relay) {
     if (st.protocol != stamp::Protocol::DnsCrypt) {
         throw ConfigError(what + ": not a DNSCrypt server");
     }
@@ -123,10 +123,19 @@ void add_stamp_server(Settings& s, const stamp::Stamp& st, const std::string& na
     if (!provider) throw ConfigError(what + ": '" + st.provider_name + "' is not a domain name");
     r.provider_name = *provider;
     r.provider_key = st.provider_key;
+    r.relay_address.reset();
+    r.relay_name.clear();
+    if (relay) {
+        r.relay_address = relay->address;
+        r.relay_port = relay->port;
+        r.relay_name = relay->name;
+        r.name = name + " via " + relay->name;
+    }
     for (const auto& other : s.servers) {
         if (other.address == r.address && other.port == r.port &&
             other.provider_name_text == r.provider_name_text &&
-            other.provider_key == r.provider_key) {
+            other.provider_key == r.provider_key && other.relay_address == r.relay_address &&
+            other.relay_port == r.relay_port) {
             return;  // the same server twice (two lists, or a list and a [static])
         }
     }
@@ -171,6 +180,8 @@ Settings validate(const Options& o) {
                 "[sources] and [static] servers are not");
         } else {
             s.catalogue = catalogue_of(o.catalogue);
+            s.catalogue->routes = o.catalogue.routes;
+            s.catalogue->skip_incompatible = o.catalogue.skip_incompatible;
         }
     } else if (o.dnscrypt_proxy2_file && !from_command_line) {
         throw ConfigError(

@@ -39,6 +39,15 @@ struct CatalogueSettings {
     sources::Filters filters;
     std::vector<sources::SourceConfig> sources;
     std::vector<sources::Candidate> statics;  // [static.NAME], stamps parsed
+    std::vector<RouteOptions> routes;         // [anonymized_dns]
+    bool skip_incompatible = false;
+};
+
+// Where a relayed server's packets go (anonymized DNSCrypt).
+struct RelayTarget {
+    std::string name;
+    asio::ip::address address;
+    std::uint16_t port = 443;
 };
 
 // What the program runs with.
@@ -66,7 +75,8 @@ struct Settings {
 // shares; the first one added becomes settings.resolver), unless the same server is there
 // already. Throws ConfigError if it cannot be used.
 void add_stamp_server(Settings& settings, const stamp::Stamp& stamp, const std::string& name,
-                      const std::string& what);
+                      const std::string& what,
+                      const std::optional<RelayTarget>& relay = std::nullopt);
 
 // Throws ConfigError with a message naming the option and what is wrong.
 [[nodiscard]] Settings validate(const Options& options);

@@ -232,6 +232,33 @@ void apply_v2_statics(const toml::table& statics, const std::string& path, Optio
     }
 }
 
+void apply_v2_anonymized(const toml::table& anon, const std::string& path, Options& o) {
+    for (const auto& [key, node] : anon) {
+        const std::string field(key.str());
+        const Reader r(path, "anonymized_dns." + field, node);
+        if (field == "routes") {
+            const auto* routes = node.as_array();
+            if (routes == nullptr) r.fail("must be an array of { server_name, via } tables");
+            for (const auto& entry : *routes) {
+                const auto* t = entry.as_table();
+                const auto* name = t != nullptr ? t->get("server_name") : nullptr;
+                const auto* via = t != nullptr ? t->get("via") : nullptr;
+                if (name == nullptr || via == nullptr) {
+                    throw ConfigError(path + " line " + line_of(entry) +
+                                      ": each anonymized_dns route needs server_name and via");
+                }
+                o.catalogue.routes.push_back(
+                    {Reader(path, "anonymized_dns.routes.server_name", *name).text(),
+                     Reader(path, "anonymized_dns.routes.via", *via).texts()});
+            }
+        } else if (field == "skip_incompatible") {
+            o.catalogue.skip_incompatible = r.flag();
+        } else if (!inert(node)) {
+            o.unimplemented_keys.push_back("anonymized_dns." + field);
+        }
+    }
+}
+
 void apply_v2(const toml::table& table, const std::string& path, Options& o) {
     o.dnscrypt_proxy2_file = true;
     for (const auto& [key, node] : table) {
@@ -240,6 +267,8 @@ void apply_v2(const toml::table& table, const std::string& path, Options& o) {
             apply_v2_sources(*node.as_table(), path, o);
         } else if (name == "static" && node.is_table()) {
             apply_v2_statics(*node.as_table(), path, o);
+        } else if (name == "anonymized_dns" && node.is_table()) {
+            apply_v2_anonymized(*node.as_table(), path, o);
         } else if (const auto it = v2_setters().find(name); it != v2_setters().end()) {
             it->second(Reader(path, name, node), o);
             if (name == "log_file") o.logfile = beside(path, o.logfile);

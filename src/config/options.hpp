@@ -28,11 +28,20 @@ struct StaticOptions {
     std::string stamp;
 };
 
+// dnscrypt-proxy 2's [anonymized_dns] routes entry: a server ('*': every server) reached
+// through relays, each a relay name, an sdns:// relay or DNSCrypt stamp, or '*' (any relay).
+struct RouteOptions {
+    std::string server_name;
+    std::vector<std::string> via;
+};
+
 // Which servers of the catalogue to use: dnscrypt-proxy 2's keys and defaults.
 struct CatalogueOptions {
     sources::Filters filters;
     std::vector<SourceOptions> sources;
     std::vector<StaticOptions> statics;
+    std::vector<RouteOptions> routes;
+    bool skip_incompatible = false;  // a routed server with no usable relay: skipped, not direct
 
     [[nodiscard]] bool used() const { return !sources.empty() || !statics.empty(); }
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "common/bytes.hpp"
 #include "common/time_format.hpp"
 #include "crypto/sodium.hpp"
 #include "upstream/tcp_exchange.hpp"
@@ -16,6 +17,39 @@ std::uint16_t random_id() {
     return static_cast<std::uint16_t>(crypto::random_uniform(65536));
 }
 
+// Through a relay the certificate query is padded to this (relay header included): a relay
+// forwards no answer larger than the query (spec 14.4), and two certificates take ~330 bytes.
+constexpr std::size_t kRelayedCertQuery = 1024;
+using QueryBuffer = std::array<std::uint8_t, kRelayedCertQuery>;
+
+// The certificate query, after the relay header when there is one (then padded with an EDNS(0)
+// Padding option, RFC 7830). Returns the packet's length.
+dcp::Result<std::size_t, std::string> write_query(const ResolverConfig& config, std::uint16_t id,
+                                                  QueryBuffer& out) {
+    const auto extra = config.relay_header_size();
+    const auto len =
+        dnscrypt::write_cert_query(config.provider_name, id, MutableBytes(out).subspan(extra, 512));
+    if (!len) return Unexpected(std::string("provider name does not fit a query"));
+    if (extra == 0) return *len;
+    const auto header = config.relay_header();
+    std::copy(header.begin(), header.end(), out.begin());
+    constexpr std::size_t kOptFixed = 11;  // root name, type, class, TTL, RDLENGTH
+    constexpr std::size_t kOptionHeader = 4;
+    const std::size_t at = extra + *len;
+    const std::size_t pad = kRelayedCertQuery - at - kOptFixed - kOptionHeader;
+    std::uint8_t* p = out.data() + at;
+    p[0] = 0;                                  // owner: the root
+    store_u16_be(p + 1, 41);                   // OPT
+    store_u16_be(p + 3, 4096);                 // UDP payload size
+    std::fill(p + 5, p + 9, std::uint8_t{0});  // extended RCODE, version, flags
+    store_u16_be(p + 9, static_cast<std::uint16_t>(kOptionHeader + pad));
+    store_u16_be(p + 11, 12);  // option: Padding
+    store_u16_be(p + 13, static_cast<std::uint16_t>(pad));
+    std::fill(p + 15, p + 15 + pad, std::uint8_t{0});
+    store_u16_be(out.data() + extra + 10, 1);  // ARCOUNT
+    return kRelayedCertQuery;
+}
+
 dcp::Result<dnscrypt::CertificateChoice, dnscrypt::CertAnswerError> read_answer(
     Bytes answer, std::uint16_t id, const ResolverConfig& config, const Clock& clock) {
     return dnscrypt::read_cert_answer(answer, id, config.provider_name, config.provider_key,
@@ -24,10 +58,10 @@ dcp::Result<dnscrypt::CertificateChoice, dnscrypt::CertAnswerError> read_answer(
 
 net::awaitable<Answer> over_udp(const ResolverConfig& config, const Clock& clock) {
     auto executor = co_await asio::this_coro::executor;
-    std::array<std::uint8_t, 512> query{};
+    QueryBuffer query{};
     const auto id = random_id();
-    const auto len = dnscrypt::write_cert_query(config.provider_name, id, query);
-    if (!len) co_return Unexpected(std::string("provider name does not fit a query"));
+    const auto len = write_query(config, id, query);
+    if (!len) co_return Unexpected(len.error());
 
     asio::ip::udp::socket socket(executor);
     asio::error_code ec;
@@ -57,10 +91,10 @@ net::awaitable<Answer> over_udp(const ResolverConfig& config, const Clock& clock
 }
 
 net::awaitable<Answer> over_tcp(const ResolverConfig& config, const Clock& clock) {
-    std::array<std::uint8_t, 512> query{};
+    QueryBuffer query{};
     const auto id = random_id();
-    const auto len = dnscrypt::write_cert_query(config.provider_name, id, query);
-    if (!len) co_return Unexpected(std::string("provider name does not fit a query"));
+    const auto len = write_query(config, id, query);
+    if (!len) co_return Unexpected(len.error());
     const auto answer = co_await tcp_exchange(config.tcp_endpoint(), Bytes(query.data(), *len),
                                               std::chrono::steady_clock::now() + config.timeout);
     if (!answer) co_return Unexpected("TCP: " + std::string(to_string(answer.error())));

@@ -49,6 +49,7 @@ Resolver::Resolver(asio::io_context& io, ResolverConfig config, crypto::KeyPair 
       udp_(io, config_.udp_endpoint(), config_.udp_sockets, config_.max_udp_packet, counters),
       tcp_(config_.tcp_endpoint(), counters),
       estimator_(config_.max_udp_packet),
+      relay_header_(config_.relay_header()),
       refresh_timer_(io) {}
 
 void Resolver::start(bool fetch_certificates) {
@@ -105,10 +106,14 @@ void Resolver::publish(const dnscrypt::Certificate& cert) {
 
 void Resolver::announce(const dnscrypt::Session& session) const {
     const auto& cert = session.certificate();
-    spdlog::info("using certificate serial {} from {} ({}): {}, valid {} to {}, resolver key {}",
-                 cert.serial, config_.provider_name_text, config_.address.to_string(),
-                 crypto::to_string(cert.construction), format_utc(cert.ts_start),
-                 format_utc(cert.ts_end), hex_encode_grouped(cert.resolver_public_key));
+    spdlog::info(
+        "using certificate serial {} from {} ({}{}): {}, valid {} to {}, resolver key {}, "
+        "fetched in {:.1f} ms",
+        cert.serial, config_.provider_name_text, config_.address.to_string(),
+        config_.relayed() ? " via relay " + config_.relay_name : std::string(),
+        crypto::to_string(cert.construction), format_utc(cert.ts_start), format_utc(cert.ts_end),
+        hex_encode_grouped(cert.resolver_public_key),
+        static_cast<double>(last_fetch_rtt_.count()) / 1000.0);
     if (cert.long_lived()) {
         spdlog::warn("certificate serial {} is valid for more than 7 days: weak forward secrecy",
                      cert.serial);
@@ -123,10 +128,9 @@ net::awaitable<void> Resolver::refresh_loop() {
         std::chrono::seconds wait = config_.cert_refresh;
         if (choice) {
             ++counters_.cert_refreshes;
-            if (on_certificate_rtt_) {
-                on_certificate_rtt_(std::chrono::duration_cast<std::chrono::microseconds>(
-                    std::chrono::steady_clock::now() - fetch_start));
-            }
+            last_fetch_rtt_ = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - fetch_start);
+            if (on_certificate_rtt_) on_certificate_rtt_(last_fetch_rtt_);
             for (const auto& rej : choice->rejected) {
                 spdlog::debug("certificate #{} skipped: {}", rej.index,
                               dnscrypt::to_string(rej.reason));
@@ -140,8 +144,11 @@ net::awaitable<void> Resolver::refresh_loop() {
         } else {
             ++counters_.cert_refresh_failures;
             wait = retry;
-            spdlog::warn("no valid certificate from {} at {}: {}; retrying in {}s{}",
-                         config_.provider_name_text, net::to_string(config_.udp_endpoint()),
+            spdlog::warn("no valid certificate from {} at {}{}: {}; retrying in {}s{}",
+                         config_.provider_name_text, net::to_string(config_.server_endpoint()),
+                         config_.relayed() ? " via relay " + config_.relay_name + " (" +
+                                                 net::to_string(config_.udp_endpoint()) + ")"
+                                           : std::string(),
                          choice.error().reason, retry.count(),
                          session() ? "" : " (queries get SERVFAIL until then)");
             retry = std::min(retry * 2, kMaxRetry);
@@ -187,8 +194,9 @@ void Resolver::begin(Attempt& q) {
     }
     set_keys(q);
     if (!config_.tcp_only) {
+        const auto extra = config_.relay_header_size();
         const auto padded = dnscrypt::udp_padded_length(
-            q.message.size(), estimator_.min_query_len(), config_.max_udp_packet);
+            q.message.size(), estimator_.min_query_len(), config_.max_udp_packet, extra);
         if (padded) {
             if (config_.ephemeral_keys) {
                 begin_udp_alone(q, *padded);
@@ -202,14 +210,15 @@ void Resolver::begin(Attempt& q) {
             ++counters_.upstream_udp_queries;
             q.padded_len_ = *padded;
             const auto nonce = fresh_nonce();
-            const auto len =
-                dnscrypt::encrypt_query(q.query_keys(), q.message, nonce, *padded, buffer);
+            if (extra != 0) std::copy(relay_header_.begin(), relay_header_.end(), buffer.begin());
+            const auto len = dnscrypt::encrypt_query(q.query_keys(), q.message, nonce, *padded,
+                                                     buffer.subspan(extra));
             if (!len) {
                 q.complete(Unexpected(ExchangeError::TooLarge));
                 return;
             }
-            udp_.submit(
-                q, {*len, nonce, &q.shared(), q.info->header.id, &q.info->question, q.deadline_});
+            udp_.submit(q, {*len + extra, nonce, &q.shared(), q.info->header.id, &q.info->question,
+                            q.deadline_});
             return;
         }
         ++counters_.upstream_udp_cannot_pad;
@@ -234,14 +243,17 @@ void Resolver::begin_udp_alone(Attempt& q, std::size_t padded) {
 // --ephemeral-keys over UDP: the query leaves from a socket of its own, opened for it and closed
 // after it, so no two queries share a source port the resolver could link them by.
 net::awaitable<void> Resolver::udp_alone_then_complete(Attempt& q) {
-    std::vector<std::uint8_t> packet(dnscrypt::query::kHeaderSize + q.padded_len_);
+    const auto extra = config_.relay_header_size();
+    std::vector<std::uint8_t> packet(extra + dnscrypt::query::kHeaderSize + q.padded_len_);
+    if (extra != 0) std::copy(relay_header_.begin(), relay_header_.end(), packet.begin());
     const auto nonce = fresh_nonce();
-    const auto len =
-        dnscrypt::encrypt_query(q.query_keys(), q.message, nonce, q.padded_len_, packet);
+    auto len = dnscrypt::encrypt_query(q.query_keys(), q.message, nonce, q.padded_len_,
+                                       MutableBytes(packet).subspan(extra));
     if (!len) {
         q.complete(Unexpected(ExchangeError::TooLarge));
         co_return;
     }
+    *len += extra;
     asio::ip::udp::socket socket(io_);
     asio::error_code ec;
     socket.open(config_.udp_endpoint().protocol(), ec);
@@ -304,11 +316,22 @@ net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange_tcp(
     const auto query = q.message;
     const auto& info = *q.info;
     ++counters_.upstream_tcp_queries;
-    const auto padded =
+    const auto extra = config_.relay_header_size();
+    auto padded =
         dnscrypt::tcp_padded_length(query.size(), rng_.uniform(dnscrypt::kTcpPaddingChoices));
-    std::vector<std::uint8_t> packet(dnscrypt::query::kHeaderSize + padded);
+    if (extra != 0) {
+        // The relay talks to the server over UDP, where the server truncates any answer larger
+        // than the query: through a relay a TCP query is padded to the largest packet (spec
+        // 14.4, as dnscrypt-proxy does).
+        padded = (config_.max_udp_packet - dnscrypt::query::kHeaderSize - extra) /
+                 dnscrypt::kPaddingBlock * dnscrypt::kPaddingBlock;
+        if (query.size() + 1 > padded) co_return Unexpected(ExchangeError::TooLarge);
+    }
+    std::vector<std::uint8_t> packet(extra + dnscrypt::query::kHeaderSize + padded);
+    if (extra != 0) std::copy(relay_header_.begin(), relay_header_.end(), packet.begin());
     const auto nonce = fresh_nonce();
-    const auto len = dnscrypt::encrypt_query(q.query_keys(), query, nonce, padded, packet);
+    auto len = dnscrypt::encrypt_query(q.query_keys(), query, nonce, padded,
+                                       MutableBytes(packet).subspan(extra));
     if (!len) co_return Unexpected(ExchangeError::TooLarge);
     // With ephemeral keys a connection is never reused: it would link the queries it carried.
     auto response = co_await tcp_.exchange(packet, q.deadline_, !config_.ephemeral_keys);

@@ -100,11 +100,13 @@ class Resolver final : public Transport {
     UdpExchanger udp_;
     TcpUpstream tcp_;
     dnscrypt::QuerySizeEstimator estimator_;
-    crypto::FastRandom rng_;  // nonces and padding choices, no system call per query
+    dnscrypt::RelayHeader relay_header_;  // unused without a relay
+    crypto::FastRandom rng_;              // nonces and padding choices, no system call per query
     std::shared_ptr<const dnscrypt::Session> session_;
     std::function<void(std::shared_ptr<const dnscrypt::Session>)> on_new_session_;
     TruncationLesson on_truncation_;
     std::function<void(std::chrono::microseconds)> on_certificate_rtt_;
+    std::chrono::microseconds last_fetch_rtt_{0};  // of the last successful certificate fetch
     asio::steady_timer refresh_timer_;
     bool stopped_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

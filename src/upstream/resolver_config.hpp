@@ -5,8 +5,11 @@
 #include <cstdint>
 #include <string>
 
+#include <optional>
+
 #include "crypto/ed25519.hpp"
 #include "dns/name.hpp"
+#include "dnscrypt/relay.hpp"
 #include "net/asio.hpp"
 
 namespace dcp::upstream {
@@ -30,8 +33,31 @@ struct ResolverConfig {
     // Largest UDP packet we send (a resolver answers with at most as much).
     std::size_t max_udp_packet = 4096;
 
-    [[nodiscard]] asio::ip::udp::endpoint udp_endpoint() const { return {address, port}; }
-    [[nodiscard]] asio::ip::tcp::endpoint tcp_endpoint() const { return {address, tcp_port}; }
+    // Anonymized DNSCrypt: every packet, certificate queries included, goes to this relay with
+    // a header naming the server (spec section 14); the server sees only the relay's address.
+    std::optional<asio::ip::address> relay_address;
+    std::uint16_t relay_port = 443;
+    std::string relay_name;
+
+    [[nodiscard]] bool relayed() const { return relay_address.has_value(); }
+    // Where packets go: the relay, or the server itself.
+    [[nodiscard]] asio::ip::udp::endpoint udp_endpoint() const {
+        return relayed() ? asio::ip::udp::endpoint{*relay_address, relay_port}
+                         : asio::ip::udp::endpoint{address, port};
+    }
+    [[nodiscard]] asio::ip::tcp::endpoint tcp_endpoint() const {
+        return relayed() ? asio::ip::tcp::endpoint{*relay_address, relay_port}
+                         : asio::ip::tcp::endpoint{address, tcp_port};
+    }
+    [[nodiscard]] asio::ip::udp::endpoint server_endpoint() const { return {address, port}; }
+    // What precedes every packet sent to the relay (empty when there is none).
+    [[nodiscard]] std::size_t relay_header_size() const {
+        return relayed() ? dnscrypt::relay::kHeaderSize : 0;
+    }
+    [[nodiscard]] dnscrypt::RelayHeader relay_header() const {
+        return address.is_v4() ? dnscrypt::relay_header(address.to_v4().to_bytes(), port)
+                               : dnscrypt::relay_header(address.to_v6().to_bytes(), port);
+    }
 };
 
 }  // namespace dcp::upstream

@@ -14,6 +14,7 @@ import unittest
 import dnsclient
 from dnsclient import Response, make_query
 from lab import Lab, free_port, wait_until
+from relay import DnscryptRelay
 
 BIN = os.environ.get("DCP_PROXY_BIN", "")
 NAMES = ("a", "b", "c")
@@ -135,17 +136,17 @@ class Pool(unittest.TestCase):
         self.assertIsNone(p.poll(), text())
         return p
 
-    def stats(self, p):
+    def stats(self, p, servers=3):
         """SIGUSR1: the counters and the per-server lines, as ({counter: n}, {name: fields})."""
         before = p.text().count("counters:")
         p.send_signal(signal.SIGUSR1)
         wait_until(lambda: p.text().count("counters:") > before and
-                   p.text().rsplit("counters:", 1)[1].count("server ") >= 3, 5,
+                   p.text().rsplit("counters:", 1)[1].count("server ") >= servers, 5,
                    what="statistics in the log")
         tail = p.text().rsplit("counters:", 1)[1]
         counters = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", tail.splitlines()[0])}
         servers = {}
-        for m in re.finditer(r"server ([\w.-]+): (up|down), rtt ([\d.]+) ms \(p95 ([\d.]+) ms\), "
+        for m in re.finditer(r"server ([^:\n]+): (up|down), rtt ([\d.]+) ms \(p95 ([\d.]+) ms\), "
                              r"(\d+) queries \(([\d.]+) %\), (\d+) answers, (\d+) failures, "
                              r"(\d+) hedges \((\d+) won\)", tail):
             servers[m.group(1)] = {"up": m.group(2) == "up", "rtt": float(m.group(3)),
@@ -269,11 +270,16 @@ class Pool(unittest.TestCase):
         self.assertGreater(sent_now[0], 0, sent_now)
         self.assertGreater(sent_now[1], 0, sent_now)
         counters, servers = self.stats(p)
-        self.assertGreater(counters["upstream_failovers"], 0)
+        # Queries moved off the failing servers: by a hedge (within its budget) or a failover.
+        moved = counters.get("upstream_failovers", 0) + counters.get("upstream_hedges_won", 0)
+        self.assertGreater(moved, 0)
         self.assertEqual(counters.get("servfail_timeout", 0), 0)
         self.assertEqual(counters.get("servfail_upstream_error", 0), 0)
         self.assertGreater(servers[a.provider_name]["failures"], 0)
         self.assertGreater(servers[b.provider_name]["failures"], 0)
+        print("\n%d/s: %d queries, %d lost, %s; failovers %d, hedges %d (%d won)" % (
+            rate, sent, lost, codes, counters.get("upstream_failovers", 0),
+            counters.get("upstream_hedges", 0), counters.get("upstream_hedges_won", 0)))
         return counters
 
     def test_failover_at_400_per_second(self):
@@ -342,6 +348,177 @@ class Pool(unittest.TestCase):
         self.assertGreater(won, 40)
         self.assertLessEqual(hedges, 1000 * 0.10 + 10)
         self.assertGreater(servers[slow.provider_name]["hedges"] + 1, 0)
+
+
+def relay_stamp(relay):
+    r = subprocess.run([BIN, "stamp", "encode", "--protocol", "relay", "--address",
+                        "127.0.0.1:%d" % relay.port], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+class Relays(unittest.TestCase):
+    """Anonymized DNSCrypt through relays of our own (relay.DnscryptRelay: the relay protocol,
+    refusing targets it does not serve), configured as dnscrypt-proxy 2 users do: [static]
+    relay entries and sdns:// relay stamps in [anonymized_dns] routes."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.labs = []
+        try:
+            for n in ("a", "b"):
+                lab = Lab(provider_name="2.dnscrypt-cert.%s.test" % n)
+                cls.labs.append(lab)
+                lab.start_nsd()
+                lab.start_dnsdist()
+        except Exception:
+            for lab in cls.labs:
+                lab.stop(keep_dir=True)
+            raise
+        cls.stamps = [stamp_of(lab) for lab in cls.labs]
+
+    @classmethod
+    def tearDownClass(cls):
+        for lab in cls.labs:
+            lab.stop()
+
+    def relay(self, *labs):
+        r = DnscryptRelay([("127.0.0.1", lab.dnsdist_port) for lab in labs])
+        self.addCleanup(r.close)
+        return r
+
+    def start(self, routes, extra_static="", extra="", name="relayed", tcp=False, wait=1,
+              names="'a', 'b'"):
+        port = free_port()
+        conf = os.path.join(self.labs[0].dir, "%s-%d.toml" % (name, port))
+        with open(conf, "w") as f:
+            f.write("listen_addresses = ['127.0.0.1:%d']\nserver_names = [%s]\n"
+                    "force_tcp = %s\n%s\n[static]\n  [static.a]\n  stamp = '%s'\n"
+                    "  [static.b]\n  stamp = '%s'\n%s\n[anonymized_dns]\nroutes = [%s]\n"
+                    % (port, names, "true" if tcp else "false", extra, self.stamps[0],
+                       self.stamps[1], extra_static, routes))
+        log = os.path.join(self.labs[0].dir, "%s-%d.log" % (name, port))
+        out = open(log, "w")
+        p = subprocess.Popen([BIN, "--config", conf], stdout=out, stderr=subprocess.STDOUT)
+        p.port = port
+
+        def text():
+            with open(log) as f:
+                return f.read()
+        p.text = text
+
+        def stop():
+            if p.poll() is None:
+                p.terminate()
+            self.assertEqual(p.wait(10), 0, text()[-3000:])
+            out.close()
+        self.addCleanup(stop)
+        wait_until(lambda: text().count("using certificate") >= wait or p.poll() is not None,
+                   15, what="certificates")
+        self.assertIsNone(p.poll(), text())
+        return p
+
+    def check_answers(self, port, tcp=False):
+        names = [("www.dcp.test", "A"), ("www.dcp.test", "AAAA"), ("txt.dcp.test", "TXT"),
+                 ("twok.dcp.test", "TXT")]
+        for qname, qtype in names:
+            q = make_query(qname, qtype, edns=4096)
+            via_proxy = Response(dnsclient.tcp(port, q) if tcp else dnsclient.udp(port, q))
+            direct = Response(dnsclient.tcp(self.labs[0].nsd_port, q))
+            self.assertEqual(via_proxy.rcode, 0, qname)
+            self.assertEqual(via_proxy.answer_set(), direct.answer_set(), (qname, qtype))
+        if tcp:
+            # 5 KB cannot cross the relay's UDP hop to the server (4 KB at most, spec 14.4):
+            # the server's truncated answer reaches the client as it is, TC set.
+            r = Response(dnsclient.tcp(port, make_query("big.dcp.test", "TXT", edns=4096)))
+            self.assertTrue(r.tc)
+            self.assertEqual(r.rcode, 0)
+
+    def test_queries_and_certificates_go_through_the_relay(self):
+        relay = self.relay(self.labs[0])
+        before = self.labs[0].dnsdist_counts()
+        p = self.start("{ server_name='a', via=['%s'] }" % relay_stamp(relay),
+                       name="relay-udp", names="'a'")
+        log = p.text()
+        self.assertIn("a via 127.0.0.1:%d" % relay.port, log)
+        self.assertIn("from 2.dnscrypt-cert.a.test (127.0.0.1 via relay 127.0.0.1:%d)"
+                      % relay.port, log)
+        self.assertGreaterEqual(relay.cert_queries, 1)  # the certificate came through it
+        self.check_answers(p.port)
+        self.check_answers(p.port, tcp=True)  # TCP clients, UDP upstream
+        target = ("127.0.0.1", self.labs[0].dnsdist_port)
+        self.assertGreaterEqual(relay.forwarded[target], 8 + 1)
+        self.assertEqual(relay.refused, 0)
+        self.assertEqual(set(relay.forwarded), {target})
+        # Every encrypted query dnsdist a saw came through the relay (dnsdist does not count
+        # certificate queries).
+        after = self.labs[0].dnsdist_counts()
+        self.assertEqual(after[0] - before[0], relay.forwarded[target] - relay.cert_queries)
+
+    def test_tcp_through_the_relay(self):
+        relay = self.relay(self.labs[0])
+        p = self.start("{ server_name='a', via=['%s'] }" % relay_stamp(relay), tcp=True,
+                       name="relay-tcp", names="'a'")
+        self.check_answers(p.port, tcp=True)  # force_tcp: UDP clients would be told TC
+        self.assertGreaterEqual(relay.tcp_queries, 4)
+        self.assertEqual(relay.refused, 0)
+
+    def test_relay_down_fails_over_to_the_routes_other_relay(self):
+        down = self.relay(self.labs[0])
+        up = self.relay(self.labs[0])
+        p = self.start("{ server_name='a', via=['first', 'second'] }",
+                       extra_static="  [static.first]\n  stamp = '%s'\n"
+                                    "  [static.second]\n  stamp = '%s'\n"
+                       % (relay_stamp(down), relay_stamp(up)),
+                       extra="lb_strategy = 'first'\n", wait=2, name="relay-failover",
+                       names="'a'")
+        down.close()
+        lat, rcodes, lost = load(p.port, 200)
+        self.assertEqual((lost, set(rcodes)), (0, {0}))
+        counters, servers = self.stats(p, 2)
+        self.assertIn("a via first", servers)
+        self.assertIn("a via second", servers)
+        self.assertGreater(servers["a via second"]["answers"], 150)
+
+    def test_a_server_is_never_its_own_relay(self):
+        # Server b's own address as the only relay of b: not usable; b is used directly.
+        b = self.labs[1]
+        own = subprocess.run([BIN, "stamp", "encode", "--protocol", "relay", "--address",
+                              "127.0.0.1:%d" % b.dnsdist_port], capture_output=True, text=True)
+        p = self.start("{ server_name='b', via=['%s'] }" % own.stdout.strip(), wait=2,
+                       name="own-relay")
+        self.assertIn("b: no usable relay on its route; used directly", p.text())
+        self.assertIn("using 2 DNSCrypt servers: a (127.0.0.1:%d), b (127.0.0.1:%d)"
+                      % (self.labs[0].dnsdist_port, b.dnsdist_port), p.text())
+
+    def test_skip_incompatible_and_a_relay_that_refuses(self):
+        # The relay serves only b: routed through it, a gets no certificate (the relay refuses
+        # the target), while b answers.
+        relay = self.relay(self.labs[1])
+        p = self.start("{ server_name='*', via=['%s'] }" % relay_stamp(relay), wait=1,
+                       name="refusing")
+        lat, rcodes, lost = load(p.port, 40)
+        self.assertEqual((lost, set(rcodes)), (0, {0}))
+        self.assertGreater(relay.refused, 0)
+        wait_until(lambda: "no valid certificate from 2.dnscrypt-cert.a.test" in p.text(), 10,
+                   what="a's certificate failure")
+        # skip_incompatible: a route whose relays are all unusable skips the server (here b's
+        # only relay is b itself), and with nothing left the proxy says so and exits 2.
+        b = self.labs[1]
+        own = subprocess.run([BIN, "stamp", "encode", "--protocol", "relay", "--address",
+                              "127.0.0.1:%d" % b.dnsdist_port], capture_output=True, text=True)
+        port = free_port()
+        conf = os.path.join(self.labs[0].dir, "skip-%d.toml" % port)
+        with open(conf, "w") as f:
+            f.write("listen_addresses = ['127.0.0.1:%d']\nserver_names = ['b']\n[static]\n"
+                    "  [static.b]\n  stamp = '%s'\n[anonymized_dns]\nroutes = [{ server_name="
+                    "'b', via=['%s'] }]\nskip_incompatible = true\n"
+                    % (port, self.stamps[1], own.stdout.strip()))
+        r = subprocess.run([BIN, "--config", conf], capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("every selected server was skipped (skip_incompatible)", r.stderr)
+
+    stats = Pool.stats
 
 
 if __name__ == "__main__":

@@ -187,6 +187,36 @@ lb_estimator = false
               (std::vector<std::string>{"cache", "query_log", "sources.lists.cache_ttl"}));
 }
 
+TEST(ConfigFile, DnscryptProxy2AnonymizedDns) {
+    const auto o = load(R"(server_names = ['x']
+[anonymized_dns]
+routes = [
+  { server_name='x', via=['anon-1', 'sdns://gRIxMzcuNzQuMjIzLjIzNDo0NDM'] },
+  { server_name='*', via=['*'] },
+]
+skip_incompatible = true
+direct_cert_fallback = true
+)");
+    const auto& r = o.catalogue.routes;
+    ASSERT_EQ(r.size(), 2U);
+    EXPECT_EQ(r[0].server_name, "x");
+    EXPECT_EQ(r[0].via, (std::vector<std::string>{"anon-1", "sdns://gRIxMzcuNzQuMjIzLjIzNDo0NDM"}));
+    EXPECT_EQ(r[1].server_name, "*");
+    EXPECT_EQ(r[1].via, std::vector<std::string>{"*"});
+    EXPECT_TRUE(o.catalogue.skip_incompatible);
+    // Certificates are fetched through the relay only: the fallback is named, not acted on.
+    EXPECT_EQ(o.unimplemented_keys,
+              std::vector<std::string>{"anonymized_dns.direct_cert_fallback"});
+    // Off (false) changes nothing here either.
+    EXPECT_TRUE(
+        load("[anonymized_dns]\ndirect_cert_fallback = false\n").unimplemented_keys.empty());
+    EXPECT_EQ(error_of("[anonymized_dns]\nroutes = [{ server_name = 'x' }]\n"),
+              "test.toml line 2: each anonymized_dns route needs server_name and via");
+    EXPECT_EQ(error_of("[anonymized_dns]\nroutes = 'x'\n"),
+              "test.toml line 2: 'anonymized_dns.routes' must be an array of { server_name, via } "
+              "tables");
+}
+
 TEST(ConfigFile, DnscryptProxy2Errors) {
     EXPECT_EQ(error_of("listen_addresses = 5\n"),
               "test.toml line 1: 'listen_addresses' must be a string or an array of strings");
