@@ -413,6 +413,31 @@ remote-control:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def start_logged(test, args, log, env=None, timeout=20, certificates=1):
+    """Starts the proxy with `args`, its output in `log`, and waits until it has logged
+    `certificates` certificates (one per server). The process gains text() (its log so far);
+    at the test's end it is stopped and must exit 0."""
+    with open(log, "w") as out:
+        p = subprocess.Popen([PROXY_BIN] + list(args), stdout=out, stderr=subprocess.STDOUT,
+                             env=env)
+
+    def text():
+        with open(log) as f:
+            return f.read()
+
+    def stop():
+        if p.poll() is None:
+            p.terminate()
+        test.assertEqual(p.wait(10), 0, text()[-3000:])
+
+    p.text = text
+    test.addCleanup(stop)
+    wait_until(lambda: text().count("using certificate") >= certificates or p.poll() is not None,
+               timeout, what="the certificates")
+    test.assertIsNone(p.poll(), text())
+    return p
+
+
 class LabTestCase(unittest.TestCase):
     """A test class with its own lab: NSD and dnsdist started once for the class."""
 

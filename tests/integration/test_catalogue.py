@@ -10,33 +10,10 @@ import unittest
 
 import dnsclient
 from dnsclient import Response, make_query
-from lab import PROVIDER_NAME, Lab, LabTestCase, free_port, wait_until
+from lab import PROVIDER_NAME, Lab, LabTestCase, free_port, start_logged, wait_until
 
 BIN = os.environ.get("DCP_PROXY_BIN", "")
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def start_logged(test, args, log, env=None, timeout=20):
-    """Starts the proxy with `args`, its output in `log`, and waits for its certificate. The
-    process gains text() (its log so far); at the test's end it is stopped and must exit 0."""
-    with open(log, "w") as out:
-        p = subprocess.Popen([BIN] + list(args), stdout=out, stderr=subprocess.STDOUT, env=env)
-
-    def text():
-        with open(log) as f:
-            return f.read()
-
-    def stop():
-        if p.poll() is None:
-            p.terminate()
-        test.assertEqual(p.wait(5), 0)
-
-    p.text = text
-    test.addCleanup(stop)
-    wait_until(lambda: "using certificate" in text() or p.poll() is not None, timeout,
-               what="the certificate")
-    test.assertIsNone(p.poll(), text())
-    return p
 
 
 def stamp_tool(*args):

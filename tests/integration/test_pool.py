@@ -13,7 +13,7 @@ import unittest
 
 import dnsclient
 from dnsclient import Response, make_query
-from lab import Lab, free_port, wait_until
+from lab import Lab, free_port, start_logged, wait_until
 from relay import DnscryptRelay
 
 BIN = os.environ.get("DCP_PROXY_BIN", "")
@@ -112,28 +112,13 @@ class Pool(unittest.TestCase):
         until every server has a certificate. The process is stopped at the end and must exit
         0."""
         port = free_port()
-        argv = [BIN, "--local-address", "127.0.0.1:%d" % port]
+        argv = ["--local-address", "127.0.0.1:%d" % port]
         for i in servers:
             argv += ["--resolver", self.stamps[i]]
-        log = os.path.join(self.labs[0].dir, "%s-%d.log" % (name, port))
-        out = open(log, "w")
-        p = subprocess.Popen(argv + list(args), stdout=out, stderr=subprocess.STDOUT)
+        p = start_logged(self, argv + list(args),
+                         os.path.join(self.labs[0].dir, "%s-%d.log" % (name, port)),
+                         timeout=15, certificates=len(servers))
         p.port = port
-
-        def text():
-            with open(log) as f:
-                return f.read()
-        p.text = text
-
-        def stop():
-            if p.poll() is None:
-                p.terminate()
-            self.assertEqual(p.wait(10), 0, text()[-3000:])
-            out.close()
-        self.addCleanup(stop)
-        wait_until(lambda: text().count("using certificate") >= len(servers) or
-                   p.poll() is not None, 15, what="every server's certificate")
-        self.assertIsNone(p.poll(), text())
         return p
 
     def stats(self, p, servers=3):
@@ -397,25 +382,10 @@ class Relays(unittest.TestCase):
                     "  [static.b]\n  stamp = '%s'\n%s\n[anonymized_dns]\nroutes = [%s]\n"
                     % (port, names, "true" if tcp else "false", extra, self.stamps[0],
                        self.stamps[1], extra_static, routes))
-        log = os.path.join(self.labs[0].dir, "%s-%d.log" % (name, port))
-        out = open(log, "w")
-        p = subprocess.Popen([BIN, "--config", conf], stdout=out, stderr=subprocess.STDOUT)
+        p = start_logged(self, ["--config", conf],
+                         os.path.join(self.labs[0].dir, "%s-%d.log" % (name, port)),
+                         timeout=15, certificates=wait)
         p.port = port
-
-        def text():
-            with open(log) as f:
-                return f.read()
-        p.text = text
-
-        def stop():
-            if p.poll() is None:
-                p.terminate()
-            self.assertEqual(p.wait(10), 0, text()[-3000:])
-            out.close()
-        self.addCleanup(stop)
-        wait_until(lambda: text().count("using certificate") >= wait or p.poll() is not None,
-                   15, what="certificates")
-        self.assertIsNone(p.poll(), text())
         return p
 
     def check_answers(self, port, tcp=False):
