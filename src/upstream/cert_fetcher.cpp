@@ -72,17 +72,17 @@ net::awaitable<Answer> over_udp(const ResolverConfig& config, const Clock& clock
     const auto deadline = std::chrono::steady_clock::now() + config.timeout;
     asio::steady_timer timer(executor, deadline);
     std::vector<std::uint8_t> answer(65536);
-    using namespace net::ops;
     auto [send_ec, sent] =
         co_await socket.async_send(asio::buffer(query.data(), *len), net::use_nothrow);
     if (send_ec) co_return Unexpected("UDP: " + send_ec.message());
     for (;;) {
-        auto r = co_await (socket.async_receive(asio::buffer(answer), net::use_nothrow) ||
-                           timer.async_wait(net::use_nothrow));
-        if (r.index() == 1) co_return Unexpected(std::string("UDP: timeout"));
-        const auto [rec, n] = std::get<0>(r);
-        if (rec) co_return Unexpected("UDP: " + rec.message());
-        auto choice = read_answer(Bytes(answer.data(), n), id, config, clock);
+        const auto n = co_await before_deadline(
+            socket.async_receive(asio::buffer(answer), net::use_nothrow), timer);
+        if (!n && n.error() == asio::error::timed_out) {
+            co_return Unexpected(std::string("UDP: timeout"));
+        }
+        if (!n) co_return Unexpected("UDP: " + n.error().message());
+        auto choice = read_answer(Bytes(answer.data(), *n), id, config, clock);
         // A stray datagram that is not our answer: keep waiting for the real one.
         if (!choice && choice.error() == dnscrypt::CertAnswerError::Malformed) continue;
         if (!choice) co_return Unexpected("UDP: " + std::string(to_string(choice.error())));

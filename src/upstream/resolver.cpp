@@ -10,11 +10,10 @@
 #include "net/endpoint.hpp"
 #include "upstream/answer_check.hpp"
 #include "upstream/cert_fetcher.hpp"
+#include "upstream/tcp_exchange.hpp"
 
 namespace dcp::upstream {
 namespace {
-
-using namespace net::ops;
 
 constexpr auto kFirstRetry = std::chrono::seconds(1);
 constexpr auto kMaxRetry = std::chrono::seconds(60);
@@ -271,21 +270,16 @@ net::awaitable<void> Resolver::udp_alone_then_complete(Attempt& q) {
     asio::steady_timer deadline(io_, q.deadline_);
     std::vector<std::uint8_t> buffer(config_.max_udp_packet + dnscrypt::query::kHeaderSize);
     for (;;) {
-        auto r = co_await (socket.async_receive(asio::buffer(buffer), net::use_nothrow) ||
-                           deadline.async_wait(net::use_nothrow));
-        if (r.index() == 1) {
-            q.on_udp_failure(ExchangeError::Timeout);
-            co_return;
-        }
-        const auto [recv_ec, n] = std::get<0>(r);
-        if (recv_ec) {
+        const auto n = co_await before_deadline(
+            socket.async_receive(asio::buffer(buffer), net::use_nothrow), deadline);
+        if (!n) {
             // A port unreachable from an earlier datagram shows here; anything else ends it.
-            if (recv_ec == asio::error::connection_refused) continue;
-            q.on_udp_failure(ExchangeError::Network);
+            if (n.error() == asio::error::connection_refused) continue;
+            q.on_udp_failure(exchange_error(n.error()));
             co_return;
         }
         // Length, magic and nonce half are checked (and counted) by open_answer too.
-        const auto msg = open_answer(MutableBytes(buffer.data(), n), nonce, q.shared(),
+        const auto msg = open_answer(MutableBytes(buffer.data(), *n), nonce, q.shared(),
                                      q.info->header.id, q.info->question, counters_);
         if (!msg) continue;
         q.on_udp_answer(*msg);

@@ -10,8 +10,6 @@
 namespace dcp::upstream {
 namespace {
 
-using namespace net::ops;
-
 using Answer = dcp::Result<std::vector<std::uint8_t>, ExchangeError>;
 
 // Whether an idle connection still looks usable: nothing to read (a FIN or unsolicited bytes
@@ -53,24 +51,24 @@ net::awaitable<Answer> TcpUpstream::exchange(Bytes message,
             ++counters_.upstream_tcp_reused;
         } else {
             socket.emplace(executor);
-            auto r = co_await (socket->async_connect(server_, net::use_nothrow) ||
-                               timer.async_wait(net::use_nothrow));
-            if (r.index() == 1) co_return Unexpected(ExchangeError::Timeout);
-            if (std::get<0>(std::get<0>(r))) co_return Unexpected(ExchangeError::Network);
+            const auto connected =
+                co_await before_deadline(socket->async_connect(server_, net::use_nothrow), timer);
+            if (!connected) co_return Unexpected(exchange_error(connected.error()));
             ++counters_.upstream_tcp_connections;
             socket->set_option(asio::ip::tcp::no_delay(true));
         }
-        bool answer_started = false;
-        auto answer = co_await exchange_on(*socket, message, timer, answer_started);
+        auto answer = co_await exchange_on(*socket, message, timer);
         if (answer) {
             if (reuse && !stopped_ && idle_.size() < kMaxIdle) {
                 idle_.push_back({std::move(*socket), std::chrono::steady_clock::now()});
             }
-            co_return answer;
+            co_return std::move(*answer);
         }
         // Only a reused connection the server had closed in the meantime earns a second try.
-        if (!reused || answer_started || attempt > 0 || answer.error() != ExchangeError::Network) {
-            co_return answer;
+        const auto failure = answer.error();
+        if (!reused || failure.answer_started || attempt > 0 ||
+            failure.error != ExchangeError::Network) {
+            co_return Unexpected(failure.error);
         }
     }
 }
