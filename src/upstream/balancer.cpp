@@ -117,8 +117,12 @@ std::string to_string(Strategy s) {
             return "p2";
         case Strategy::Kind::Ph:
             return "ph";
-        case Strategy::Kind::PN:
-            return "p" + std::to_string(s.n);
+        case Strategy::Kind::PN: {
+            // Appended, not "p" + ...: g++ 12 at -O3 warns (-Wrestrict) on that form.
+            std::string out = "p";
+            out += std::to_string(s.n);
+            return out;
+        }
         case Strategy::Kind::First:
             return "first";
         case Strategy::Kind::Random:

@@ -28,6 +28,23 @@ def stamp_of(lab):
     return r.stdout.strip()
 
 
+def start_labs(names):
+    """One lab (NSD and a dnsdist DNSCrypt server, provider 2.dnscrypt-cert.NAME.test) per
+    name; on failure the ones started are stopped (their directories kept)."""
+    labs = []
+    try:
+        for n in names:
+            lab = Lab(provider_name="2.dnscrypt-cert.%s.test" % n)
+            labs.append(lab)
+            lab.start_nsd()
+            lab.start_dnsdist()
+    except Exception:
+        for lab in labs:
+            lab.stop(keep_dir=True)
+        raise
+    return labs
+
+
 def percentile(values, p):
     s = sorted(values)
     return s[min(len(s) - 1, int(len(s) * p / 100.0))]
@@ -76,17 +93,7 @@ def dnsperf(port, seconds, rate, queries_file):
 class Pool(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.labs = []
-        try:
-            for n in NAMES:
-                lab = Lab(provider_name="2.dnscrypt-cert.%s.test" % n)
-                cls.labs.append(lab)
-                lab.start_nsd()
-                lab.start_dnsdist()
-        except Exception:
-            for lab in cls.labs:
-                lab.stop(keep_dir=True)
-            raise
+        cls.labs = start_labs(NAMES)
         cls.stamps = [stamp_of(lab) for lab in cls.labs]
         cls.queries = os.path.join(cls.labs[0].dir, "queries.txt")
         with open(cls.queries, "w") as f:
@@ -349,17 +356,7 @@ class Relays(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.labs = []
-        try:
-            for n in ("a", "b"):
-                lab = Lab(provider_name="2.dnscrypt-cert.%s.test" % n)
-                cls.labs.append(lab)
-                lab.start_nsd()
-                lab.start_dnsdist()
-        except Exception:
-            for lab in cls.labs:
-                lab.stop(keep_dir=True)
-            raise
+        cls.labs = start_labs(("a", "b"))
         cls.stamps = [stamp_of(lab) for lab in cls.labs]
 
     @classmethod

@@ -91,7 +91,9 @@ struct Lab {
     explicit Lab(std::size_t n, BalancerSettings s = {}) : transports(n) {
         std::vector<PoolMember> members;
         for (std::size_t i = 0; i < n; ++i) {
-            members.push_back({&transports[i], "s" + std::to_string(i)});
+            std::string name = "s";  // appended: g++ 12 -O3 warns (-Wrestrict) on "s" + ...
+            name += std::to_string(i);
+            members.push_back({&transports[i], name});
         }
         pool.emplace(io, std::move(members), s, counters);
         // Server 0 the fastest, then 1, then 2...
