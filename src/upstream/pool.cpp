@@ -281,6 +281,12 @@ void Pool::reap(ClientQuery& q) {
 void Pool::count_failure(ClientQuery::Try& t) {
     if (t.failure_counted) return;
     t.failure_counted = true;
+    if (members_.size() < 2) {
+        // One server: there is no other to prefer, so no health to track (a name that always
+        // fails, DNSSEC-broken say, would otherwise take it "out of rotation" and log it).
+        ++balancer_.server(t.server).failures;
+        return;
+    }
     if (balancer_.on_failure(t.server, Clock::now())) {
         const auto& s = balancer_.server(t.server);
         spdlog::warn("server {} failed {} queries in a row: out of rotation, probing it",

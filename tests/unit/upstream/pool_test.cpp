@@ -289,6 +289,22 @@ TEST(Pool, DownAfterThreeFailuresProbedAndBack) {
     EXPECT_EQ(again.rcode, 0);
 }
 
+TEST(Pool, OneServerHasNoHealthToTrack) {
+    auto s = first_no_hedging();
+    s.first_probe = 10ms;
+    Lab lab(1, s);
+    for (int i = 0; i < 5; ++i) {
+        TestQuery q;
+        lab.pool->begin(q);
+        lab.transports[0].answer(2);  // SERVFAIL: relayed as it is, nobody else to ask
+        EXPECT_EQ(q.rcode, 2);
+    }
+    EXPECT_EQ(lab.pool->balancer().server(0).failures, 5U);
+    EXPECT_EQ(lab.pool->balancer().server(0).health, Health::Up);
+    lab.run_for(50ms);
+    EXPECT_EQ(lab.transports[0].begun, 5);  // no probe
+}
+
 TEST(Pool, ReadyWhenAnyServerIs) {
     Lab lab(2, first_no_hedging());
     EXPECT_TRUE(lab.pool->ready());
