@@ -180,10 +180,12 @@ class Pool(unittest.TestCase):
         # (A server a worker has not measured yet is ranked by its certificate fetch's round
         # trip, so it may win the first place for a query or two before its first answer.)
         for strategy, want in (("first", lambda s: s[2] >= 190),
-                               # (A's smoothed RTT climbs 1/8 of the way per answer, so it may
-                               # slip back into the fastest two for an answer or two.)
-                               ("p2", lambda s: s[0] <= 10 and min(s[1:]) > 30),
-                               ("wp2", lambda s: s[0] <= 10 and s[2] > s[1])):
+                               # (A's smoothed RTT climbs 1/8 of the way per answer, and a
+                               # worker that has few answers from it may still rank it among
+                               # the fastest two for a few queries.)
+                               ("p2", lambda s: s[0] <= 25 and min(s[1:]) > 30),
+                               # (wp2 also explores: 1 query in 50 at random.)
+                               ("wp2", lambda s: s[0] <= 25 and s[0] < s[1] < s[2])):
             p = self.start("--lb-strategy", strategy, "--no-hedging", name=strategy)
             load(p.port, 60)  # measured once, not only from the certificate fetch
             before = self.counts()
