@@ -40,7 +40,7 @@ namespace dcp {
     X(tcp_bad_frames, "client TCP connections closed: a zero-length message")                     \
     X(tcp_accept_errors, "client TCP connections that could not be accepted (out of files...)")   \
     X(upstream_failovers, "queries asked of another server after a failure or no answer in time") \
-    X(upstream_hedges, "hedged queries: another server asked while the first was slow")          \
+    X(upstream_hedges, "hedged queries: another server asked while the first was slow")           \
     X(upstream_hedges_won, "hedged queries answered first by the server asked second")            \
     X(cert_refreshes, "successful certificate fetches")                                           \
     X(cert_refresh_failures, "failed certificate fetches")                                        \

@@ -72,11 +72,14 @@ void Resolver::refresh_now() {
     refresh_timer_.cancel();
 }
 
-std::shared_ptr<const dnscrypt::Session> Resolver::session() const {
-    if (!session_) return nullptr;
+bool Resolver::ready() const {
     // Never encrypt with a certificate past its last second, even if a refresh is late.
-    if (dnscrypt::check_validity(session_->certificate(), clock_.now())) return session_;
-    return nullptr;
+    // Asked twice per query (processor, pool): no copy of the session, no refcount traffic.
+    return session_ && dnscrypt::check_validity(session_->certificate(), clock_.now());
+}
+
+std::shared_ptr<const dnscrypt::Session> Resolver::session() const {
+    return ready() ? session_ : nullptr;
 }
 
 void Resolver::publish(const dnscrypt::Certificate& cert) {

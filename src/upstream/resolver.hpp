@@ -73,7 +73,7 @@ class Resolver final : public Transport {
     // Transport: a certificate valid now; starts an attempt over UDP when it can (TCP at once
     // after a truncated answer), over TCP otherwise. In a FlushScope, the UDP packet leaves
     // when the scope closes. Only attempts still waiting for a UDP answer can be cancelled.
-    [[nodiscard]] bool ready() const override { return session() != nullptr; }
+    [[nodiscard]] bool ready() const override;
     void begin(Attempt& attempt) override;
     bool cancel(Attempt& attempt) override { return udp_.cancel(attempt); }
 
