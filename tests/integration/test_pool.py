@@ -331,9 +331,14 @@ class Pool(unittest.TestCase):
               "queries over 90 ms: %s" % (p99[0], p99[1], p99[2],
                                          counters.get("upstream_hedges", 0),
                                          counters.get("upstream_hedges_won", 0), waited))
-        # (A millisecond of slack: below a millisecond, scheduling noise on a loaded machine is
-        # as large as the figures.)
-        self.assertLessEqual(p99[1], max(2 * p99[0], p99[0] + 1.0))
+        # Hedging turns a slow answer into "the hedge delay (the server's p95, 1 ms at least),
+        # then a fast server's answer": about one query in fifteen is slow here, so the hedged
+        # p99 is that sum, not the fast servers' p99. On a loaded CI machine the p95 is a few
+        # milliseconds (a run measured 1.04 fast-only against 2.68 hedged): what must hold is
+        # that the tail stays within milliseconds of the fast servers' and far from the slow
+        # server's 300 ms or the 100 ms failover floor.
+        self.assertLessEqual(p99[1], p99[0] + 10.0)
+        self.assertLess(p99[1] * 5, p99[2])
         self.assertLess(waited[1], waited[2])
         # Without hedging, a query drawn for a slow answer waits for the server's failover delay
         # (its 100 ms floor: the answers it holds back are never seen in time, so its p95 never
