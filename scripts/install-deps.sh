@@ -10,6 +10,8 @@ packages=(
     libsodium-dev libasio-dev libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
     # resolver-list downloads (HTTPS with certificate verification)
     libcurl4-openssl-dev
+    # DNS-over-HTTPS upstream: TLS (through asio::ssl) and HTTP/2 framing
+    libssl-dev libnghttp2-dev
     # tests, benchmarks, fuzzing (clang's libFuzzer and sanitizer runtimes)
     libgtest-dev libbenchmark-dev nlohmann-json3-dev clang libclang-rt-14-dev clang-format
     # real servers and clients for the integration tests and benchmarks

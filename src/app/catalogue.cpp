@@ -34,7 +34,7 @@ std::vector<std::string> wanted_names(const config::CatalogueSettings& c) {
 }
 
 bool usable(const stamp::Stamp& s) {
-    return s.protocol == stamp::Protocol::DnsCrypt;
+    return s.protocol == stamp::Protocol::DnsCrypt || s.protocol == stamp::Protocol::DoH;
 }
 
 // The statics, then each loaded source's servers, as the filters and names select them.
@@ -199,17 +199,20 @@ std::vector<LoadedSource> choose_catalogue_servers(config::Settings& settings) {
     }
     if (chosen.empty()) {
         throw config::ConfigError(
-            "no DNSCrypt server to use: " + std::to_string(selection.servers.size()) +
-            " server(s) pass server_names and the filters, none of them DNSCrypt (the only "
-            "protocol used so far)");
+            "no server to use: " + std::to_string(selection.servers.size()) +
+            " server(s) pass server_names and the filters, none of them DNSCrypt or DoH (the "
+            "protocols used so far)");
     }
     std::size_t others = 0;
     for (const auto& cand : selection.servers) others += usable(cand.stamp) ? 0U : 1U;
-    std::string names;
     for (const auto* cand : chosen) {
+        const auto what = "server " + cand->name;
+        if (cand->stamp.protocol == stamp::Protocol::DoH) {
+            config::add_stamp_server(settings, cand->stamp, cand->name, what);
+            continue;
+        }
         bool routed = false;
         const auto relays = relays_for(*cand, c, selection, routed);
-        const auto what = "server " + cand->name;
         if (routed && relays.empty()) {
             if (c.skip_incompatible) {
                 spdlog::warn("{}: no usable relay on its route; skipped (skip_incompatible)",
@@ -223,19 +226,32 @@ std::vector<LoadedSource> choose_catalogue_servers(config::Settings& settings) {
             config::add_stamp_server(settings, cand->stamp, cand->name, what, relay);
         }
     }
-    if (settings.servers.empty()) {
+    if (settings.servers.empty() && settings.doh_servers.empty()) {
         throw config::ConfigError(
-            "no DNSCrypt server to use: every selected server was skipped (skip_incompatible)");
+            "no server to use: every selected server was skipped (skip_incompatible)");
     }
+    std::string names;
     for (const auto& srv : settings.servers) {
         names += (names.empty() ? "" : ", ") + srv.name + " (" +
                  net::to_string(srv.server_endpoint()) + ")";
     }
-    spdlog::info("using {} DNSCrypt server{}: {}", settings.servers.size(),
-                 settings.servers.size() == 1 ? "" : "s", names);
+    if (!settings.servers.empty()) {
+        spdlog::info("using {} DNSCrypt server{}: {}", settings.servers.size(),
+                     settings.servers.size() == 1 ? "" : "s", names);
+    }
+    names.clear();
+    for (const auto& srv : settings.doh_servers) {
+        names += (names.empty() ? "" : ", ") + srv.name + " (" + srv.url() + ")";
+    }
+    if (!settings.doh_servers.empty()) {
+        spdlog::info("using {} DoH server{}: {}", settings.doh_servers.size(),
+                     settings.doh_servers.size() == 1 ? "" : "s", names);
+    }
     if (others > 0) {
-        spdlog::warn("{} selected server(s) of other protocols (DoH, ODoH) are not used yet",
-                     others);
+        spdlog::warn(
+            "{} selected server(s) of other protocols (ODoH, DoT, DoQ, plain) are not "
+            "used yet",
+            others);
     }
     return loaded;
 }

@@ -32,6 +32,7 @@
 #include "net/endpoint.hpp"
 #include "net/listen_share.hpp"
 #include "proxy/query_processor.hpp"
+#include "upstream/doh_transport.hpp"
 #include "upstream/pool.hpp"
 #include "upstream/resolver.hpp"
 
@@ -158,8 +159,9 @@ struct SharedLimits {
 class Worker {
   public:
     Worker(const config::Settings& settings, const crypto::KeyPair& keys, const Clock& clock,
-           SharedLimits& limits, unsigned index, Worker* first)
-        : pool(io, make_resolvers(settings, keys, clock), settings.balancer, counters),
+           SharedLimits& limits, unsigned index, Worker* first,
+           const std::shared_ptr<asio::ssl::context>& tls)
+        : pool(io, make_members(settings, keys, clock, tls), settings.balancer, counters),
           processor(io, pool, settings.processor, counters, limits.active_queries) {
         const auto count = static_cast<unsigned>(settings.threads);
         for (std::size_t i = 0; i < settings.listen.size(); ++i) {
@@ -182,6 +184,7 @@ class Worker {
 
     void start(bool fetch_certificates) {
         for (auto& r : resolvers) r->start(fetch_certificates);
+        for (auto& d : doh) d->start();
         for (auto& l : udp) l->start();
         for (auto& l : tcp) l->start();
     }
@@ -190,6 +193,7 @@ class Worker {
     void stop() {
         pool.stop();
         for (auto& r : resolvers) r->stop();
+        for (auto& d : doh) d->stop();
         for (auto& l : udp) l->stop();
         for (auto& l : tcp) l->stop();
         io.stop();
@@ -197,16 +201,17 @@ class Worker {
 
     asio::io_context io{1};
     Counters counters;
-    std::vector<std::unique_ptr<upstream::Resolver>> resolvers;  // one per server
-    upstream::Pool pool;
+    std::vector<std::unique_ptr<upstream::Resolver>> resolvers;  // one per DNSCrypt server
+    std::vector<std::unique_ptr<upstream::DohTransport>> doh;    // one per DoH server
+    upstream::Pool pool;  // members: the DNSCrypt servers, then the DoH servers
     proxy::QueryProcessor processor;
     std::vector<std::unique_ptr<frontend::UdpListener>> udp;
     std::vector<std::unique_ptr<frontend::TcpListener>> tcp;
 
   private:
-    std::vector<upstream::PoolMember> make_resolvers(const config::Settings& settings,
-                                                     const crypto::KeyPair& keys,
-                                                     const Clock& clock) {
+    std::vector<upstream::PoolMember> make_members(const config::Settings& settings,
+                                                   const crypto::KeyPair& keys, const Clock& clock,
+                                                   const std::shared_ptr<asio::ssl::context>& tls) {
         // Long-lived UDP sockets per server: four for one server, fewer when there are many.
         const std::size_t n = settings.servers.size();
         const std::size_t sockets = n <= 1 ? 4 : n <= 4 ? 2 : 1;
@@ -217,6 +222,10 @@ class Worker {
             resolvers.push_back(std::make_unique<upstream::Resolver>(
                 io, std::move(config), copy_of(keys), counters, clock));
             members.push_back({resolvers.back().get(), server.name});
+        }
+        for (const auto& server : settings.doh_servers) {
+            doh.push_back(std::make_unique<upstream::DohTransport>(io, server, tls, counters));
+            members.push_back({doh.back().get(), server.name});
         }
         return members;
     }
@@ -247,9 +256,12 @@ class Worker {
 class Proxy {
   public:
     Proxy(const config::Settings& settings, const crypto::KeyPair& keys) {
+        // One trust store in memory for every DoH connection of every worker.
+        std::shared_ptr<asio::ssl::context> tls;
+        if (!settings.doh_servers.empty()) tls = upstream::make_doh_tls_context();
         for (unsigned i = 0; i < settings.threads; ++i) {
             workers_.push_back(std::make_unique<Worker>(settings, keys, clock_, limits_, i,
-                                                        i == 0 ? nullptr : workers_[0].get()));
+                                                        i == 0 ? nullptr : workers_[0].get(), tls));
         }
         signals_.emplace(main().io, SIGINT, SIGTERM);
         control_signals_.emplace(main().io, SIGUSR1, SIGHUP);
@@ -264,6 +276,13 @@ class Proxy {
     void run() {
         const std::size_t servers = main().resolvers.size();
         for (std::size_t r = 0; r < servers; ++r) wire_server(r);
+        // A DoH server's first latency estimate: each worker's own connection set-up time.
+        for (auto& w : workers_) {
+            for (std::size_t d = 0; d < w->doh.size(); ++d) {
+                w->doh[d]->on_connected([w = w.get(), i = servers + d](
+                                            std::chrono::microseconds t) { w->pool.seed(i, t); });
+            }
+        }
         for (std::size_t i = 0; i < workers_.size(); ++i) workers_[i]->start(i == 0);
         for (auto& l : main().udp) {
             spdlog::info("listening on {} (UDP)", net::to_string(l->local_endpoint()));
@@ -271,17 +290,27 @@ class Proxy {
         for (auto& l : main().tcp) {
             spdlog::info("listening on {} (TCP)", net::to_string(l->local_endpoint()));
         }
-        const auto& rc = main().resolvers.front()->config();
-        const auto transport =
-            rc.tcp_only ? "TCP only, port " + std::to_string(rc.tcp_port) : "UDP and TCP";
-        if (servers == 1) {
+        const std::size_t doh = main().doh.size();
+        std::string transport = "DoH";
+        if (servers > 0) {
+            const auto& rc = main().resolvers.front()->config();
+            transport = rc.tcp_only ? "TCP only, port " + std::to_string(rc.tcp_port)
+                                    : std::string("UDP and TCP");
+            if (doh > 0) transport += "; DoH";
+        }
+        if (servers + doh == 1 && servers == 1) {
+            const auto& rc = main().resolvers.front()->config();
             spdlog::info("resolver {} ({}), {}; {} worker thread{}{}", rc.provider_name_text,
                          net::to_string(rc.udp_endpoint()), transport, workers_.size(),
                          workers_.size() == 1 ? "" : "s", threading());
+        } else if (servers + doh == 1) {
+            const auto& dc = main().doh.front()->config();
+            spdlog::info("DoH resolver {} ({}); {} worker thread{}{}", dc.name, dc.url(),
+                         workers_.size(), workers_.size() == 1 ? "" : "s", threading());
         } else {
             const auto& b = main().pool.balancer().settings();
             spdlog::info("{} resolvers, strategy {}{}, hedging {}, {}; {} worker thread{}{}",
-                         servers, upstream::to_string(b.strategy),
+                         servers + doh, upstream::to_string(b.strategy),
                          b.estimator ? "" : " (no estimator)", b.hedging ? "on" : "off", transport,
                          workers_.size(), workers_.size() == 1 ? "" : "s", threading());
         }

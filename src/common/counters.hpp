@@ -42,6 +42,10 @@ namespace dcp {
     X(upstream_failovers, "queries asked of another server after a failure or no answer in time") \
     X(upstream_hedges, "hedged queries: another server asked while the first was slow")           \
     X(upstream_hedges_won, "hedged queries answered first by the server asked second")            \
+    X(doh_connections, "TLS connections opened to DoH servers (one handshake each)")              \
+    X(doh_queries, "queries sent to DoH servers (HTTP/2 streams)")                                \
+    X(doh_retries, "DoH queries sent again on a new connection after theirs closed unanswered")   \
+    X(doh_errors, "DoH answers refused: HTTP status, content type, size or question")             \
     X(cert_refreshes, "successful certificate fetches")                                           \
     X(cert_refresh_failures, "failed certificate fetches")                                        \
     X(cert_rotations, "certificate changes picked up")                                            \

@@ -79,34 +79,70 @@ CatalogueSettings catalogue_of(const CatalogueOptions& c) {
     return out;
 }
 
-// --resolver sdns://...: every stamp must parse (the user wrote them); every DNSCrypt one is
-// used. Other protocols are named in a warning.
+// --resolver sdns://...: every stamp must parse (the user wrote them); every DNSCrypt and DoH
+// one is used. Other protocols are named in a warning.
 void resolver_from_stamps(const Options& o, Settings& s) {
     for (std::size_t i = 0; i < o.resolver_stamps.size(); ++i) {
         const auto& text = o.resolver_stamps[i];
         const auto st = stamp::parse(text);
         if (!st) throw ConfigError("--resolver " + text + ": " + stamp::to_string(st.error()));
-        if (st->protocol != stamp::Protocol::DnsCrypt) {
+        if (st->protocol != stamp::Protocol::DnsCrypt && st->protocol != stamp::Protocol::DoH) {
             s.notes.push_back("--resolver #" + std::to_string(i + 1) + " is a " +
                               std::string(stamp::protocol_name(st->protocol)) +
-                              " stamp: only DNSCrypt servers are used so far; ignored");
+                              " stamp: only DNSCrypt and DoH servers are used so far; ignored");
             continue;
         }
-        add_stamp_server(s, *st, st->provider_name, "--resolver " + text);
+        const auto& name = st->protocol == stamp::Protocol::DoH ? st->hostname : st->provider_name;
+        add_stamp_server(s, *st, name, "--resolver " + text);
     }
-    if (s.servers.empty()) {
+    if (s.servers.empty() && s.doh_servers.empty()) {
         throw ConfigError(
-            "--resolver: no DNSCrypt stamp among them (only DNSCrypt servers are "
-            "used so far)");
+            "--resolver: no DNSCrypt or DoH stamp among them (the protocols used so far)");
     }
+}
+
+void add_doh_server(Settings& s, const stamp::Stamp& st, const std::string& name,
+                    const std::string& what) {
+    const auto where = stamp::server_address(st);
+    if (!where) throw ConfigError(what + ": " + stamp::to_string(where.error()));
+    const auto host = stamp::split_host_port(st.hostname);
+    if (!host || host->host.empty()) {
+        throw ConfigError(what + ": host name '" + st.hostname + "' is malformed");
+    }
+    upstream::DohConfig d;
+    d.name = name;
+    d.host = std::string(host->host);
+    d.authority = st.hostname;
+    d.port = where->port;
+    d.path = st.path.empty() ? "/dns-query" : st.path;
+    if (where->is_ip) {
+        asio::error_code ec;
+        const auto address = asio::ip::make_address(where->host, ec);
+        if (ec) throw ConfigError(what + ": '" + where->host + "' is not an address");
+        d.address = address;
+    }
+    d.hashes.assign(st.hashes.begin(), st.hashes.end());
+    d.timeout = s.resolver.timeout;
+    for (const auto& other : s.doh_servers) {
+        if (other.authority == d.authority && other.path == d.path && other.address == d.address &&
+            other.port == d.port && other.hashes == d.hashes) {
+            return;  // the same server twice (two lists, or a list and a [static])
+        }
+    }
+    s.doh_servers.push_back(std::move(d));
 }
 
 }  // namespace
 
 void add_stamp_server(Settings& s, const stamp::Stamp& st, const std::string& name,
                       const std::string& what, const std::optional<RelayTarget>& relay) {
+    if (st.protocol == stamp::Protocol::DoH) {
+        // Relays carry DNSCrypt only (as in dnscrypt-proxy 2): a DoH server is asked directly.
+        add_doh_server(s, st, name, what);
+        return;
+    }
     if (st.protocol != stamp::Protocol::DnsCrypt) {
-        throw ConfigError(what + ": not a DNSCrypt server");
+        throw ConfigError(what + ": not a DNSCrypt or DoH server");
     }
     const auto where = stamp::server_address(st);
     if (!where) throw ConfigError(what + ": " + stamp::to_string(where.error()));

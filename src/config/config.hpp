@@ -18,6 +18,7 @@
 #include "sources/source.hpp"
 #include "stamp/stamp.hpp"
 #include "upstream/balancer.hpp"
+#include "upstream/doh_config.hpp"
 #include "upstream/resolver_config.hpp"
 
 namespace dcp::config {
@@ -58,6 +59,8 @@ struct Settings {
     // The servers to use, in the user's order (-r/-N/-k: one; --resolver or the catalogue: as
     // many as given or selected).
     std::vector<upstream::ResolverConfig> servers;
+    // DNS-over-HTTPS servers (DoH stamps), beside the DNSCrypt ones in the same pool.
+    std::vector<upstream::DohConfig> doh_servers;
     upstream::BalancerSettings balancer;
     proxy::ProcessorSettings processor;
     frontend::TcpLimits tcp;
@@ -71,9 +74,10 @@ struct Settings {
     std::optional<std::uint16_t> explicit_tcp_port;  // --tcp-port, kept when the server changes
 };
 
-// Adds a DNSCrypt stamp's server to settings.servers (settings.resolver gives what every server
-// shares; the first one added becomes settings.resolver), unless the same server is there
-// already. Throws ConfigError if it cannot be used.
+// Adds a DNSCrypt stamp's server to settings.servers (a DoH stamp's to settings.doh_servers)
+// (settings.resolver gives what every server shares; the first one added becomes
+// settings.resolver), unless the same server is there already. Throws ConfigError if it cannot be
+// used.
 void add_stamp_server(Settings& settings, const stamp::Stamp& stamp, const std::string& name,
                       const std::string& what,
                       const std::optional<RelayTarget>& relay = std::nullopt);

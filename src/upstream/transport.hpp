@@ -58,6 +58,9 @@ class Attempt : public PendingUdpQuery {
     std::size_t padded_len_ = 0;
     std::chrono::steady_clock::time_point deadline_{};
 
+    // Any other transport's state for this try (DoH: its HTTP/2 stream).
+    void* transport_state_ = nullptr;
+
     [[nodiscard]] const crypto::SharedKey& shared() const {
         return ephemeral_ ? *ephemeral_ : *session_key_;
     }
@@ -80,6 +83,8 @@ class Transport {
     static void complete(Attempt& attempt, dcp::Result<MutableBytes, ExchangeError> answer) {
         attempt.complete(answer);
     }
+    // For implementations other than Resolver: their own state for one attempt.
+    static void*& state_of(Attempt& attempt) { return attempt.transport_state_; }
 };
 
 }  // namespace dcp::upstream

@@ -1,0 +1,98 @@
+#pragma once
+// One DNS-over-HTTPS server (RFC 8484) as one worker sees it: the Transport for DoH. Queries
+// are POSTed as HTTP/2 streams on one TLS connection, kept open and shared by every query in
+// flight (nghttp2 does the framing, OpenSSL through asio::ssl the TLS). A connection the server
+// closes or drains (GOAWAY) is replaced on the next query, and the queries it had not
+// answered are sent again on the new one once; a connection that cannot be opened makes the
+// server unusable for a back-off time, so the pool asks the others meanwhile.
+//
+// TLS: the system's trust store (SSL_CERT_FILE / SSL_CERT_DIR override it, as for every
+// OpenSSL program), the stamp's host name checked as a browser does, ALPN "h2" required, and
+// when the stamp carries hashes, one certificate of the chain whose TBSCertificate has one of
+// them. A failure is logged with its reason; there is no fallback to an unverified connection.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/counters.hpp"
+#include "net/asio.hpp"
+#include "upstream/doh_config.hpp"
+#include "upstream/transport.hpp"
+
+namespace asio::ssl {
+class context;
+}
+
+namespace dcp::upstream {
+
+// The TLS settings every DoH connection of the process shares (one trust store in memory):
+// peer verification against the default paths, TLS 1.2 at least.
+[[nodiscard]] std::shared_ptr<asio::ssl::context> make_doh_tls_context();
+
+class DohTransport final : public Transport {
+  public:
+    DohTransport(asio::io_context& io, DohConfig config, std::shared_ptr<asio::ssl::context> tls,
+                 Counters& counters);
+    ~DohTransport() override;
+    DohTransport(const DohTransport&) = delete;
+    DohTransport& operator=(const DohTransport&) = delete;
+
+    // Opens the first connection now, so that the first query does not wait for a handshake.
+    void start();
+    // Closes every connection; attempts in flight are dropped without completion.
+    void stop();
+
+    // Called with the set-up time (connect and TLS handshake) of each new connection: a first
+    // latency estimate for the pool.
+    void on_connected(std::function<void(std::chrono::microseconds)> f) {
+        on_connected_ = std::move(f);
+    }
+
+    // Transport: usable unless the last connection could not be opened and its back-off time
+    // has not passed. Every attempt is completed (answer or error) or cancelled.
+    [[nodiscard]] bool ready() const override;
+    void begin(Attempt& attempt) override;
+    bool cancel(Attempt& attempt) override;
+
+    [[nodiscard]] const DohConfig& config() const { return config_; }
+    // Connections open now (for tests and statistics).
+    [[nodiscard]] std::size_t open_connections() const;
+
+  private:
+    struct Stream;
+    class Connection;
+    friend class Connection;
+
+    Stream& take_stream();
+    void recycle(Stream& s);
+    Connection& current();
+    void on_open(Connection& c, std::chrono::microseconds setup);
+    void on_setup_failed(Connection& c, const std::string& reason);
+    void on_closed(Connection& c);
+    // A stream whose connection died before it was answered: sent again once on a new
+    // connection (DNS queries are idempotent), else failed.
+    void on_lost(Stream& s);
+    void finish(Stream& s, int http2_error);
+    void fail(Stream& s, ExchangeError error);
+    void warn(const std::string& what);
+
+    asio::io_context& io_;
+    DohConfig config_;
+    std::shared_ptr<asio::ssl::context> tls_;
+    Counters& counters_;
+    std::vector<std::shared_ptr<Connection>> connections_;  // the newest is the current one
+    std::vector<std::unique_ptr<Stream>> streams_;
+    std::vector<Stream*> free_streams_;
+    std::function<void(std::chrono::microseconds)> on_connected_;
+    std::chrono::steady_clock::time_point retry_at_{};
+    std::chrono::milliseconds backoff_{0};
+    std::string last_warning_;
+    std::chrono::steady_clock::time_point last_warning_at_{};
+    bool announced_ = false;  // the first connection was logged
+    bool stopped_ = false;
+};
+
+}  // namespace dcp::upstream
