@@ -413,10 +413,11 @@ remote-control:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def start_logged(test, args, log, env=None, timeout=20, certificates=1):
+def start_logged(test, args, log, env=None, timeout=20, certificates=1, ready="using certificate"):
     """Starts the proxy with `args`, its output in `log`, and waits until it has logged
-    `certificates` certificates (one per server). The process gains text() (its log so far);
-    at the test's end it is stopped and must exit 0."""
+    `certificates` lines with `ready` (one certificate per DNSCrypt server; DoH servers: pass
+    ready="connected to"). The process gains text() (its log so far); at the test's end it is
+    stopped and must exit 0."""
     with open(log, "w") as out:
         p = subprocess.Popen([PROXY_BIN] + list(args), stdout=out, stderr=subprocess.STDOUT,
                              env=env)
@@ -432,8 +433,8 @@ def start_logged(test, args, log, env=None, timeout=20, certificates=1):
 
     p.text = text
     test.addCleanup(stop)
-    wait_until(lambda: text().count("using certificate") >= certificates or p.poll() is not None,
-               timeout, what="the certificates")
+    wait_until(lambda: text().count(ready) >= certificates or p.poll() is not None,
+               timeout, what="'%s' in the log" % ready)
     test.assertIsNone(p.poll(), text())
     return p
 

@@ -107,13 +107,22 @@ class ResolverByStamp(LabTestCase):
         return p.text()
 
     def test_resolver_switch(self):
-        doh = "sdns://AgcAAAAAAAAABzEuMC4wLjEAEmRucy5jbG91ZGZsYXJlLmNvbQovZG5zLXF1ZXJ5"
-        log = self.start("--resolver", doh, "--resolver", self.stamp(),
+        # A DoH server on loopback where nobody listens, and a DoT stamp (not used yet).
+        doh_port = free_port()
+        doh = stamp_tool("encode", "--protocol", "doh", "--address", "127.0.0.1:%d" % doh_port,
+                         "--hostname", "doh.dcp.test", "--path", "/dns-query").stdout.strip()
+        dot = stamp_tool("encode", "--protocol", "dot", "--address", "127.0.0.1:%d" % free_port(),
+                         "--hostname", "dot.dcp.test").stdout.strip()
+        log = self.start("--resolver", dot, "--resolver", doh, "--resolver", self.stamp(),
                          "--resolver", self.stamp(free_port()), name="by-stamp")
-        self.assertIn("--resolver #1 is a DoH stamp: only DNSCrypt servers are used so far", log)
-        # Both DNSCrypt stamps are used; the second names a port nobody listens on, so only
-        # the first one ever gets a certificate.
-        self.assertIn("2 resolvers, strategy wp2, hedging on", log)
+        self.assertIn("--resolver #1 is a DoT stamp: only DNSCrypt and DoH servers are used so "
+                      "far; ignored", log)
+        # Both DNSCrypt stamps and the DoH one are used; the second DNSCrypt one names a port
+        # nobody listens on, so only the first one ever gets a certificate, and the DoH server
+        # cannot be connected to.
+        self.assertIn("3 resolvers, strategy wp2, hedging on", log)
+        self.assertIn("DoH server doh.dcp.test (https://doh.dcp.test/dns-query): cannot connect "
+                      "to 127.0.0.1:%d: Connection refused" % doh_port, log)
         self.assertIn("using certificate serial 1 from %s (127.0.0.1)" % PROVIDER_NAME, log)
         self.assertIn("no valid certificate from %s at 127.0.0.1:" % PROVIDER_NAME, log)
 
@@ -128,8 +137,9 @@ class ResolverByStamp(LabTestCase):
                 (["--resolver", "sdns://gQA"], "address: empty (at byte 1)"),
                 (["--resolver", self.stamp(), "--resolver-address", "127.0.0.1:1"],
                  "cannot be given with it"),
-                (["--resolver", "sdns://AgcAAAAAAAAABzEuMC4wLjEAEmRucy5jbG91ZGZsYXJlLmNvbQovZG5zLXF1ZXJ5"],
-                 "no DNSCrypt stamp")):
+                (["--resolver", stamp_tool("encode", "--protocol", "dot", "--address",
+                                           "127.0.0.1", "--hostname", "dot.dcp.test").stdout.strip()],
+                 "no DNSCrypt or DoH stamp")):
             r = subprocess.run([BIN, "--local-address", "127.0.0.1:%d" % free_port()] + args,
                                capture_output=True, text=True, timeout=10)
             self.assertEqual(r.returncode, 2, args)
@@ -178,7 +188,7 @@ class Sources(LabTestCase):
             "## lab-a\n\nOur resolver A, which keeps logs.\n\n%s\n\n"
             "## lab-b\n\nOur resolver B.\n\n%s\n\n"
             "## lab-dnsdist\n\nDebian's dnsdist.\n\n%s\n\n"
-            "## lab-doh\n\nA DoH server (listed, not used yet).\n\n%s\n\n"
+            "## lab-doh\n\nA DoH server (where nobody listens).\n\n%s\n\n"
             "## lab-relay\n\nA relay.\n\n%s\n" % (
                 dnscrypt(cls.lab_a.dnsdist_port, cls.lab_a.provider_name,
                          cls.lab_a.provider_key_hex),
@@ -186,7 +196,8 @@ class Sources(LabTestCase):
                          cls.lab_b.provider_key_hex, "--no-log", "--no-filter"),
                 dnscrypt(cls.lab.dnsdist_port, PROVIDER_NAME, cls.lab.provider_key_hex,
                          "--dnssec", "--no-log", "--no-filter"),
-                stamp_tool("encode", "--protocol", "doh", "--address", "127.0.0.1", "--hostname",
+                stamp_tool("encode", "--protocol", "doh", "--address",
+                           "127.0.0.1:%d" % free_port(), "--hostname",
                            "doh.dcp.test", "--path", "/dns-query", "--no-log",
                            "--no-filter").stdout.strip(),
                 stamp_tool("encode", "--protocol", "relay", "--address",
@@ -258,7 +269,8 @@ block_ipv6 = false
         # Every DNSCrypt server passing the filters, in the list's order (lab-a is filtered out).
         self.assertIn("using 2 DNSCrypt servers: lab-b (127.0.0.1:%d), lab-dnsdist (127.0.0.1:%d)"
                       % (self.lab_b.dnsdist_port, self.lab.dnsdist_port), log)
-        self.assertIn("1 selected server(s) of other protocols (DoH, ODoH) are not used yet", log)
+        self.assertIn("using 1 DoH server: lab-doh (https://doh.dcp.test/dns-query)", log)
+        self.assertNotIn("other protocols", log)
         self.assertRegex(log, r"dnscrypt-proxy 2 settings not acted on \(not implemented yet\): "
                               r"cache, query_log\n")
         counts = [lab.dnsdist_counts() for lab in (self.lab_a, self.lab_b, self.lab)]
