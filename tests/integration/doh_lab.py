@@ -109,7 +109,7 @@ class SilentBackend:
                 data, peer = self.sock.recvfrom(65535)
             except OSError:
                 return
-            if b"\x0ca-root-servers\x03net" in data.lower():
+            if b"\x01a\x0croot-servers\x03net" in data.lower():
                 reply = bytearray(data)
                 reply[2] |= 0x80
                 self.sock.sendto(bytes(reply), peer)
