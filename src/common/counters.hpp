@@ -13,7 +13,8 @@ namespace dcp {
     X(answered, "answers relayed from the resolver")                                              \
     X(dropped_malformed, "client messages dropped: not a well-formed query")                      \
     X(dropped_oversized, "client messages dropped: larger than a query can be")                   \
-    X(servfail_no_certificate, "SERVFAIL: no valid certificate")                                  \
+    X(servfail_no_certificate,                                                                    \
+      "SERVFAIL: no server usable (no valid certificate, DoH unreachable)")                       \
     X(servfail_timeout, "SERVFAIL: the resolver did not answer in time")                          \
     X(servfail_upstream_error, "SERVFAIL: the resolver could not be reached or answered badly")   \
     X(tc_tcp_only, "TC replies to UDP clients in TCP-only mode")                                  \

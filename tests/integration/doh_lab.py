@@ -63,10 +63,10 @@ def tbs_hash(pem_path):
     return hashlib.sha256(der[inner:end]).hexdigest()
 
 
-def start_dnsdist_doh(lab, frontends, idle_timeout=30, backend_port=None):
+def start_dnsdist_doh(lab, frontends, idle_timeout=30, backend_port=None, extra=()):
     """One dnsdist with a DoH frontend per (cert, key) in `frontends`, forwarding to the lab's
     NSD (or to `backend_port`); connections idle for `idle_timeout` seconds are closed by
-    dnsdist. Returns (process, [port per frontend])."""
+    dnsdist; `extra`: more lines of its configuration. Returns (process, [port per frontend])."""
     ports = [free_port() for _ in frontends]
     plain = free_port()
     lines = ['setSecurityPollSuffix("")', 'setLocal("127.0.0.1:%d")' % plain,
@@ -74,6 +74,7 @@ def start_dnsdist_doh(lab, frontends, idle_timeout=30, backend_port=None):
     for port, (cert, key) in zip(ports, frontends):
         lines.append('addDOHLocal("127.0.0.1:%d", "%s", "%s", "/dns-query", {idleTimeout=%d})'
                      % (port, cert, key, idle_timeout))
+    lines += list(extra)
     conf = os.path.join(lab.dir, "dnsdist-doh-%d.conf" % ports[0])
     with open(conf, "w") as f:
         f.write("\n".join(lines) + "\n")
