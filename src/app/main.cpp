@@ -153,6 +153,8 @@ struct SharedLimits {
     std::atomic<std::size_t> tcp_connections{0};
 };
 
+constexpr std::size_t kPreconnectedDohServers = 16;
+
 // One event loop and everything it drives: its listeners (SO_REUSEPORT or shared descriptors,
 // see net::listen_share), its upstream sockets and pending-query table, its counters. Workers
 // share nothing on the query path but immutable certificate sessions and two atomic limits.
@@ -184,7 +186,13 @@ class Worker {
 
     void start(bool fetch_certificates) {
         for (auto& r : resolvers) r->start(fetch_certificates);
-        for (auto& d : doh) d->start();
+        // A connection to each DoH server now, so that the first queries do not wait for a
+        // handshake; with many (a resolver list without server_names selects dozens), each
+        // connects when first chosen instead: idle connections to servers never asked cost
+        // memory, and servers close them anyway.
+        if (doh.size() <= kPreconnectedDohServers) {
+            for (auto& d : doh) d->start();
+        }
         for (auto& l : udp) l->start();
         for (auto& l : tcp) l->start();
     }
@@ -279,8 +287,11 @@ class Proxy {
         // A DoH server's first latency estimate: each worker's own connection set-up time.
         for (auto& w : workers_) {
             for (std::size_t d = 0; d < w->doh.size(); ++d) {
-                w->doh[d]->on_connected([w = w.get(), i = servers + d](
-                                            std::chrono::microseconds t) { w->pool.seed(i, t); });
+                // Connect and TLS handshake: two round trips; a query takes one.
+                w->doh[d]->on_connected(
+                    [w = w.get(), i = servers + d](std::chrono::microseconds t) {
+                        w->pool.seed(i, t / 2);
+                    });
             }
         }
         for (std::size_t i = 0; i < workers_.size(); ++i) workers_[i]->start(i == 0);
