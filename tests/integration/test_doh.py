@@ -264,18 +264,17 @@ class DohServers(unittest.TestCase):
         dnsdist.stop()
 
 
-    def test_http_error_is_refused_and_another_server_answers(self):
-        # dnsdist answers 404 for a path it does not serve.
+    def test_http_error_is_refused(self):
+        # dnsdist answers 404 for a path it does not serve: the answer is refused (the pool
+        # would ask another server; here there is none), named in the log, counted.
         r = subprocess.run([BIN, "stamp", "encode", "--protocol", "doh", "--address",
                             "127.0.0.1:%d" % self.doh_port, "--hostname", doh_lab.HOST, "--path",
                             "/not-here"], capture_output=True, text=True, timeout=10)
-        wrong = r.stdout.strip()
-        p = self.start("--resolver", wrong, "--resolver", doh_stamp(self.unbound.port),
-                       "--threads", "1", name="http-error", ready=2)
-        for i in range(20):
-            r = Response(dnsclient.udp(p.port, make_query("www.dcp.test")))
-            self.assertEqual((r.rcode, r.answer), (0, [("www.dcp.test.", 1, "192.0.2.10")]), i)
-        self.assertGreaterEqual(counters(p)["doh_errors"], 1)
+        p = self.start("--resolver", r.stdout.strip(), "--threads", "1", name="http-error")
+        for i in range(3):
+            self.assertEqual(Response(dnsclient.udp(p.port, make_query("www.dcp.test"))).rcode,
+                             2, i)
+        self.assertEqual(counters(p)["doh_errors"], 3)
         self.assertIn("DoH server doh.dcp.test (https://doh.dcp.test/not-here): answer refused: "
                       "HTTP status 404", p.text())
 
