@@ -20,14 +20,15 @@ def _run(directory, *args, prefix=()):
 
 def make_certificates(directory):
     """ca.pem; doh.pem (doh.dcp.test and 127.0.0.1, signed by the CA); other.pem (other.dcp.test);
-    expired.pem (doh.dcp.test, valid for one day in 2024); rogue.pem (doh.dcp.test,
-    self-signed); each with its .key."""
+    expired.pem (doh.dcp.test, valid for one day in 2024); localhost.pem; rogue.pem
+    (doh.dcp.test, self-signed); each with its .key."""
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
     _run(directory, "openssl", "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem",
          "-days", "3", "-subj", "/CN=dcp DoH test CA")
     for name, san, faked in (("doh", "DNS:%s,IP:127.0.0.1" % HOST, None),
                              ("other", "DNS:other.dcp.test", None),
-                             ("expired", "DNS:%s" % HOST, "2024-01-01 00:00:00")):
+                             ("expired", "DNS:%s" % HOST, "2024-01-01 00:00:00"),
+                             ("localhost", "DNS:localhost", None)):
         _run(directory, "openssl", "req", *ec, "-keyout", name + ".key", "-out", name + ".csr",
              "-subj", "/CN=" + san.split(",")[0][4:])
         with open(os.path.join(directory, name + ".ext"), "w") as f:

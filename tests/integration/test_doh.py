@@ -72,8 +72,10 @@ class DohServers(unittest.TestCase):
             pair = lambda n: (os.path.join(d, n + ".pem"), os.path.join(d, n + ".key"))
             cls.cert = pair("doh")
             cls.dnsdist, ports = doh_lab.start_dnsdist_doh(
-                cls.lab, [pair("doh"), pair("other"), pair("expired"), pair("rogue")])
-            cls.doh_port, cls.other_port, cls.expired_port, cls.rogue_port = ports
+                cls.lab, [pair("doh"), pair("other"), pair("expired"), pair("rogue"),
+                          pair("localhost")])
+            (cls.doh_port, cls.other_port, cls.expired_port, cls.rogue_port,
+             cls.localhost_port) = ports
             cls.unbound = doh_lab.start_unbound_doh(cls.lab, *pair("doh"))
             # HTTPS without HTTP/2 (Python's server offers no ALPN): must be refused.
             cls.h1 = list_server.HttpsServer(d, *pair("doh"))
@@ -128,6 +130,20 @@ class DohServers(unittest.TestCase):
                     self.assertTrue(plain.tc, what)
             self.assertEqual(Response(dnsclient.udp(p.port, make_query("none.dcp.test"))).rcode,
                              3)  # NXDOMAIN
+
+    def test_stamp_without_address_resolves_the_host_name(self):
+        # "localhost" is resolved by the system (from /etc/hosts: no packet leaves); dnsdist
+        # listens on 127.0.0.1 only, so an address ::1 that comes first is refused and the next
+        # one is tried.
+        r = subprocess.run([BIN, "stamp", "encode", "--protocol", "doh", "--hostname",
+                            "localhost:%d" % self.localhost_port, "--path", "/dns-query"],
+                           capture_output=True, text=True, timeout=10)
+        p = self.start("--resolver", r.stdout.strip(), "--threads", "1", name="by-name")
+        port = self.localhost_port
+        self.assertIn("DoH server localhost:%d: connected to 127.0.0.1:%d (https://localhost:%d/"
+                      "dns-query" % (port, port, port), p.text())
+        r = Response(dnsclient.udp(p.port, make_query("www.dcp.test")))
+        self.assertEqual(r.answer, [("www.dcp.test.", 1, "192.0.2.10")])
 
     def test_hundred_queries_in_flight_share_one_connection(self):
         p = self.start("--resolver", doh_stamp(self.doh_port), "--threads", "1", name="hundred")
