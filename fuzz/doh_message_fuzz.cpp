@@ -27,16 +27,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     // A fixed query (www.example.com A, no OPT): its prepared form and the answer body.
-    static const std::uint8_t kQuery[] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
-                                          3,    'w',  'w',  'w',  7, 'e', 'x', 'a', 'm', 'p',
-                                          'l',  'e',  3,    'c',  'o', 'm', 0, 0, 1, 0, 1};
+    static const std::uint8_t kQuery[] = {0x12, 0x34, 0x01, 0x00, 0,   1,   0,   0,   0,   0,   0,
+                                          0,    3,    'w',  'w',  'w', 7,   'e', 'x', 'a', 'm', 'p',
+                                          'l',  'e',  3,    'c',  'o', 'm', 0,   0,   1,   0,   1};
     static const auto query_info = *dns::parse_query(Bytes(kQuery, sizeof kQuery));
     static std::array<std::uint8_t, dns::kMaxMessageSize> buf;
     std::memcpy(buf.data(), data, size);
     for (const bool added : {false, true}) {
         std::memcpy(buf.data(), data, size);
-        const auto len =
-            doh::finish_answer(MutableBytes(buf.data(), size), query_info, {added});
+        const auto len = doh::finish_answer(MutableBytes(buf.data(), size), query_info, {added});
         if (len && (*len > size || load_u16_be(buf.data()) != 0x1234)) std::abort();
     }
     (void)doh::is_dns_message_type(

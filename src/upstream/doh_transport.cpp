@@ -30,7 +30,7 @@ constexpr std::size_t kWriteBatch = 64 * 1024;       // bytes gathered into one 
 constexpr std::int32_t kConnectionWindow = 1 << 20;  // many answers in flight without stalls
 constexpr auto kMaxBackoff = std::chrono::milliseconds(8000);
 constexpr auto kFirstBackoff = std::chrono::milliseconds(500);
-constexpr auto kRepeatWarning = std::chrono::seconds(10);
+constexpr auto kRepeatWarning = std::chrono::seconds(60);
 
 std::string ms_text(std::chrono::microseconds d) {
     return fmt::format("{:.1f} ms", static_cast<double>(d.count()) / 1000.0);
@@ -720,8 +720,13 @@ void DohTransport::finish(Stream& s, int http2_error) {
 }
 
 void DohTransport::warn(const std::string& what) {
+    // The same trouble again (a server down is retried every few seconds): once a minute at
+    // most, until something changes.
     const auto now = Clock::now();
-    if (what == last_warning_ && now - last_warning_at_ < kRepeatWarning) return;
+    if (what == last_warning_ && now - last_warning_at_ < kRepeatWarning) {
+        spdlog::debug("DoH server {} ({}): {}", config_.name, config_.url(), what);
+        return;
+    }
     last_warning_ = what;
     last_warning_at_ = now;
     spdlog::warn("DoH server {} ({}): {}", config_.name, config_.url(), what);

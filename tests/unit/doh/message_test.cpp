@@ -115,9 +115,8 @@ std::vector<std::uint8_t> answer_to(const std::vector<std::uint8_t>& sent, std::
     MsgBuilder b;
     b.header(id, static_cast<std::uint16_t>((qr ? 0x8000 : 0) | 0x0180), 1, 1, 0,
              layout->opt ? 1 : 0);
-    b.raw(std::vector<std::uint8_t>(sent.begin() + 12,
-                                    sent.begin() + static_cast<std::ptrdiff_t>(
-                                                       layout->answer_offset)));
+    b.raw(std::vector<std::uint8_t>(
+        sent.begin() + 12, sent.begin() + static_cast<std::ptrdiff_t>(layout->answer_offset)));
     b.record_at(12, 1, 300, {192, 0, 2, 1});
     if (layout->opt) b.opt(1232);
     return b.build();
@@ -157,23 +156,22 @@ TEST(DohAnswer, RefusedWhenNotOurs) {
     const auto prepared = prepare_query(Bytes(q.data(), q.size()), info, sent);
 
     auto wrong_id = answer_to(sent, 0xbeef);  // an ID we never sent on the wire
-    EXPECT_EQ(finish_answer(MutableBytes(wrong_id.data(), wrong_id.size()), info, *prepared)
-                  .error(),
-              AnswerError::NotAnAnswer);
+    EXPECT_EQ(
+        finish_answer(MutableBytes(wrong_id.data(), wrong_id.size()), info, *prepared).error(),
+        AnswerError::NotAnAnswer);
     auto query_back = answer_to(sent, 0, false);
-    EXPECT_EQ(finish_answer(MutableBytes(query_back.data(), query_back.size()), info, *prepared)
-                  .error(),
-              AnswerError::NotAnAnswer);
+    EXPECT_EQ(
+        finish_answer(MutableBytes(query_back.data(), query_back.size()), info, *prepared).error(),
+        AnswerError::NotAnAnswer);
 
     const auto other = test::make_query("www.example.org", 1, 0xbeef);
     std::vector<std::uint8_t> other_sent;
     ASSERT_TRUE(
         prepare_query(Bytes(other.data(), other.size()), info_of(other), other_sent).has_value());
     auto other_answer = answer_to(other_sent, 0);
-    EXPECT_EQ(
-        finish_answer(MutableBytes(other_answer.data(), other_answer.size()), info, *prepared)
-            .error(),
-        AnswerError::WrongQuestion);
+    EXPECT_EQ(finish_answer(MutableBytes(other_answer.data(), other_answer.size()), info, *prepared)
+                  .error(),
+              AnswerError::WrongQuestion);
 
     std::vector<std::uint8_t> garbage = {0, 0, 0x80};
     EXPECT_EQ(finish_answer(MutableBytes(garbage.data(), garbage.size()), info, *prepared).error(),
