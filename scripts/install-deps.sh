@@ -18,6 +18,9 @@ packages=(
     dnsdist nsd unbound bind9-dnsutils knot-dnsutils dnsperf
     # the fault campaign (tests/campaign): a wrong clock for one process
     faketime
+    # DoH tests: connections counted on the server side (ss); the expired test certificate is
+    # made under faketime
+    iproute2
     # resolver-list signatures: the interop test signs with the reference tool
     minisign
     # the test CA and server certificate of the HTTPS list server in the tests
