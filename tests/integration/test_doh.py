@@ -255,6 +255,8 @@ class DohServers(unittest.TestCase):
             for t in clients:
                 t.join()
         lost = results.count(None)
+        print("\nrestart under load: %d queries, %d lost, %s" % (
+            len(results), lost, {r: results.count(r) for r in set(results)}))
         self.assertEqual(lost, 0)
         self.assertEqual(set(results), {0}, {r: results.count(r) for r in set(results)})
         self.assertGreater(len(results), 200)
