@@ -178,8 +178,12 @@ class Pool(unittest.TestCase):
         self.assertLess(servers[self.labs[2].provider_name]["rtt"], 3)
 
         # (A server a worker has not measured yet is ranked by its certificate fetch's round
-        # trip, so it may win the first place for a query or two before its first answer.)
-        for strategy, want in (("first", lambda s: s[2] >= 190),
+        # trip, so it may win the first place for a query or two before its first answer; and
+        # on a loaded machine the fastest server's smoothed RTT can rise above a slower one's
+        # estimate for a moment, which then gets a query: a CI run in Release sent 4 and 8 of
+        # 200 to A and B. What "first" promises: nearly everything to the fastest, far from
+        # p2's even split of the two fastest.)
+        for strategy, want in (("first", lambda s: s[2] >= 170 and s[2] > 8 * max(s[:2])),
                                # (A's smoothed RTT climbs 1/8 of the way per answer, and a
                                # worker that has few answers from it may still rank it among
                                # the fastest two for a few queries.)
