@@ -240,5 +240,59 @@ TEST(Config, ClientKeyFile) {
     EXPECT_NE(r1.public_key, r2.public_key);
 }
 
+TEST(Config, DohStampsBecomeDohServers) {
+    // Parsing only: nothing is sent anywhere.
+    Options o;
+    const std::string cloudflare =
+        "sdns://AgcAAAAAAAAABzEuMC4wLjEAEmRucy5jbG91ZGZsYXJlLmNvbQovZG5zLXF1ZXJ5";
+    // ../shared/spec/stamps.md 4.6: no address, one hash.
+    const std::string dnshome =
+        "sdns://"
+        "AgcAAAAAAAAAACAy7bsRzCWPvjPCzSShSScPC-b0RvVyZLO9HCW5hTMnLg5kbnMuZG5zaG9tZS5kZQovZG5z"
+        "LXF1ZXJ5";
+    stamp::Stamp with_port;
+    with_port.protocol = stamp::Protocol::DoH;
+    with_port.address = "192.0.2.1";
+    with_port.hostname = "doh.example:8443";
+    with_port.path = "/q";
+    o.resolver_stamps = {cloudflare, dnshome, *stamp::encode(with_port), cloudflare};
+    o.timeout_ms = 1234;
+    const auto s = validate(o);
+    EXPECT_TRUE(s.servers.empty());
+    ASSERT_EQ(s.doh_servers.size(), 3u);  // the repeated one once
+
+    const auto& cf = s.doh_servers[0];
+    EXPECT_EQ(cf.name, "dns.cloudflare.com");
+    EXPECT_EQ(cf.host, "dns.cloudflare.com");
+    EXPECT_EQ(cf.authority, "dns.cloudflare.com");
+    EXPECT_EQ(cf.port, 443);
+    EXPECT_EQ(cf.path, "/dns-query");
+    EXPECT_EQ(cf.address, asio::ip::make_address("1.0.0.1"));
+    EXPECT_TRUE(cf.hashes.empty());
+    EXPECT_EQ(cf.timeout, std::chrono::milliseconds(1234));
+    EXPECT_EQ(cf.url(), "https://dns.cloudflare.com/dns-query");
+
+    const auto& dh = s.doh_servers[1];
+    EXPECT_FALSE(dh.address.has_value());  // resolved when connecting
+    EXPECT_EQ(dh.host, "dns.dnshome.de");
+    ASSERT_EQ(dh.hashes.size(), 1u);
+    EXPECT_EQ(hex_encode(Bytes(dh.hashes[0].data(), 32)),
+              "32edbb11cc258fbe33c2cd24a149270f0be6f446f57264b3bd1c25b98533272e");
+
+    const auto& wp = s.doh_servers[2];
+    EXPECT_EQ(wp.host, "doh.example");
+    EXPECT_EQ(wp.authority, "doh.example:8443");
+    EXPECT_EQ(wp.port, 8443);
+    EXPECT_EQ(wp.url(), "https://doh.example:8443/q");
+
+    stamp::Stamp dot;
+    dot.protocol = stamp::Protocol::DoT;
+    dot.address = "192.0.2.1";
+    dot.hostname = "dot.example";
+    Options only_dot;
+    only_dot.resolver_stamps = {*stamp::encode(dot)};
+    EXPECT_NE(error_of(only_dot).find("no DNSCrypt or DoH stamp"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace dcp::config
