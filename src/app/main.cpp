@@ -309,12 +309,12 @@ class Proxy {
                                     : std::string("UDP and TCP");
             if (doh > 0) transport += "; DoH";
         }
-        if (servers + doh == 1 && servers == 1) {
+        if (servers == 1 && doh == 0) {
             const auto& rc = main().resolvers.front()->config();
             spdlog::info("resolver {} ({}), {}; {} worker thread{}{}", rc.provider_name_text,
                          net::to_string(rc.udp_endpoint()), transport, workers_.size(),
                          workers_.size() == 1 ? "" : "s", threading());
-        } else if (servers + doh == 1) {
+        } else if (servers == 0 && doh == 1) {
             const auto& dc = main().doh.front()->config();
             spdlog::info("DoH resolver {} ({}); {} worker thread{}{}", dc.name, dc.url(),
                          workers_.size(), workers_.size() == 1 ? "" : "s", threading());

@@ -16,7 +16,9 @@
 
 #include "common/clock.hpp"
 #include "common/hex.hpp"
+#include "common/time_format.hpp"
 #include "doh/message.hpp"
+#include "net/endpoint.hpp"
 #include "net/flush_scope.hpp"
 #include "stamp/stamp.hpp"
 #include "upstream/tcp_exchange.hpp"
@@ -31,10 +33,6 @@ constexpr std::int32_t kConnectionWindow = 1 << 20;  // many answers in flight w
 constexpr auto kMaxBackoff = std::chrono::milliseconds(8000);
 constexpr auto kFirstBackoff = std::chrono::milliseconds(500);
 constexpr auto kRepeatWarning = std::chrono::seconds(60);
-
-std::string ms_text(std::chrono::microseconds d) {
-    return fmt::format("{:.1f} ms", static_cast<double>(d.count()) / 1000.0);
-}
 
 std::string openssl_reason(SSL* ssl, const asio::error_code& ec) {
     const long verify = SSL_get_verify_result(ssl);
@@ -258,8 +256,9 @@ class DohTransport::Connection final : public std::enable_shared_from_this<Conne
             if (last == asio::error::timed_out) break;
         }
         if (!connected) {
-            close("cannot connect to " + (targets.empty() ? cfg.host : to_text(targets.back())) +
-                  ": " + (last == asio::error::timed_out ? "timed out" : last.message()));
+            close("cannot connect to " +
+                  (targets.empty() ? cfg.host : net::to_string(targets.back())) + ": " +
+                  (last == asio::error::timed_out ? "timed out" : last.message()));
             co_return;
         }
         asio::error_code ignored;
@@ -324,12 +323,6 @@ class DohTransport::Connection final : public std::enable_shared_from_this<Conne
         for (Stream* s : waiting) submit(*s);
         flush();
         read();
-    }
-
-    static std::string to_text(const asio::ip::tcp::endpoint& ep) {
-        return (ep.address().is_v6() ? "[" + ep.address().to_string() + "]"
-                                     : ep.address().to_string()) +
-               ":" + std::to_string(ep.port());
     }
 
     bool start_http2() {
@@ -638,11 +631,11 @@ void DohTransport::on_open(Connection& c, std::chrono::microseconds setup) {
     SSL* ssl = c.tls_.native_handle();
     if (first) {
         spdlog::info("DoH server {}: connected to {} ({}, {}, HTTP/2) in {}", config_.name,
-                     Connection::to_text(c.peer_), config_.url(), SSL_get_version(ssl),
-                     ms_text(setup));
+                     net::to_string(c.peer_), config_.url(), SSL_get_version(ssl),
+                     format_ms(setup));
     } else {
         spdlog::debug("DoH server {}: new connection to {} in {}", config_.name,
-                      Connection::to_text(c.peer_), ms_text(setup));
+                      net::to_string(c.peer_), format_ms(setup));
     }
     if (on_connected_) on_connected_(setup);
 }

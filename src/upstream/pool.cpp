@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/time_format.hpp"
 #include "dns/constants.hpp"
 #include "net/flush_scope.hpp"
 
@@ -23,10 +24,6 @@ bool failing_rcode(MutableBytes answer) {
     const auto rc = header->rcode();
     return rc == static_cast<std::uint8_t>(dns::Rcode::ServFail) ||
            rc == static_cast<std::uint8_t>(dns::Rcode::Refused);
-}
-
-std::string ms(Micros us) {
-    return fmt::format("{:.1f} ms", static_cast<double>(us.count()) / 1000.0);
 }
 
 }  // namespace
@@ -196,7 +193,7 @@ void Pool::on_attempt(ClientQuery::Try& t, dcp::Result<MutableBytes, ExchangeErr
             const auto rtt = since(t.sent);
             if (balancer_.server(t.server).health == Health::Down) {
                 spdlog::info("server {} answers again ({}): back in rotation",
-                             members_[t.server].name, ms(rtt));
+                             members_[t.server].name, format_ms(rtt));
                 balancer_.on_recovered(t.server, rtt);
             } else {
                 balancer_.on_answer(t.server, rtt);
@@ -418,7 +415,7 @@ void Pool::on_probe(std::size_t i, bool answered, Micros rtt) {
     if (answered) {
         if (balancer_.server(i).health == Health::Down) {
             spdlog::info("server {} answers again ({}): back in rotation", members_[i].name,
-                         ms(rtt));
+                         format_ms(rtt));
             balancer_.on_recovered(i, rtt);
         }
         return;

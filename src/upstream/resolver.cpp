@@ -110,12 +110,11 @@ void Resolver::announce(const dnscrypt::Session& session) const {
     const auto& cert = session.certificate();
     spdlog::info(
         "using certificate serial {} from {} ({}{}): {}, valid {} to {}, resolver key {}, "
-        "fetched in {:.1f} ms",
+        "fetched in {}",
         cert.serial, config_.provider_name_text, config_.address.to_string(),
         config_.relayed() ? " via relay " + config_.relay_name : std::string(),
         crypto::to_string(cert.construction), format_utc(cert.ts_start), format_utc(cert.ts_end),
-        hex_encode_grouped(cert.resolver_public_key),
-        static_cast<double>(last_fetch_rtt_.count()) / 1000.0);
+        hex_encode_grouped(cert.resolver_public_key), format_ms(last_fetch_rtt_));
     if (cert.long_lived()) {
         spdlog::warn("certificate serial {} is valid for more than 7 days: weak forward secrecy",
                      cert.serial);
