@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,8 +21,10 @@
 #include "app/cert_test.hpp"
 #include "app/logging.hpp"
 #include "app/process.hpp"
+#include "app/rules_loader.hpp"
 #include "app/server_list.hpp"
 #include "app/stamp_tool.hpp"
+#include "cache/cache.hpp"
 #include "common/clock.hpp"
 #include "common/counters.hpp"
 #include "config/config.hpp"
@@ -33,6 +36,7 @@
 #include "net/listen_share.hpp"
 #include "proxy/query_processor.hpp"
 #include "upstream/doh_transport.hpp"
+#include "upstream/plain_transport.hpp"
 #include "upstream/pool.hpp"
 #include "upstream/resolver.hpp"
 
@@ -110,6 +114,65 @@ void add_options(CLI::App& app, config::Options& o, std::string& config_file) {
     app.add_option("--threads", o.threads,
                    "Worker threads, each with its own sockets (default: one per core)")
         ->type_name("N");
+    app.add_flag(
+        "--no-cache", [&o](std::int64_t) { o.local.cache = false; },
+        "Send every query to the resolvers (by default answers are cached)");
+    app.add_option("--cache-size", o.local.cache_size, "Answers kept in the cache (default 4096)")
+        ->type_name("COUNT");
+    app.add_option("--cache-min-ttl", o.local.cache_min_ttl,
+                   "Shortest time an answer is kept, raising lower TTLs (default 60)")
+        ->type_name("SECONDS");
+    app.add_option("--cache-max-ttl", o.local.cache_max_ttl,
+                   "Longest time an answer is kept (default 86400)")
+        ->type_name("SECONDS");
+    app.add_option("--cache-neg-min-ttl", o.local.cache_neg_min_ttl,
+                   "Shortest time a negative answer is kept (default 60)")
+        ->type_name("SECONDS");
+    app.add_option("--cache-neg-max-ttl", o.local.cache_neg_max_ttl,
+                   "Longest time a negative answer is kept (default 600)")
+        ->type_name("SECONDS");
+    app.add_option("--cache-serve-stale", o.local.cache_serve_stale,
+                   "Keep expired answers this long and give one (TTL 30) when the resolvers "
+                   "fail, RFC 8767 (default 0: off)")
+        ->type_name("SECONDS");
+    app.add_flag(
+        "--no-cache-prefetch", [&o](std::int64_t) { o.local.cache_prefetch = false; },
+        "Do not refresh popular cache entries before they expire");
+    app.add_option("--blocked-names", o.local.blocked_names_file,
+                   "Block names matching the patterns in FILE (dnscrypt-proxy 2's format)")
+        ->type_name("FILE");
+    app.add_option("--allowed-names", o.local.allowed_names_file,
+                   "Never block names matching the patterns in FILE")
+        ->type_name("FILE");
+    app.add_option("--blocked-ips", o.local.blocked_ips_file,
+                   "Block answers carrying an address listed in FILE")
+        ->type_name("FILE");
+    app.add_option("--allowed-ips", o.local.allowed_ips_file,
+                   "Never block answers carrying an address listed in FILE")
+        ->type_name("FILE");
+    app.add_option("--cloaking-rules", o.local.cloaking_rules,
+                   "Answer names from FILE's rules (addresses, or another name's)")
+        ->type_name("FILE");
+    app.add_option("--forwarding-rules", o.local.forwarding_rules,
+                   "Send the domains in FILE to the plain DNS servers it names")
+        ->type_name("FILE");
+    app.add_option("--captive-portals", o.local.captive_portals_file,
+                   "Answer the connectivity-check names in FILE with its addresses")
+        ->type_name("FILE");
+    app.add_flag("--block-ipv6", o.local.block_ipv6, "Answer AAAA queries here, with no address");
+    app.add_flag("--block-unqualified", o.local.block_unqualified,
+                 "Answer NXDOMAIN to A and AAAA queries for names without a dot");
+    app.add_flag("--block-undelegated", o.local.block_undelegated,
+                 "Answer NXDOMAIN for private and local zones no public resolver knows");
+    app.add_option("--blocked-query-response", o.local.blocked_query_response,
+                   "refused, hinfo (default) or a:<IPv4>,aaaa:<IPv6>")
+        ->type_name("RESPONSE");
+    app.add_option("--reject-ttl", o.local.reject_ttl, "TTL of blocked answers (default 600)")
+        ->type_name("SECONDS");
+    app.add_option("--cloak-ttl", o.local.cloak_ttl, "TTL of cloaked answers (default 600)")
+        ->type_name("SECONDS");
+    app.add_flag("--cloak-ptr", o.local.cloak_ptr,
+                 "Answer PTR queries for the addresses of cloaking rules without wildcards");
     app.add_flag("-d,--daemonize", o.daemonize, "Run in the background");
     app.add_option("-p,--pid-file,--pidfile", o.pid_file, "Write the process id to FILE")
         ->type_name("FILE");
@@ -162,9 +225,11 @@ class Worker {
   public:
     Worker(const config::Settings& settings, const crypto::KeyPair& keys, const Clock& clock,
            SharedLimits& limits, unsigned index, Worker* first,
-           const std::shared_ptr<asio::ssl::context>& tls)
-        : pool(io, make_members(settings, keys, clock, tls), settings.balancer, counters),
-          processor(io, pool, settings.processor, counters, limits.active_queries) {
+           const std::shared_ptr<asio::ssl::context>& tls, cache::Cache* cache)
+        : balancer_settings(settings.balancer),
+          timeout(settings.resolver.timeout),
+          pool(io, make_members(settings, keys, clock, tls), settings.balancer, counters),
+          processor(io, pool, settings.processor, counters, limits.active_queries, cache) {
         const auto count = static_cast<unsigned>(settings.threads);
         for (std::size_t i = 0; i < settings.listen.size(); ++i) {
             const auto& ep = settings.listen[i];
@@ -197,9 +262,25 @@ class Worker {
         for (auto& l : tcp) l->start();
     }
 
+    // New rules, on the worker's own thread (or before it runs). Each forwarding rule's
+    // servers become a pool of plain DNS transports; pools are kept for the life of the
+    // process (a reload naming the same servers finds them again; queries in flight on a
+    // rule that went away still have theirs).
+    void set_rules(const std::shared_ptr<const rules::RuleSet>& rules) {
+        std::vector<upstream::Upstream*> forwarders;
+        if (rules && rules->forwarding) {
+            for (const auto& rule : rules->forwarding->rules) {
+                forwarders.push_back(&forward_pool(rule.servers));
+            }
+        }
+        processor.set_rules(rules, std::move(forwarders));
+    }
+
     // On the worker's own thread: closes its sockets and ends its loop.
     void stop() {
         pool.stop();
+        for (auto& [key, p] : forward_pools) p->stop();
+        for (auto& t : plain) t->stop();
         for (auto& r : resolvers) r->stop();
         for (auto& d : doh) d->stop();
         for (auto& l : udp) l->stop();
@@ -209,6 +290,10 @@ class Worker {
 
     asio::io_context io{1};
     Counters counters;
+    upstream::BalancerSettings balancer_settings;
+    std::chrono::milliseconds timeout;
+    std::vector<std::unique_ptr<upstream::PlainTransport>> plain;  // forwarding rules' servers
+    std::map<std::string, std::unique_ptr<upstream::Pool>> forward_pools;
     std::vector<std::unique_ptr<upstream::Resolver>> resolvers;  // one per DNSCrypt server
     std::vector<std::unique_ptr<upstream::DohTransport>> doh;    // one per DoH server
     upstream::Pool pool;  // members: the DNSCrypt servers, then the DoH servers
@@ -217,6 +302,26 @@ class Worker {
     std::vector<std::unique_ptr<frontend::TcpListener>> tcp;
 
   private:
+    upstream::Pool& forward_pool(const std::vector<rules::ForwardServer>& servers) {
+        std::string key;
+        for (const auto& server : servers) {
+            key += server.host + "#" + std::to_string(server.port) + ",";
+        }
+        auto& slot = forward_pools[key];
+        if (!slot) {
+            std::vector<upstream::PoolMember> members;
+            for (const auto& server : servers) {
+                const asio::ip::udp::endpoint ep(asio::ip::make_address(server.host), server.port);
+                plain.push_back(
+                    std::make_unique<upstream::PlainTransport>(io, ep, timeout, counters));
+                members.push_back({plain.back().get(), net::to_string(ep)});
+            }
+            slot = std::make_unique<upstream::Pool>(io, std::move(members), balancer_settings,
+                                                    counters);
+        }
+        return *slot;
+    }
+
     std::vector<upstream::PoolMember> make_members(const config::Settings& settings,
                                                    const crypto::KeyPair& keys, const Clock& clock,
                                                    const std::shared_ptr<asio::ssl::context>& tls) {
@@ -263,13 +368,21 @@ class Worker {
 // certificates; every new session it makes is posted to the other workers.
 class Proxy {
   public:
-    Proxy(const config::Settings& settings, const crypto::KeyPair& keys) {
+    Proxy(const config::Settings& settings, const crypto::KeyPair& keys)
+        : rules_config_(settings.rules) {
         // One trust store in memory for every DoH connection of every worker.
         std::shared_ptr<asio::ssl::context> tls;
         if (!settings.doh_servers.empty()) tls = upstream::make_doh_tls_context();
+        if (settings.cache) cache_ = std::make_unique<cache::Cache>(*settings.cache);
         for (unsigned i = 0; i < settings.threads; ++i) {
             workers_.push_back(std::make_unique<Worker>(settings, keys, clock_, limits_, i,
-                                                        i == 0 ? nullptr : workers_[0].get(), tls));
+                                                        i == 0 ? nullptr : workers_[0].get(), tls,
+                                                        cache_.get()));
+        }
+        // Read before serving: a rule file that cannot be read stops the start.
+        if (rules_config_.any()) {
+            const auto rules = app::load_rules(rules_config_);
+            for (auto& w : workers_) w->set_rules(rules);
         }
         signals_.emplace(main().io, SIGINT, SIGTERM);
         control_signals_.emplace(main().io, SIGUSR1, SIGHUP);
@@ -422,6 +535,7 @@ class Proxy {
                 spdlog::info("SIGHUP: {}refreshing certificates",
                              app::has_log_file() && !problem ? "log file reopened, " : "");
                 for (auto& r : main().resolvers) r->refresh_now();
+                reload_rules();
                 if (on_hangup) on_hangup();
             }
             wait_control_signal();
@@ -473,6 +587,23 @@ class Proxy {
         }
     }
 
+    // SIGHUP: the rule files again. Queries keep flowing meanwhile (the files are read here,
+    // then each worker swaps its rules between two events); a file that cannot be read now
+    // keeps the rules in use.
+    void reload_rules() {
+        if (!rules_config_.any()) return;
+        std::shared_ptr<const rules::RuleSet> rules;
+        try {
+            rules = app::load_rules(rules_config_);
+        } catch (const std::exception& e) {
+            spdlog::warn("SIGHUP: {}; the rules in use are kept", e.what());
+            return;
+        }
+        for (auto& w : workers_) {
+            asio::post(w->io, [w = w.get(), rules] { w->set_rules(rules); });
+        }
+    }
+
     void stop() {
         control_signals_->cancel();
         for (auto& w : workers_) {
@@ -481,6 +612,8 @@ class Proxy {
     }
 
     SystemClock clock_;
+    config::RulesConfig rules_config_;
+    std::unique_ptr<cache::Cache> cache_;  // shared by every worker
 
   public:
     std::function<void()> on_hangup;  // SIGHUP, besides the log file and certificates

@@ -47,6 +47,17 @@ namespace dcp {
     X(doh_queries, "queries sent to DoH servers (HTTP/2 streams)")                                \
     X(doh_retries, "DoH queries sent again on a new connection after theirs closed unanswered")   \
     X(doh_errors, "DoH answers refused: HTTP status, content type, size or question")             \
+    X(cache_hits, "answers from the cache")                                                       \
+    X(cache_misses, "queries not in the cache, asked upstream")                                   \
+    X(cache_stale, "expired cached answers given while the resolvers failed (serve-stale)")       \
+    X(cache_prefetches, "popular cache entries refreshed before they expired")                    \
+    X(blocked_names, "queries blocked by name (blocked_names, or a CNAME to a blocked name)")     \
+    X(blocked_ips, "answers blocked for an address they carry (blocked_ips)")                     \
+    X(blocked_ipv6, "AAAA queries answered here (block_ipv6)")                                    \
+    X(blocked_local_names, "NXDOMAIN here: unqualified or undelegated names")                     \
+    X(cloaked, "queries answered from cloaking rules")                                            \
+    X(captive_portal_answers, "queries answered from the captive portal list")                    \
+    X(forwarded, "queries sent to a forwarding rule's servers")                                   \
     X(cert_refreshes, "successful certificate fetches")                                           \
     X(cert_refresh_failures, "failed certificate fetches")                                        \
     X(cert_rotations, "certificate changes picked up")                                            \

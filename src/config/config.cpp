@@ -290,6 +290,41 @@ Settings validate(const Options& o) {
     check_range("--max-active-requests", o.max_active_requests, 1, 1000000);
     s.processor.max_active_requests = o.max_active_requests;
 
+    const auto& l = o.local;
+    if (l.cache) {
+        cache::CacheSettings c;
+        check_range("--cache-size", l.cache_size, 1, 10000000);
+        c.max_entries = l.cache_size;
+        check_range("--cache-max-ttl", l.cache_max_ttl, 1, 604800, " s");
+        check_range("--cache-min-ttl", l.cache_min_ttl, 0, l.cache_max_ttl, " s");
+        check_range("--cache-neg-max-ttl", l.cache_neg_max_ttl, 1, 604800, " s");
+        check_range("--cache-neg-min-ttl", l.cache_neg_min_ttl, 0, l.cache_neg_max_ttl, " s");
+        check_range("--cache-serve-stale", l.cache_serve_stale, 0, 604800, " s");
+        c.ttl = {l.cache_min_ttl, l.cache_max_ttl, l.cache_neg_min_ttl, l.cache_neg_max_ttl};
+        c.serve_stale_s = l.cache_serve_stale;
+        c.prefetch_hits = l.cache_prefetch ? 3 : 0;
+        s.cache = c;
+    }
+    auto& rc = s.rules;
+    rc.blocked_names = l.blocked_names_file;
+    rc.allowed_names = l.allowed_names_file;
+    rc.blocked_ips = l.blocked_ips_file;
+    rc.allowed_ips = l.allowed_ips_file;
+    rc.cloaking = l.cloaking_rules;
+    rc.forwarding = l.forwarding_rules;
+    rc.captive_portals = l.captive_portals_file;
+    rc.cloak_ptr = l.cloak_ptr;
+    rc.policy.block_ipv6 = l.block_ipv6;
+    rc.policy.block_unqualified = l.block_unqualified;
+    rc.policy.block_undelegated = l.block_undelegated;
+    check_range("--reject-ttl", l.reject_ttl, 0, 604800, " s");
+    check_range("--cloak-ttl", l.cloak_ttl, 0, 604800, " s");
+    rc.policy.reject_ttl = l.reject_ttl;
+    rc.policy.cloak_ttl = l.cloak_ttl;
+    const auto blocked = rules::parse_blocked_response(l.blocked_query_response);
+    if (!blocked) throw ConfigError("--blocked-query-response: " + blocked.error());
+    rc.policy.blocked_response = *blocked;
+
     if (o.threads) {
         check_range("--threads", *o.threads, 1, kMaxThreads);
         s.threads = *o.threads;

@@ -8,12 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "cache/cache.hpp"
 #include "config/log_level.hpp"
 #include "config/options.hpp"
 #include "crypto/x25519.hpp"
 #include "frontend/tcp_listener.hpp"
 #include "net/asio.hpp"
 #include "proxy/query_processor.hpp"
+#include "rules/rule_set.hpp"
 #include "sources/selection.hpp"
 #include "sources/source.hpp"
 #include "stamp/stamp.hpp"
@@ -51,6 +53,28 @@ struct RelayTarget {
     std::uint16_t port = 443;
 };
 
+// The rule files (paths as given, relative to a dnscrypt-proxy 2 file's directory) and the
+// settings that go with them; read at start and again on SIGHUP.
+struct RulesConfig {
+    std::string blocked_names;
+    std::string allowed_names;
+    std::string blocked_ips;
+    std::string allowed_ips;
+    std::string cloaking;
+    std::string forwarding;
+    std::string captive_portals;
+    bool cloak_ptr = false;
+    rules::PolicySettings policy;
+
+    // Anything for the rules to do (else no rule set is built at all).
+    [[nodiscard]] bool any() const {
+        return !blocked_names.empty() || !allowed_names.empty() || !blocked_ips.empty() ||
+               !allowed_ips.empty() || !cloaking.empty() || !forwarding.empty() ||
+               !captive_portals.empty() || policy.block_ipv6 || policy.block_unqualified ||
+               policy.block_undelegated;
+    }
+};
+
 // What the program runs with.
 struct Settings {
     std::vector<asio::ip::udp::endpoint> listen;  // UDP and TCP on each
@@ -63,6 +87,8 @@ struct Settings {
     std::vector<upstream::DohConfig> doh_servers;
     upstream::BalancerSettings balancer;
     proxy::ProcessorSettings processor;
+    std::optional<cache::CacheSettings> cache;  // none: --no-cache
+    RulesConfig rules;
     frontend::TcpLimits tcp;
     std::size_t threads = 1;  // workers, each with its own event loop and sockets
     std::optional<std::string> client_key_file;

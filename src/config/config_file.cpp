@@ -100,6 +100,50 @@ const std::map<std::string, Setter>& setters() {
         {"syslog", [](const Reader& r, Options& o) { o.syslog = r.flag(); }},
         {"loglevel", [](const Reader& r, Options& o) { o.loglevel = r.text(); }},
         {"user", [](const Reader& r, Options& o) { o.user = r.text(); }},
+        {"no-cache", [](const Reader& r, Options& o) { o.local.cache = !r.flag(); }},
+        {"cache-size",
+         [](const Reader& r, Options& o) { o.local.cache_size = r.integer<std::uint32_t>(); }},
+        {"cache-min-ttl",
+         [](const Reader& r, Options& o) { o.local.cache_min_ttl = r.integer<std::uint32_t>(); }},
+        {"cache-max-ttl",
+         [](const Reader& r, Options& o) { o.local.cache_max_ttl = r.integer<std::uint32_t>(); }},
+        {"cache-neg-min-ttl",
+         [](const Reader& r, Options& o) {
+             o.local.cache_neg_min_ttl = r.integer<std::uint32_t>();
+         }},
+        {"cache-neg-max-ttl",
+         [](const Reader& r, Options& o) {
+             o.local.cache_neg_max_ttl = r.integer<std::uint32_t>();
+         }},
+        {"cache-serve-stale",
+         [](const Reader& r, Options& o) {
+             o.local.cache_serve_stale = r.integer<std::uint32_t>();
+         }},
+        {"no-cache-prefetch",
+         [](const Reader& r, Options& o) { o.local.cache_prefetch = !r.flag(); }},
+        {"blocked-names",
+         [](const Reader& r, Options& o) { o.local.blocked_names_file = r.text(); }},
+        {"allowed-names",
+         [](const Reader& r, Options& o) { o.local.allowed_names_file = r.text(); }},
+        {"blocked-ips", [](const Reader& r, Options& o) { o.local.blocked_ips_file = r.text(); }},
+        {"allowed-ips", [](const Reader& r, Options& o) { o.local.allowed_ips_file = r.text(); }},
+        {"cloaking-rules", [](const Reader& r, Options& o) { o.local.cloaking_rules = r.text(); }},
+        {"forwarding-rules",
+         [](const Reader& r, Options& o) { o.local.forwarding_rules = r.text(); }},
+        {"captive-portals",
+         [](const Reader& r, Options& o) { o.local.captive_portals_file = r.text(); }},
+        {"block-ipv6", [](const Reader& r, Options& o) { o.local.block_ipv6 = r.flag(); }},
+        {"block-unqualified",
+         [](const Reader& r, Options& o) { o.local.block_unqualified = r.flag(); }},
+        {"block-undelegated",
+         [](const Reader& r, Options& o) { o.local.block_undelegated = r.flag(); }},
+        {"blocked-query-response",
+         [](const Reader& r, Options& o) { o.local.blocked_query_response = r.text(); }},
+        {"reject-ttl",
+         [](const Reader& r, Options& o) { o.local.reject_ttl = r.integer<std::uint32_t>(); }},
+        {"cloak-ttl",
+         [](const Reader& r, Options& o) { o.local.cloak_ttl = r.integer<std::uint32_t>(); }},
+        {"cloak-ptr", [](const Reader& r, Options& o) { o.local.cloak_ptr = r.flag(); }},
     };
     return kSetters;
 }
@@ -161,6 +205,47 @@ const std::map<std::string, Setter>& v2_setters() {
         {"lb_estimator", [](const Reader& r, Options& o) { o.lb_estimator = r.flag(); }},
         {"dnscrypt_ephemeral_keys",
          [](const Reader& r, Options& o) { o.ephemeral_keys = r.flag(); }},
+        {"cache", [](const Reader& r, Options& o) { o.local.cache = r.flag(); }},
+        {"cache_size",
+         [](const Reader& r, Options& o) { o.local.cache_size = r.integer<std::uint32_t>(); }},
+        {"cache_min_ttl",
+         [](const Reader& r, Options& o) { o.local.cache_min_ttl = r.integer<std::uint32_t>(); }},
+        {"cache_max_ttl",
+         [](const Reader& r, Options& o) { o.local.cache_max_ttl = r.integer<std::uint32_t>(); }},
+        {"cache_neg_min_ttl",
+         [](const Reader& r, Options& o) {
+             o.local.cache_neg_min_ttl = r.integer<std::uint32_t>();
+         }},
+        {"cache_neg_max_ttl",
+         [](const Reader& r, Options& o) {
+             o.local.cache_neg_max_ttl = r.integer<std::uint32_t>();
+         }},
+        {"cache_neg_ttl",  // older files: one TTL for every negative answer
+         [](const Reader& r, Options& o) {
+             const auto ttl = r.integer<std::uint32_t>();
+             if (ttl != 0) o.local.cache_neg_min_ttl = o.local.cache_neg_max_ttl = ttl;
+         }},
+        {"cache_serve_stale",  // this proxy's own (RFC 8767), in seconds
+         [](const Reader& r, Options& o) {
+             o.local.cache_serve_stale = r.integer<std::uint32_t>();
+         }},
+        {"cache_prefetch",  // this proxy's own
+         [](const Reader& r, Options& o) { o.local.cache_prefetch = r.flag(); }},
+        {"cloaking_rules", [](const Reader& r, Options& o) { o.local.cloaking_rules = r.text(); }},
+        {"forwarding_rules",
+         [](const Reader& r, Options& o) { o.local.forwarding_rules = r.text(); }},
+        {"block_ipv6", [](const Reader& r, Options& o) { o.local.block_ipv6 = r.flag(); }},
+        {"block_unqualified",
+         [](const Reader& r, Options& o) { o.local.block_unqualified = r.flag(); }},
+        {"block_undelegated",
+         [](const Reader& r, Options& o) { o.local.block_undelegated = r.flag(); }},
+        {"blocked_query_response",
+         [](const Reader& r, Options& o) { o.local.blocked_query_response = r.text(); }},
+        {"reject_ttl",
+         [](const Reader& r, Options& o) { o.local.reject_ttl = r.integer<std::uint32_t>(); }},
+        {"cloak_ttl",
+         [](const Reader& r, Options& o) { o.local.cloak_ttl = r.integer<std::uint32_t>(); }},
+        {"cloak_ptr", [](const Reader& r, Options& o) { o.local.cloak_ptr = r.flag(); }},
     };
     return kSetters;
 }
@@ -259,6 +344,45 @@ void apply_v2_anonymized(const toml::table& anon, const std::string& path, Optio
     }
 }
 
+// The rule file tables: [blocked_names] blocked_names_file and the like (and the names of
+// older versions: [blacklist], [whitelist], [ip_blacklist]). Their log files are not written.
+void apply_v2_rule_table(const std::string& table_name, const toml::table& table,
+                         const std::string& path, Options& o) {
+    struct FileKey {
+        const char* table;
+        const char* key;
+        std::string LocalOptions::*field;
+    };
+    static const FileKey kFiles[] = {
+        {"blocked_names", "blocked_names_file", &LocalOptions::blocked_names_file},
+        {"blacklist", "blacklist_file", &LocalOptions::blocked_names_file},
+        {"allowed_names", "allowed_names_file", &LocalOptions::allowed_names_file},
+        {"whitelist", "whitelist_file", &LocalOptions::allowed_names_file},
+        {"blocked_ips", "blocked_ips_file", &LocalOptions::blocked_ips_file},
+        {"ip_blacklist", "blacklist_file", &LocalOptions::blocked_ips_file},
+        {"allowed_ips", "allowed_ips_file", &LocalOptions::allowed_ips_file},
+        {"captive_portals", "map_file", &LocalOptions::captive_portals_file},
+    };
+    for (const auto& [key, node] : table) {
+        const std::string field(key.str());
+        const Reader r(path, table_name + "." + field, node);
+        bool known = false;
+        for (const auto& f : kFiles) {
+            if (table_name == f.table && field == f.key) {
+                o.local.*f.field = beside(path, r.text());
+                known = true;
+            }
+        }
+        if (!known && !inert(node)) o.unimplemented_keys.push_back(table_name + "." + field);
+    }
+}
+
+bool is_rule_table(const std::string& name) {
+    return name == "blocked_names" || name == "blacklist" || name == "allowed_names" ||
+           name == "whitelist" || name == "blocked_ips" || name == "ip_blacklist" ||
+           name == "allowed_ips" || name == "captive_portals";
+}
+
 void apply_v2(const toml::table& table, const std::string& path, Options& o) {
     o.dnscrypt_proxy2_file = true;
     for (const auto& [key, node] : table) {
@@ -269,9 +393,16 @@ void apply_v2(const toml::table& table, const std::string& path, Options& o) {
             apply_v2_statics(*node.as_table(), path, o);
         } else if (name == "anonymized_dns" && node.is_table()) {
             apply_v2_anonymized(*node.as_table(), path, o);
+        } else if (is_rule_table(name) && node.is_table()) {
+            apply_v2_rule_table(name, *node.as_table(), path, o);
         } else if (const auto it = v2_setters().find(name); it != v2_setters().end()) {
             it->second(Reader(path, name, node), o);
             if (name == "log_file") o.logfile = beside(path, o.logfile);
+            if (name == "cloaking_rules")
+                o.local.cloaking_rules = beside(path, o.local.cloaking_rules);
+            if (name == "forwarding_rules") {
+                o.local.forwarding_rules = beside(path, o.local.forwarding_rules);
+            }
         } else if (!inert(node)) {
             o.unimplemented_keys.push_back(name);
         }

@@ -46,6 +46,33 @@ struct CatalogueOptions {
     [[nodiscard]] bool used() const { return !sources.empty() || !statics.empty(); }
 };
 
+// Answering locally: the cache and the rules (dnscrypt-proxy 2's keys, the same defaults except
+// cache_size, 4096 as in its example configuration rather than its built-in 512).
+struct LocalOptions {
+    bool cache = true;
+    std::uint32_t cache_size = 4096;
+    std::uint32_t cache_min_ttl = 60;
+    std::uint32_t cache_max_ttl = 86400;
+    std::uint32_t cache_neg_min_ttl = 60;
+    std::uint32_t cache_neg_max_ttl = 600;
+    std::uint32_t cache_serve_stale = 0;  // seconds an expired answer may still be given; 0: off
+    bool cache_prefetch = true;
+    std::string blocked_names_file;
+    std::string allowed_names_file;
+    std::string blocked_ips_file;
+    std::string allowed_ips_file;
+    std::string cloaking_rules;
+    std::string forwarding_rules;
+    std::string captive_portals_file;
+    bool block_ipv6 = false;
+    bool block_unqualified = false;
+    bool block_undelegated = false;
+    std::string blocked_query_response = "hinfo";
+    std::uint32_t reject_ttl = 600;
+    std::uint32_t cloak_ttl = 600;
+    bool cloak_ptr = false;
+};
+
 // Raw options, one field per switch.
 struct Options {
     std::vector<std::string> local_addresses;  // empty: the default
@@ -78,6 +105,7 @@ struct Options {
     std::string user;
     bool user_chroot = true;  // false for dnscrypt-proxy 2's user_name: privileges only
     std::optional<std::uint32_t> test_minutes;  // --test: check the certificate and exit
+    LocalOptions local;
     // From a dnscrypt-proxy 2 configuration file.
     CatalogueOptions catalogue;
     bool dnscrypt_proxy2_file = false;            // the file was in dnscrypt-proxy 2's dialect

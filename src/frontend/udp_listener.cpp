@@ -123,9 +123,9 @@ void UdpListener::on_query(net::Datagram& query) {
     Slot& slot = *free_slots_.back();
     net::Datagram& reply = next_reply();
     std::size_t reply_len = 0;
-    const auto step = processor_.prepare(
-        MutableBytes(query.data, kReceiveStride), query.size, proxy::ClientTransport::Udp,
-        slot.prepared, MutableBytes(reply.data, proxy::kMaxSynthesizedReply), reply_len);
+    const auto step = processor_.prepare(MutableBytes(query.data, kReceiveStride), query.size,
+                                         proxy::ClientTransport::Udp, slot.prepared,
+                                         MutableBytes(reply.data, kReplyCapacity), reply_len);
     switch (step) {
         case proxy::Step::Drop:
             return;
@@ -144,15 +144,15 @@ void UdpListener::on_query(net::Datagram& query) {
     slot.peer = query.peer;
     slot.peer_len = query.peer_len;
     slot.storage.assign(query.data, query.data + slot.prepared.edns.size);
-    slot.info = &slot.prepared.info;
+    slot.info = &slot.prepared.sent();
     slot.message = slot.storage;
     slot.udp_payload = slot.prepared.edns.advertised_payload;
-    processor_.upstream().begin(slot);  // may complete (and free the slot) before returning
+    slot.prepared.upstream->begin(slot);  // may complete (and free the slot) before returning
 }
 
 void UdpListener::on_complete(Slot& slot,
                               dcp::Result<MutableBytes, upstream::ExchangeError> answer) {
-    const std::size_t need = std::max(answer ? answer->size() : 0, proxy::kMaxSynthesizedReply);
+    const std::size_t need = std::max(answer ? answer->size() : 0, proxy::kLocalReplySize);
     if (need <= kReplyCapacity) {
         net::Datagram& reply = next_reply();
         reply.size = processor_.finish(slot.prepared, answer, proxy::ClientTransport::Udp,

@@ -1,18 +1,26 @@
 #pragma once
 // The one place that knows the flow of a query, from the client's bytes to the bytes that go
-// back: parse, TCP-only short cut, EDNS payload policy, certificate check, encrypted exchange,
-// OPT removal, truncation to the client's limit, SERVFAIL on failure.
+// back: parse; the rules (blocked and allowed names, block_ipv6, cloaking, captive portals,
+// forwarding, unqualified and undelegated names) and the cache, which answer here; TCP-only
+// short cut; EDNS payload policy; certificate check; the exchange with the resolvers (or a
+// forwarding rule's servers); the answer filtered (blocked IPs, CNAMEs to blocked names),
+// cached, its OPT removed and fitted to the client's limit; SERVFAIL (or a stale cached answer)
+// on failure.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <vector>
 
+#include "cache/cache.hpp"
 #include "common/bytes.hpp"
 #include "common/counters.hpp"
 #include "dns/edns.hpp"
 #include "dns/message.hpp"
 #include "net/asio.hpp"
+#include "rules/rule_set.hpp"
 #include "upstream/upstream.hpp"
 
 namespace dcp::proxy {
@@ -23,22 +31,35 @@ enum class ClientTransport : std::uint8_t { Udp, Tcp };
 inline constexpr std::size_t kMaxQuerySize = 4096;
 // Room the query buffer given to prepare() needs: the query and an OPT record the proxy adds.
 inline constexpr std::size_t kQueryBufferSize = kMaxQuerySize + dns::kEmptyOptSize;
-// The longest reply the proxy makes up itself: header, the longest question, an OPT record.
+// Room prepare() needs for a reply it writes itself (rules, the cache): cached answers larger
+// than what remains are answered with TC over UDP, and grown into over TCP.
+inline constexpr std::size_t kLocalReplySize = 4096;
+// The longest error reply the proxy makes up itself: header, the longest question, an OPT.
 inline constexpr std::size_t kMaxSynthesizedReply =
     dns::kHeaderSize + dns::kMaxNameWireSize + 4 + dns::kEmptyOptSize;
 
 // What prepare() decided.
 enum class Step : std::uint8_t {
     Drop,     // not a query: no reply at all
-    Reply,    // the reply is ready (TC in TCP-only mode, SERVFAIL when no server has a
-              // certificate or beyond --max-active-requests)
-    Forward,  // send it to the resolver, then finish()
+    Reply,    // the reply is ready (a rule, the cache, TC in TCP-only mode, SERVFAIL when no
+              // server has a certificate or beyond --max-active-requests)
+    Forward,  // send it to prepared.upstream, then finish()
 };
 
-// A query on its way to the resolver, as prepare() left it for finish().
+// A query on its way upstream, as prepare() left it for finish().
 struct Prepared {
-    dns::QueryInfo info;
+    dns::QueryInfo info;  // the client's query
     dns::EdnsDecision edns;
+    rules::Decision decision;
+    upstream::Upstream* upstream = nullptr;  // the resolvers, or a forwarding rule's servers
+    std::optional<dns::QueryInfo> target;    // a cloaking rule's target: the query sent instead
+    std::optional<cache::Key> key;           // where its answer goes in the cache
+    // The rules it was decided by: a reload may come before its answer (kept alive by the
+    // processor for a while after they are replaced: see set_rules).
+    const rules::RuleSet* rules = nullptr;
+
+    // The question actually sent upstream.
+    [[nodiscard]] const dns::QueryInfo& sent() const { return target ? *target : info; }
 };
 
 struct ProcessorSettings {
@@ -52,20 +73,31 @@ struct ProcessorSettings {
 class QueryProcessor {
   public:
     // `active` counts the queries waiting for the resolver in every worker: the limit is for
-    // the whole process.
+    // the whole process. `cache` (shared by every worker) may be null: no cache.
     QueryProcessor(asio::io_context& io, upstream::Upstream& upstream, ProcessorSettings settings,
-                   Counters& counters, std::atomic<std::size_t>& active)
-        : io_(io), upstream_(upstream), settings_(settings), counters_(counters), active_(active) {}
+                   Counters& counters, std::atomic<std::size_t>& active,
+                   cache::Cache* cache = nullptr);
+    ~QueryProcessor();
+    QueryProcessor(const QueryProcessor&) = delete;
+    QueryProcessor& operator=(const QueryProcessor&) = delete;
+
+    // New rules (at start and on reload), with the upstream of each forwarding rule (same
+    // order as rules->forwarding->rules). On this processor's thread.
+    void set_rules(std::shared_ptr<const rules::RuleSet> rules,
+                   std::vector<upstream::Upstream*> forwarders);
 
     // The steps of one query, for callers that run their own I/O (the UDP listener):
-    // prepare() parses the query in buffer[0, len) (the buffer is kQueryBufferSize long) and
-    // applies the limits and the EDNS payload policy. On Reply, the reply is written to `reply`
-    // (kMaxSynthesizedReply long) and its length stored in `reply_len`. On Forward,
-    // buffer[0, out.edns.size) is the query to send, and the query counts as active until
-    // finish() turns the resolver's answer (or error) into the client's reply in `reply`,
-    // which must hold max(answer size, kMaxSynthesizedReply); `answer` may lie in `reply`.
+    // prepare() parses the query in buffer[0, len) (the buffer is kQueryBufferSize long),
+    // answers it from the rules or the cache, and applies the limits and the EDNS payload
+    // policy. On Reply, the reply is in `reply` (at least kLocalReplySize long; `grow`, when
+    // given, is resized for a larger cached answer and holds the reply instead: check
+    // reply_in_grow) and its length in `reply_len`. On Forward, buffer[0, out.edns.size) is the
+    // query to send to out.upstream (out.sent() describes it), and the query counts as active
+    // until finish() turns the answer (or error) into the client's reply in `reply`, which must
+    // hold max(answer size, kLocalReplySize); `answer` may lie in `reply`.
     [[nodiscard]] Step prepare(MutableBytes buffer, std::size_t len, ClientTransport transport,
-                               Prepared& out, MutableBytes reply, std::size_t& reply_len);
+                               Prepared& out, MutableBytes reply, std::size_t& reply_len,
+                               std::vector<std::uint8_t>* grow = nullptr);
     [[nodiscard]] std::size_t finish(const Prepared& prepared,
                                      dcp::Result<MutableBytes, upstream::ExchangeError> answer,
                                      ClientTransport transport, MutableBytes reply);
@@ -79,13 +111,35 @@ class QueryProcessor {
     [[nodiscard]] upstream::Upstream& upstream() { return upstream_; }
 
   private:
+    class Prefetch;
+
     void note_limit_hit();
+    // Rules that answer here: the reply's length, 0 when the query goes on.
+    std::size_t answer_locally(const dns::QueryInfo& info, const rules::Decision& decision,
+                               ClientTransport transport, MutableBytes reply);
+    // A cached answer copied into `reply` (its length `len`) made the client's: its ID, its
+    // spelling of the name, TTLs counted down, rules applied, OPT and size fitted.
+    std::size_t serve_cached(const Prepared& p, std::size_t len, std::uint32_t ttl,
+                             ClientTransport transport, MutableBytes reply);
+    // The resolver's answer in reply[0, len) made the client's (both paths share it).
+    std::size_t finish_answer(const Prepared& p, std::size_t len, ClientTransport transport,
+                              MutableBytes reply);
+    void start_prefetch(const Prepared& p, Bytes query);
 
     asio::io_context& io_;
     upstream::Upstream& upstream_;
     ProcessorSettings settings_;
     Counters& counters_;
     std::atomic<std::size_t>& active_;
+    cache::Cache* cache_;
+    std::shared_ptr<const rules::RuleSet> rules_;
+    // Replaced rules, kept until no query in flight can still refer to them (no atomic
+    // reference count on the query path: workers would contend for it).
+    std::vector<
+        std::pair<std::chrono::steady_clock::time_point, std::shared_ptr<const rules::RuleSet>>>
+        retired_;
+    std::vector<upstream::Upstream*> forwarders_;
+    std::vector<std::unique_ptr<Prefetch>> prefetches_;
     // Rate limit for the "limit reached" warning: at most one line per interval.
     std::chrono::steady_clock::time_point last_limit_log_{};
     std::uint64_t limit_hits_since_log_ = 0;

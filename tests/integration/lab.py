@@ -342,14 +342,17 @@ end
     # -- the proxy --------------------------------------------------------------------------
     def start_proxy(self, *extra, resolver_port=None, provider_key=None, wait_cert=True,
                     name="proxy", provider_name=PROVIDER_NAME, resolver_host="127.0.0.1",
-                    prefix=()):
+                    prefix=(), cache=False):
+        """The proxy in front of the lab's dnsdist. Without `cache`, --no-cache: most tests are
+        about the way to the resolver and ask the same names again and again (the cache's own
+        tests, test_local.py, and the defaults tests turn it on)."""
         assert PROXY_BIN, "DCP_PROXY_BIN must name the dnscrypt-proxy binary"
         port = free_port()
         args = list(prefix) + [PROXY_BIN, "--local-address", "127.0.0.1:%d" % port,
                 "--resolver-address", "%s:%d" % (resolver_host, resolver_port or self.dnsdist_port),
                 "--provider-name", provider_name,
                 "--provider-key", provider_key or self.provider_key_hex,
-                "--timeout", "1500"] + list(extra)
+                "--timeout", "1500"] + ([] if cache else ["--no-cache"]) + list(extra)
         # A fresh log per start: readiness is judged from it.
         log = os.path.join(self.dir, "%s-%d.log" % (name, len(self.procs)))
         p = Proxy(args, log, self.dir, port)

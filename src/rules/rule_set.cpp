@@ -1,0 +1,366 @@
+#include "rules/rule_set.hpp"
+
+#include <arpa/inet.h>
+
+#include "dns/constants.hpp"
+#include "dns/name.hpp"
+#include "rules/local_reply.hpp"
+
+namespace dcp::rules {
+namespace {
+
+constexpr auto kTypeA = static_cast<std::uint16_t>(dns::RecordType::A);
+constexpr auto kTypeAAAA = static_cast<std::uint16_t>(dns::RecordType::AAAA);
+constexpr auto kTypeCname = static_cast<std::uint16_t>(dns::RecordType::CNAME);
+constexpr auto kTypeNs = static_cast<std::uint16_t>(dns::RecordType::NS);
+constexpr auto kTypeSoa = static_cast<std::uint16_t>(dns::RecordType::SOA);
+constexpr std::uint16_t kTypePtr = 12;
+constexpr auto kClassIn = static_cast<std::uint16_t>(dns::RecordClass::IN);
+
+// Private and special-use reverse zones (RFC 6303: RFC 1918, link-local, loopback, this
+// network, broadcast, documentation; IPv6 unspecified, loopback, ULA, link-local, documentation),
+// special-use names (RFC 6761, RFC 8375 home.arpa excepted: forwarding rules serve it) and the
+// top-level names home routers and corporate networks use locally.
+constexpr std::string_view kUndelegated[] = {
+    "0.in-addr.arpa",
+    "10.in-addr.arpa",
+    "127.in-addr.arpa",
+    "254.169.in-addr.arpa",
+    "16.172.in-addr.arpa",
+    "17.172.in-addr.arpa",
+    "18.172.in-addr.arpa",
+    "19.172.in-addr.arpa",
+    "20.172.in-addr.arpa",
+    "21.172.in-addr.arpa",
+    "22.172.in-addr.arpa",
+    "23.172.in-addr.arpa",
+    "24.172.in-addr.arpa",
+    "25.172.in-addr.arpa",
+    "26.172.in-addr.arpa",
+    "27.172.in-addr.arpa",
+    "28.172.in-addr.arpa",
+    "29.172.in-addr.arpa",
+    "30.172.in-addr.arpa",
+    "31.172.in-addr.arpa",
+    "168.192.in-addr.arpa",
+    "2.0.192.in-addr.arpa",
+    "100.51.198.in-addr.arpa",
+    "113.0.203.in-addr.arpa",
+    "255.255.255.255.in-addr.arpa",
+    // 100.64.0.0/10 (RFC 6598 shared address space): 64 to 127
+    "64.100.in-addr.arpa",
+    "65.100.in-addr.arpa",
+    "66.100.in-addr.arpa",
+    "67.100.in-addr.arpa",
+    "68.100.in-addr.arpa",
+    "69.100.in-addr.arpa",
+    "70.100.in-addr.arpa",
+    "71.100.in-addr.arpa",
+    "72.100.in-addr.arpa",
+    "73.100.in-addr.arpa",
+    "74.100.in-addr.arpa",
+    "75.100.in-addr.arpa",
+    "76.100.in-addr.arpa",
+    "77.100.in-addr.arpa",
+    "78.100.in-addr.arpa",
+    "79.100.in-addr.arpa",
+    "80.100.in-addr.arpa",
+    "81.100.in-addr.arpa",
+    "82.100.in-addr.arpa",
+    "83.100.in-addr.arpa",
+    "84.100.in-addr.arpa",
+    "85.100.in-addr.arpa",
+    "86.100.in-addr.arpa",
+    "87.100.in-addr.arpa",
+    "88.100.in-addr.arpa",
+    "89.100.in-addr.arpa",
+    "90.100.in-addr.arpa",
+    "91.100.in-addr.arpa",
+    "92.100.in-addr.arpa",
+    "93.100.in-addr.arpa",
+    "94.100.in-addr.arpa",
+    "95.100.in-addr.arpa",
+    "96.100.in-addr.arpa",
+    "97.100.in-addr.arpa",
+    "98.100.in-addr.arpa",
+    "99.100.in-addr.arpa",
+    "100.100.in-addr.arpa",
+    "101.100.in-addr.arpa",
+    "102.100.in-addr.arpa",
+    "103.100.in-addr.arpa",
+    "104.100.in-addr.arpa",
+    "105.100.in-addr.arpa",
+    "106.100.in-addr.arpa",
+    "107.100.in-addr.arpa",
+    "108.100.in-addr.arpa",
+    "109.100.in-addr.arpa",
+    "110.100.in-addr.arpa",
+    "111.100.in-addr.arpa",
+    "112.100.in-addr.arpa",
+    "113.100.in-addr.arpa",
+    "114.100.in-addr.arpa",
+    "115.100.in-addr.arpa",
+    "116.100.in-addr.arpa",
+    "117.100.in-addr.arpa",
+    "118.100.in-addr.arpa",
+    "119.100.in-addr.arpa",
+    "120.100.in-addr.arpa",
+    "121.100.in-addr.arpa",
+    "122.100.in-addr.arpa",
+    "123.100.in-addr.arpa",
+    "124.100.in-addr.arpa",
+    "125.100.in-addr.arpa",
+    "126.100.in-addr.arpa",
+    "127.100.in-addr.arpa",
+    "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa",
+    "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa",
+    "d.f.ip6.arpa",
+    "8.e.f.ip6.arpa",
+    "9.e.f.ip6.arpa",
+    "a.e.f.ip6.arpa",
+    "b.e.f.ip6.arpa",
+    "f.f.ip6.arpa",
+    "8.b.d.0.1.0.0.2.ip6.arpa",
+    "test",
+    "invalid",
+    "example",
+    "local",
+    "localdomain",
+    "lan",
+    "home",
+    "corp",
+    "internal",
+    "intra",
+    "priv",
+    "prv",
+    "workgroup",
+    "localnet",
+    "domain",
+    "router",
+    "modem",
+    "dhcp",
+    "grp",
+    "loc",
+    "mynet",
+    "myrouter",
+    "novalocal",
+    "openstacklocal",
+    "belkin",
+    "dlink",
+    "totolink",
+    "telus",
+    "hub",
+    "bbrouter",
+    "api",
+};
+
+const StringTable& undelegated_table() {
+    static const StringTable table = [] {
+        StringTable t;
+        for (const auto z : kUndelegated) t.insert(z, 0);
+        return t;
+    }();
+    return table;
+}
+
+bool parse_ip(std::string_view text, int family, std::uint8_t* out) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (text.size() >= sizeof buf) return false;
+    text.copy(buf, text.size());
+    return inet_pton(family, buf, out) == 1;
+}
+
+}  // namespace
+
+bool is_undelegated(const LookupName& name) {
+    const auto& table = undelegated_table();
+    for (std::size_t i = 0; i < name.labels(); ++i) {
+        if (table.find(name.suffix(i)) != nullptr) return true;
+    }
+    return false;
+}
+
+dcp::Result<BlockedResponse, std::string> parse_blocked_response(std::string_view text) {
+    BlockedResponse out;
+    if (text == "refused") {
+        out.kind = BlockedResponse::Kind::Refused;
+        return out;
+    }
+    if (text == "hinfo") return out;
+    out.kind = BlockedResponse::Kind::Address;
+    while (!text.empty()) {
+        const auto comma = text.find(',');
+        std::string_view item = text.substr(0, comma);
+        text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        if (item.starts_with("a:")) {
+            std::array<std::uint8_t, 4> a{};
+            if (!parse_ip(item.substr(2), AF_INET, a.data())) {
+                return Unexpected("'" + std::string(item) + "' is not a:<IPv4 address>");
+            }
+            out.a = a;
+        } else if (item.starts_with("aaaa:")) {
+            std::array<std::uint8_t, 16> aaaa{};
+            if (!parse_ip(item.substr(5), AF_INET6, aaaa.data())) {
+                return Unexpected("'" + std::string(item) + "' is not aaaa:<IPv6 address>");
+            }
+            out.aaaa = aaaa;
+        } else {
+            return Unexpected("'" + std::string(item) +
+                              "': expected 'refused', 'hinfo' or 'a:<IPv4>,aaaa:<IPv6>'");
+        }
+    }
+    if (!out.a && !out.aaaa) return Unexpected(std::string("no address given"));
+    return out;
+}
+
+Decision RuleSet::decide(const dns::Question& q) const {
+    Decision d;
+    const bool any_name_rules = blocked_names || allowed_names || cloaking || captive_portals ||
+                                forwarding || settings.block_unqualified ||
+                                settings.block_undelegated;
+    if (!any_name_rules) {
+        if (settings.block_ipv6 && q.qtype == kTypeAAAA && q.qclass == kClassIn) {
+            d.verdict = Verdict::BlockedIpv6;
+        }
+        return d;
+    }
+    const auto name = LookupName::from_wire(q.name.wire());
+    if (allowed_names && allowed_names->matcher.match(name)) d.allowed = true;
+    if (!d.allowed && blocked_names && blocked_names->matcher.match(name)) {
+        d.verdict = Verdict::Blocked;
+        return d;
+    }
+    if (settings.block_ipv6 && q.qtype == kTypeAAAA && q.qclass == kClassIn) {
+        d.verdict = Verdict::BlockedIpv6;
+        return d;
+    }
+    if (cloaking && q.qclass == kClassIn && q.qtype != kTypeNs && q.qtype != kTypeSoa) {
+        if (const auto m = cloaking->matcher.match(name)) {
+            d.index = m->value;
+            const auto& e = cloaking->entries[m->value];
+            if (q.qtype != kTypeA && q.qtype != kTypeAAAA && q.qtype != kTypePtr) {
+                d.verdict = Verdict::Blocked;  // as dnscrypt-proxy 2: other types are refused
+            } else if (!e.target.empty() && q.qtype != kTypePtr) {
+                d.verdict = Verdict::CloakedTarget;
+            } else {
+                d.verdict = Verdict::Cloaked;
+            }
+            return d;
+        }
+    }
+    if (captive_portals && q.qclass == kClassIn && (q.qtype == kTypeA || q.qtype == kTypeAAAA)) {
+        if (const auto m = captive_portals->matcher.match(name)) {
+            d.verdict = Verdict::Captive;
+            d.index = m->value;
+            return d;
+        }
+    }
+    if (forwarding) {
+        if (const auto m = forwarding->matcher.match(name)) {
+            d.verdict = Verdict::Forward;
+            d.index = m->value;
+            return d;
+        }
+    }
+    if (settings.block_unqualified && q.qclass == kClassIn &&
+        (q.qtype == kTypeA || q.qtype == kTypeAAAA) && name.labels() == 1 && name.text() != ".") {
+        d.verdict = Verdict::Unqualified;
+        return d;
+    }
+    if (settings.block_undelegated && is_undelegated(name)) d.verdict = Verdict::Undelegated;
+    return d;
+}
+
+dcp::Result<std::size_t, dns::Error> RuleSet::write_blocked(const dns::QueryInfo& query,
+                                                            MutableBytes out) const {
+    const auto& br = settings.blocked_response;
+    if (br.kind == BlockedResponse::Kind::Refused) {
+        ReplyWriter w(query, dns::Rcode::Refused, out);
+        return w.finish(ExtendedError::Filtered);
+    }
+    ReplyWriter w(query, dns::Rcode::NoError, out);
+    const auto qtype = query.question.qtype;
+    if (br.kind == BlockedResponse::Kind::Address && qtype == kTypeA && br.a) {
+        w.answer_a(*br.a, settings.reject_ttl);
+        return w.finish(ExtendedError::ForgedAnswer);
+    }
+    if (br.kind == BlockedResponse::Kind::Address && qtype == kTypeAAAA && br.aaaa) {
+        w.answer_aaaa(*br.aaaa, settings.reject_ttl);
+        return w.finish(ExtendedError::ForgedAnswer);
+    }
+    w.answer_hinfo("This query has been locally blocked", "by dnscrypt-proxy", settings.reject_ttl);
+    return w.finish(ExtendedError::Filtered);
+}
+
+dcp::Result<std::size_t, dns::Error> RuleSet::write_reply(const Decision& d,
+                                                          const dns::QueryInfo& query,
+                                                          MutableBytes out) const {
+    switch (d.verdict) {
+        case Verdict::Blocked:
+            return write_blocked(query, out);
+        case Verdict::BlockedIpv6: {
+            ReplyWriter w(query, dns::Rcode::NoError, out);
+            w.answer_hinfo("AAAA queries have been locally blocked by dnscrypt-proxy",
+                           "Set block_ipv6 to false to disable this feature", 86400);
+            w.authority_soa_of_parent(60, 2400);
+            return w.finish();
+        }
+        case Verdict::Unqualified:
+        case Verdict::Undelegated: {
+            ReplyWriter w(query, dns::Rcode::NxDomain, out);
+            return w.finish();
+        }
+        case Verdict::Cloaked:
+        case Verdict::Captive: {
+            const auto& e = d.verdict == Verdict::Cloaked ? cloaking->entries[d.index]
+                                                          : captive_portals->entries[d.index];
+            const std::uint32_t ttl = settings.cloak_ttl;
+            ReplyWriter w(query, dns::Rcode::NoError, out);
+            const auto qtype = query.question.qtype;
+            if (qtype == kTypeA) {
+                for (const auto& a : e.ipv4) w.answer_a(a, ttl);
+            } else if (qtype == kTypeAAAA) {
+                for (const auto& a : e.ipv6) w.answer_aaaa(a, ttl);
+            } else if (qtype == kTypePtr) {
+                for (const auto& p : e.ptr) w.answer_ptr(p, ttl);
+            }
+            return w.finish();
+        }
+        case Verdict::Pass:
+        case Verdict::CloakedTarget:
+        case Verdict::Forward:
+            break;
+    }
+    return Unexpected(dns::Error::NoSpace);
+}
+
+AnswerVerdict RuleSet::check_answer(Bytes answer) const {
+    const auto layout = dns::parse_layout(answer);
+    if (!layout) return AnswerVerdict::Pass;
+    bool blocked_ip = false;
+    std::size_t offset = layout->answer_offset;
+    for (std::uint16_t i = 0; i < layout->header.ancount; ++i) {
+        const auto rr = dns::read_record(answer, offset);
+        if (!rr) break;
+        offset = rr->end();
+        if (rr->klass != kClassIn) continue;
+        const bool a = rr->type == kTypeA && rr->rdlength == 4;
+        const bool aaaa = rr->type == kTypeAAAA && rr->rdlength == 16;
+        if (a || aaaa) {
+            const auto address = answer.subspan(rr->rdata_offset, rr->rdlength);
+            if (allowed_ips && allowed_ips->matcher.match(address)) return AnswerVerdict::Pass;
+            if (blocked_ips && blocked_ips->matcher.match(address)) blocked_ip = true;
+        } else if (rr->type == kTypeCname && blocked_names) {
+            dns::Name target;
+            if (!dns::read_name(answer, rr->rdata_offset, target)) continue;
+            const auto name = LookupName::from_wire(target.wire());
+            if (allowed_names && allowed_names->matcher.match(name)) continue;
+            if (blocked_names->matcher.match(name)) return AnswerVerdict::BlockedName;
+        }
+    }
+    return blocked_ip ? AnswerVerdict::BlockedIp : AnswerVerdict::Pass;
+}
+
+}  // namespace dcp::rules
