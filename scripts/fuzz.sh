@@ -10,7 +10,7 @@ shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(dns_query dns_response certificate dnscrypt_response tcp_frame config_file endpoint
-             stamp minisign resolver_list doh_message)
+             stamp minisign resolver_list doh_message rule_files local_answer)
 fi
 
 ./scripts/install-deps.sh

@@ -295,12 +295,14 @@ Settings validate(const Options& o) {
         cache::CacheSettings c;
         check_range("--cache-size", l.cache_size, 1, 10000000);
         c.max_entries = l.cache_size;
+        // A minimum above the maximum (only the maximum lowered): the maximum wins.
         check_range("--cache-max-ttl", l.cache_max_ttl, 1, 604800, " s");
-        check_range("--cache-min-ttl", l.cache_min_ttl, 0, l.cache_max_ttl, " s");
+        check_range("--cache-min-ttl", l.cache_min_ttl, 0, 604800, " s");
         check_range("--cache-neg-max-ttl", l.cache_neg_max_ttl, 1, 604800, " s");
-        check_range("--cache-neg-min-ttl", l.cache_neg_min_ttl, 0, l.cache_neg_max_ttl, " s");
+        check_range("--cache-neg-min-ttl", l.cache_neg_min_ttl, 0, 604800, " s");
         check_range("--cache-serve-stale", l.cache_serve_stale, 0, 604800, " s");
-        c.ttl = {l.cache_min_ttl, l.cache_max_ttl, l.cache_neg_min_ttl, l.cache_neg_max_ttl};
+        c.ttl = {std::min(l.cache_min_ttl, l.cache_max_ttl), l.cache_max_ttl,
+                 std::min(l.cache_neg_min_ttl, l.cache_neg_max_ttl), l.cache_neg_max_ttl};
         c.serve_stale_s = l.cache_serve_stale;
         c.prefetch_hits = l.cache_prefetch ? 3 : 0;
         s.cache = c;

@@ -89,6 +89,7 @@ www IN AAAA 2001:db8::10
 mail IN A 192.0.2.25
 txt IN TXT "hello from the test zone" "second string"
 *.wild IN A 192.0.2.99
+cname IN CNAME www.dcp.test.
 """ + kb + twok + big
 
 
@@ -164,10 +165,16 @@ class Lab:
 
     # -- NSD --------------------------------------------------------------------------------
     def start_nsd(self):
-        self.nsd_port = free_port()
-        with open(os.path.join(self.dir, "dcp.test.zone"), "w") as f:
-            f.write(zone_text())
-        conf = os.path.join(self.dir, "nsd.conf")
+        self.nsd_port, p = self.start_nsd_zone("dcp.test", zone_text(), self.dir)
+        return p
+
+    def start_nsd_zone(self, zone, text, d, probe=None):
+        """An NSD serving `zone` (zone file `text`) from directory `d`: (port, process)."""
+        os.makedirs(d, exist_ok=True)
+        port = free_port()
+        with open(os.path.join(d, zone + ".zone"), "w") as f:
+            f.write(text)
+        conf = os.path.join(d, "nsd.conf")
         with open(conf, "w") as f:
             f.write("""server:
   ip-address: 127.0.0.1@{port}
@@ -188,13 +195,13 @@ class Lab:
 remote-control:
   control-enable: no
 zone:
-  name: dcp.test
-  zonefile: dcp.test.zone
-""".format(port=self.nsd_port, d=self.dir))
-        p = Process("nsd", ["nsd", "-d", "-c", conf], os.path.join(self.dir, "nsd.log"), self.dir)
+  name: {zone}
+  zonefile: {zone}.zone
+""".format(port=port, d=d, zone=zone))
+        p = Process("nsd", ["nsd", "-d", "-c", conf], os.path.join(d, "nsd.log"), d)
         self.procs.append(p)
-        self._wait_answers(self.nsd_port, "www.dcp.test", p)
-        return p
+        self._wait_answers(port, probe or "www." + zone, p)
+        return port, p
 
     def _wait_answers(self, port, name, proc):
         def ok():
@@ -416,14 +423,15 @@ remote-control:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def start_logged(test, args, log, env=None, timeout=20, certificates=1, ready="using certificate"):
+def start_logged(test, args, log, env=None, timeout=20, certificates=1, ready="using certificate",
+                 cache=False):
     """Starts the proxy with `args`, its output in `log`, and waits until it has logged
     `certificates` lines with `ready` (one certificate per DNSCrypt server; DoH servers: pass
     ready="connected to"). The process gains text() (its log so far); at the test's end it is
-    stopped and must exit 0."""
+    stopped and must exit 0. Without `cache`, --no-cache (see Lab.start_proxy)."""
     with open(log, "w") as out:
-        p = subprocess.Popen([PROXY_BIN] + list(args), stdout=out, stderr=subprocess.STDOUT,
-                             env=env)
+        p = subprocess.Popen([PROXY_BIN] + list(args) + ([] if cache else ["--no-cache"]),
+                             stdout=out, stderr=subprocess.STDOUT, env=env)
 
     def text():
         with open(log) as f:

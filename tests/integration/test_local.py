@@ -1,0 +1,434 @@
+"""Answering locally, from outside: the cache and the rules in dnscrypt-proxy 2's file formats
+(its own example files included), with dig and our client against real NSD and dnsdist on
+loopback. Forwarding goes to a second NSD serving another zone."""
+
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+import unittest
+
+import dnsclient
+from dnsclient import Response, make_query
+from lab import LabTestCase, free_port, start_logged, wait_until
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXAMPLES = os.path.join(HERE, "..", "data", "dnscrypt-proxy-v2-examples")
+HINFO = 13
+BLOCKED = "This query has been locally blocked"
+
+
+def ask(port, name, qtype="A", edns=None, do=False, tcp=False, qid=None):
+    msg = make_query(name, qtype, qid=qid, edns=edns, do=do)
+    wire = dnsclient.tcp(port, msg) if tcp else dnsclient.udp(port, msg)
+    return Response(wire)
+
+
+def dig(port, *args):
+    r = subprocess.run(["dig", "-p", str(port), "@127.0.0.1", "+tries=1", "+time=3"] + list(args),
+                       capture_output=True, text=True, timeout=10)
+    return r.stdout
+
+
+def ttls(dig_output):
+    """TTLs of the records dig printed (+noall +answer or +authority)."""
+    return [int(l.split()[1]) for l in dig_output.splitlines() if l and not l.startswith(";")]
+
+
+def blocked(r):
+    return any(t == HINFO and BLOCKED.encode() in d for _, t, d in r.answer)
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+
+def process(lab, name):
+    return next(p for p in lab.procs if p.name == name)
+
+
+class Cache(LabTestCase):
+    def test_hit_counts_ttl_down_keeps_id_and_case(self):
+        p = self.lab.start_proxy(cache=True)
+        first = dig(p.port, "www.dcp.test", "+noall", "+answer")
+        self.assertEqual(ttls(first), [3600])
+        time.sleep(1.1)
+        msg = make_query("WwW.DcP.tEsT", qid=0x5a5a)
+        wire = dnsclient.udp(p.port, msg)
+        r = Response(wire)
+        self.assertEqual(r.id, 0x5a5a)
+        self.assertIn(b"\x03WwW\x03DcP\x04tEsT\x00", wire)  # the client's spelling
+        self.assertEqual(r.answer, [("www.dcp.test.", 1, "192.0.2.10")])
+        second = dig(p.port, "www.dcp.test", "+noall", "+answer")
+        self.assertLess(ttls(second)[0], 3600)
+        self.assertGreaterEqual(ttls(second)[0], 3590)
+        c = p.counters()
+        self.assertEqual((c.get("cache_misses"), c.get("cache_hits"), c.get("answered")),
+                         (1, 2, 1))
+        self.assertEqual(c.get("upstream_udp_queries"), 1)
+
+    def test_negative_answers_are_cached_by_the_soa(self):
+        p = self.lab.start_proxy(cache=True)
+        first = dig(p.port, "nx.dcp.test", "+noall", "+authority", "+comments")
+        self.assertIn("NXDOMAIN", first)
+        self.assertEqual(ttls(first), [300])  # min(SOA TTL 3600, SOA minimum 300)
+        time.sleep(1.1)
+        second = dig(p.port, "nx.dcp.test", "+noall", "+authority", "+comments")
+        self.assertIn("NXDOMAIN", second)
+        self.assertLess(ttls(second)[0], 300)
+        c = p.counters()
+        self.assertEqual((c.get("cache_misses"), c.get("cache_hits")), (1, 1))
+
+    def test_do_and_cd_bits_are_part_of_the_key(self):
+        p = self.lab.start_proxy(cache=True)
+        dig(p.port, "www.dcp.test", "+dnssec")
+        dig(p.port, "www.dcp.test")
+        dig(p.port, "www.dcp.test", "+cdflag")
+        dig(p.port, "www.dcp.test", "+dnssec")
+        c = p.counters()
+        self.assertEqual((c.get("cache_misses"), c.get("cache_hits")), (3, 1))
+
+    def test_large_answer_cached_and_truncated_for_a_udp_client(self):
+        p = self.lab.start_proxy(cache=True)
+        whole = ask(p.port, "big.dcp.test", "TXT", edns=1232, tcp=True)
+        self.assertEqual(len(whole.answer), 24)
+        self.assertGreater(len(whole.wire), 5000)
+        r = ask(p.port, "big.dcp.test", "TXT")  # UDP, no EDNS: 512 bytes at most
+        self.assertTrue(r.tc)
+        self.assertLessEqual(len(r.wire), 512)
+        again = ask(p.port, "big.dcp.test", "TXT", tcp=True)
+        self.assertEqual(len(again.answer), 24)
+        self.assertIsNone(again.opt)  # the client sent no OPT: it gets none back
+        c = p.counters()
+        self.assertEqual((c.get("cache_misses"), c.get("cache_hits")), (1, 2))
+        self.assertEqual(c.get("truncated_for_client"), 1)
+
+    def test_random_name_flood_keeps_the_bound(self):
+        p = self.lab.start_proxy("--cache-size", "200", cache=True)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.settimeout(3)
+        self.addCleanup(sock.close)
+
+        def flood(start, count):
+            answered = 0
+            for base in range(start, start + count, 50):
+                for i in range(base, base + 50):
+                    sock.sendto(make_query("r%d.wild.dcp.test" % i), ("127.0.0.1", p.port))
+                for _ in range(50):
+                    try:
+                        sock.recvfrom(4096)
+                        answered += 1
+                    except socket.timeout:
+                        break
+            return answered
+
+        self.assertGreater(flood(0, 3000), 2900)
+        before = rss_kib(p.popen.pid)
+        self.assertGreater(flood(3000, 15000), 14500)
+        after = rss_kib(p.popen.pid)
+        # 15,000 more names, 200 entries kept: the memory does not follow the names.
+        self.assertLess(after - before, 1024, (before, after))
+        c = p.counters()
+        self.assertGreater(c.get("cache_misses"), 17500)
+
+    def test_serve_stale_when_the_resolver_is_gone(self):
+        p = self.lab.start_proxy("--cache-max-ttl", "1", "--cache-min-ttl", "1",
+                                 "--cache-serve-stale", "60", "--timeout", "600", cache=True)
+        self.assertEqual(ask(p.port, "www.dcp.test").answer[0][2], "192.0.2.10")
+        time.sleep(1.5)  # expired
+        dnsdist = process(self.lab, "dnsdist")
+        dnsdist.popen.send_signal(signal.SIGSTOP)
+        try:
+            out = dig(p.port, "www.dcp.test", "+noall", "+answer")
+        finally:
+            dnsdist.popen.send_signal(signal.SIGCONT)
+        self.assertIn("192.0.2.10", out)
+        self.assertEqual(ttls(out), [30])  # RFC 8767's stale TTL
+        c = p.counters()
+        self.assertEqual(c.get("cache_stale"), 1)
+        self.assertEqual(c.get("servfail_timeout"), None)
+
+    def test_popular_entries_are_refreshed_before_they_expire(self):
+        p = self.lab.start_proxy("--cache-max-ttl", "10", cache=True)
+        for _ in range(4):
+            ask(p.port, "mail.dcp.test")
+        time.sleep(9.2)  # the last tenth of its 10 s
+        ask(p.port, "mail.dcp.test")  # answered from the cache, and refreshed behind it
+        wait_until(lambda: p.counters().get("cache_prefetches") == 1, 5, what="the prefetch")
+        out = dig(p.port, "mail.dcp.test", "+noall", "+answer")
+        self.assertGreaterEqual(ttls(out)[0], 9)
+        c = p.counters()
+        self.assertEqual(c.get("cache_misses"), 1)
+        self.assertEqual(c.get("answered"), 1)  # the refresh is no client's answer
+
+    def test_no_cache_asks_every_time(self):
+        p = self.lab.start_proxy()  # the lab's default: --no-cache
+        for _ in range(3):
+            ask(p.port, "www.dcp.test")
+        c = p.counters()
+        self.assertEqual(c.get("answered"), 3)
+        self.assertNotIn("cache_hits", c)
+
+
+class Rules(LabTestCase):
+    def write(self, name, text):
+        path = os.path.join(self.lab.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_example_files_load_and_behave_as_their_comments_say(self):
+        d = os.path.join(self.lab.dir, "examples")
+        shutil.copytree(EXAMPLES, d, dirs_exist_ok=True)
+        f = lambda n: os.path.join(d, "example-%s.txt" % n)
+        p = self.lab.start_proxy("--blocked-names", f("blocked-names"), "--allowed-names",
+                                 f("allowed-names"), "--blocked-ips", f("blocked-ips"),
+                                 "--allowed-ips", f("allowed-ips"), "--cloaking-rules",
+                                 f("cloaking-rules"), "--forwarding-rules", f("forwarding-rules"),
+                                 "--captive-portals", f("captive-portals"), "--cloak-ptr")
+        self.assertIn("rules: 14 blocked names, 2 allowed names, 5 blocked IP rules, "
+                      "0 allowed IP rules, 12 cloaking rules, 0 forwarding rules, "
+                      "9 captive portal names", p.log())
+        self.assertNotIn("[warning]", p.log())
+        for name in ("ads.example.com", "banner.example.org", "oascentral.example.com",
+                     "telemetry.example.net", "printer.local", "eth0.me", "pc.workgroup"):
+            self.assertTrue(blocked(ask(p.port, name)), name)
+        for name in ("www.example.com", "www.ads.example.com", "mask.icloud.com",
+                     "www.youtube.com"):
+            self.assertFalse(blocked(ask(p.port, name)), name)
+        # Allowed although "tracker.*" blocks it: it goes to the resolver (NSD refuses it).
+        r = ask(p.port, "tracker.debian.org")
+        self.assertFalse(blocked(r))
+        self.assertEqual(r.rcode, 5)
+        self.assertEqual(ask(p.port, "localhost").answer, [("localhost.", 1, "127.0.0.1")])
+        self.assertEqual(ask(p.port, "localhost", "AAAA").answer, [("localhost.", 28, "::1")])
+        ptr = dig(p.port, "-x", "127.0.0.1", "+short")
+        self.assertEqual(ptr.strip(), "localhost.")
+        self.assertEqual(len(ask(p.port, "www.msftncsi.com").answer), 19)
+        self.assertEqual(ask(p.port, "dns.msftncsi.com", "AAAA").answer,
+                         [("dns.msftncsi.com.", 28, "fd3e:4f5a:5b81::1")])
+        # Cloaked to forcesafesearch.google.com, which the lab's NSD refuses: its answer's
+        # rcode, under the name asked.
+        r = ask(p.port, "www.google.fr")
+        self.assertEqual((r.rcode, r.question[0]), (5, "www.google.fr."))
+        c = p.counters()
+        self.assertEqual(c.get("blocked_names"), 7)
+        # localhost twice, its PTR, www.google.fr, www.youtube.com (to restrictmoderate...)
+        self.assertEqual(c.get("cloaked"), 5)
+        self.assertEqual(c.get("captive_portal_answers"), 2)
+
+    def test_cloaking_to_a_name_flattens_its_addresses(self):
+        rules = self.write("cloak.txt", "alias.example.com www.dcp.test\n"
+                                        "=only.example.com mail.dcp.test\n")
+        p = self.lab.start_proxy("--cloaking-rules", rules, "--cloak-ttl", "100", cache=True)
+        r = ask(p.port, "alias.example.com")
+        self.assertEqual(r.answer, [("alias.example.com.", 1, "192.0.2.10")])
+        self.assertEqual(ask(p.port, "sub.alias.example.com", "AAAA").answer,
+                         [("sub.alias.example.com.", 28, "2001:db8::10")])
+        self.assertEqual(ask(p.port, "only.example.com").answer,
+                         [("only.example.com.", 1, "192.0.2.25")])
+        self.assertFalse(ask(p.port, "x.only.example.com").answer)  # '=': that name only
+        self.assertTrue(blocked(ask(p.port, "alias.example.com", "TXT")))
+        out = dig(p.port, "alias.example.com", "+noall", "+answer")
+        self.assertEqual(ttls(out), [100])  # capped at cloak_ttl
+        c = p.counters()
+        self.assertEqual(c.get("cloaked"), 4)
+        self.assertEqual(c.get("blocked_names"), 1)  # TXT of a cloaked name: refused
+        self.assertEqual(c.get("cache_hits"), 1)  # the target's answer, cached
+
+    def test_addresses_in_answers_are_filtered(self):
+        blocked_ips = self.write("bips.txt", "192.0.2.10\n192.0.2.96/29   # the wildcard\n"
+                                             "2001:db8:ffff:*\n")
+        p = self.lab.start_proxy("--blocked-ips", blocked_ips)
+        self.assertTrue(blocked(ask(p.port, "www.dcp.test")))
+        self.assertFalse(blocked(ask(p.port, "www.dcp.test", "AAAA")))
+        self.assertTrue(blocked(ask(p.port, "x.wild.dcp.test")))
+        self.assertEqual(ask(p.port, "mail.dcp.test").answer[0][2], "192.0.2.25")
+        self.assertEqual(p.counters().get("blocked_ips"), 2)
+        allowed = self.write("aips.txt", "192.0.2.99\n")
+        p2 = self.lab.start_proxy("--blocked-ips", blocked_ips, "--allowed-ips", allowed,
+                                  name="allowed")
+        self.assertEqual(ask(p2.port, "x.wild.dcp.test").answer[0][2], "192.0.2.99")
+        self.assertTrue(blocked(ask(p2.port, "www.dcp.test")))
+
+    def test_a_cname_to_a_blocked_name_is_blocked(self):
+        names = self.write("bn.txt", "=www.dcp.test\n")
+        p = self.lab.start_proxy("--blocked-names", names)
+        self.assertTrue(blocked(ask(p.port, "cname.dcp.test")))
+        self.assertFalse(blocked(ask(p.port, "mail.dcp.test")))
+        self.assertEqual(p.counters().get("blocked_names"), 1)
+
+    def test_a_200000_entry_list_loads_fast_and_matches(self):
+        lines = ["# generated"]
+        for i in range(100000):
+            lines.append("blocked%d.example.com" % i)
+            lines.append("*.wild%d.example.net" % i)
+        path = self.write("big.txt", "\n".join(lines) + "\n")
+        allowed = self.write("allow.txt", "=blocked7.example.com\n")
+        p = self.lab.start_proxy("--blocked-names", path, "--allowed-names", allowed)
+        ms = int(re.search(r"rules: 200000 blocked names, 1 allowed names \(loaded in (\d+) ms\)",
+                           p.log()).group(1))
+        self.assertLess(ms, 1000)
+        for name in ("blocked42.example.com", "x.blocked99999.example.com", "wild5.example.net",
+                     "a.b.wild77777.example.net"):
+            self.assertTrue(blocked(ask(p.port, name)), name)
+        for name in ("blocked7.example.com", "blocked100000.example.com", "wild.example.net",
+                     "blocked42.example.com.evil"):
+            self.assertFalse(blocked(ask(p.port, name)), name)
+        print("\n200,000 rules: loaded in %d ms, proxy RSS %d KiB" % (ms, rss_kib(p.popen.pid)))
+
+    def test_forwarding_to_another_server_with_failover(self):
+        zone = """$ORIGIN fwd.example.
+$TTL 60
+@ IN SOA ns.fwd.example. h.fwd.example. 1 3600 900 604800 60
+@ IN NS ns.fwd.example.
+ns IN A 127.0.0.1
+www IN A 192.0.2.200
+*.any IN A 192.0.2.201
+""" + "".join('txt IN TXT "%s-%d"\n' % ("f" * 200, i) for i in range(12))  # ~2.5 KB
+        port, _ = self.lab.start_nsd_zone("fwd.example", zone,
+                                          os.path.join(self.lab.dir, "nsd-fwd"))
+        dead = free_port()  # nothing listens: the pool learns to skip it
+        rules = self.write("fwd.txt", "fwd.example 127.0.0.1:%d, 127.0.0.1:%d\n" % (dead, port))
+        p = self.lab.start_proxy("--forwarding-rules", rules, "--block-undelegated", cache=True)
+        self.assertEqual(ask(p.port, "www.fwd.example").answer,
+                         [("www.fwd.example.", 1, "192.0.2.200")])
+        for i in range(30):
+            r = ask(p.port, "n%d.any.fwd.example" % i)
+            self.assertEqual(r.answer[0][2], "192.0.2.201", i)
+        # The 2.5 KB answer comes truncated over UDP (the query says 1232 bytes): the proxy
+        # asks again over TCP, caches it whole, and fits it to the client's 1232 bytes (TC);
+        # the client's TCP retry is then answered from the cache.
+        self.assertTrue(ask(p.port, "txt.fwd.example", "TXT", edns=1232).tc)
+        self.assertEqual(len(ask(p.port, "txt.fwd.example", "TXT", tcp=True).answer), 12)
+        # Everything else still goes to the DNSCrypt resolver.
+        self.assertEqual(ask(p.port, "mail.dcp.test").rcode, 3)  # .test: undelegated
+        c = p.counters()
+        self.assertEqual(c.get("forwarded"), 32)
+        self.assertGreaterEqual(c.get("upstream_tcp_retries"), 1)
+        self.assertEqual(c.get("blocked_local_names"), 1)
+
+    def test_ipv6_unqualified_undelegated_and_the_blocked_response(self):
+        p = self.lab.start_proxy("--block-ipv6", "--block-unqualified", "--block-undelegated")
+        r = ask(p.port, "www.example.com", "AAAA")
+        self.assertEqual(r.answer[0][1], HINFO)
+        self.assertEqual(r.authority[0][1], 6)  # an SOA: negative caching downstream
+        self.assertEqual(ask(p.port, "printer").rcode, 3)
+        self.assertEqual(ask(p.port, "www.dcp.test").rcode, 3)  # .test is not delegated
+        self.assertEqual(ask(p.port, "4.3.2.10.in-addr.arpa", "A").rcode, 3)
+        c = p.counters()
+        self.assertEqual((c.get("blocked_ipv6"), c.get("blocked_local_names")), (1, 3))
+        names = self.write("b.txt", "ads.*\n")
+        p2 = self.lab.start_proxy("--blocked-names", names, "--blocked-query-response",
+                                  "refused", name="refused")
+        self.assertEqual(ask(p2.port, "ads.example.com").rcode, 5)
+        p3 = self.lab.start_proxy("--blocked-names", names, "--blocked-query-response",
+                                  "a:192.0.2.1,aaaa:2001:db8::1", "--reject-ttl", "5",
+                                  name="address")
+        self.assertEqual(ask(p3.port, "ads.example.com").answer,
+                         [("ads.example.com.", 1, "192.0.2.1")])
+        self.assertEqual(ttls(dig(p3.port, "ads.example.com", "AAAA", "+noall", "+answer")), [5])
+
+    def test_sighup_reloads_the_rules_without_losing_a_query(self):
+        path = self.write("reload.txt", "=one.example.com\n")
+        p = self.lab.start_proxy("--blocked-names", path)
+        self.assertTrue(blocked(ask(p.port, "one.example.com")))
+        results = {"sent": 0, "answered": 0}
+        stop = threading.Event()
+
+        def load():
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.settimeout(2)
+            i = 0
+            while not stop.is_set():
+                sock.sendto(make_query("r%d.wild.dcp.test" % i), ("127.0.0.1", p.port))
+                results["sent"] += 1
+                try:
+                    sock.recvfrom(4096)
+                    results["answered"] += 1
+                except socket.timeout:
+                    pass
+                i += 1
+            sock.close()
+
+        t = threading.Thread(target=load)
+        t.start()
+        try:
+            for i in range(5):
+                with open(path, "w") as f:
+                    f.write("=%s.example.com\nbad[line\n" % ("two" if i % 2 == 0 else "one"))
+                p.popen.send_signal(signal.SIGHUP)
+                wait_until(lambda: p.log().count("rules: ") == i + 2, 5, what="the reload")
+                time.sleep(0.1)
+        finally:
+            stop.set()
+            t.join()
+        self.assertGreater(results["sent"], 100)
+        self.assertEqual(results["answered"], results["sent"])
+        self.assertTrue(blocked(ask(p.port, "two.example.com")))
+        self.assertFalse(blocked(ask(p.port, "one.example.com")))
+        self.assertIn("reload.txt line 2: unclosed '['", p.log())
+        # A file that went away: the rules in use stay.
+        os.unlink(path)
+        p.popen.send_signal(signal.SIGHUP)
+        wait_until(lambda: "the rules in use are kept" in p.log(), 5, what="the warning")
+        self.assertTrue(blocked(ask(p.port, "two.example.com")))
+
+    def test_a_missing_rule_file_stops_the_start(self):
+        r = subprocess.run([self.lab_bin(), "--local-address", "127.0.0.1:%d" % free_port(),
+                            "--blocked-names", "/nonexistent/blocked.txt"],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("blocked_names: cannot read '/nonexistent/blocked.txt'", r.stderr)
+
+    def lab_bin(self):
+        return os.environ["DCP_PROXY_BIN"]
+
+    def test_dnscrypt_proxy2_configuration_keys(self):
+        d = os.path.join(self.lab.dir, "v2conf")
+        os.makedirs(d)
+        with open(os.path.join(d, "blocked.txt"), "w") as f:
+            f.write("ads.*\n")
+        with open(os.path.join(d, "cloak.txt"), "w") as f:
+            f.write("router.example.com 192.168.1.1\n")
+        stamp = subprocess.run([self.lab_bin(), "stamp", "encode", "--address",
+                                "127.0.0.1:%d" % self.lab.dnsdist_port, "--provider-name",
+                                "2.dnscrypt-cert.dcp.test", "--provider-key",
+                                self.lab.provider_key_hex],
+                               capture_output=True, text=True).stdout.strip()
+        port = free_port()
+        conf = os.path.join(d, "dnscrypt-proxy.toml")
+        with open(conf, "w") as f:
+            f.write("""listen_addresses = ['127.0.0.1:%d']
+server_names = ['lab']
+cache = true
+cache_size = 64
+block_ipv6 = true
+cloaking_rules = 'cloak.txt'
+blocked_query_response = 'refused'
+
+[blocked_names]
+  blocked_names_file = 'blocked.txt'
+  log_file = 'blocked.log'
+
+[static]
+  [static.lab]
+  stamp = '%s'
+""" % (port, stamp))
+        p = start_logged(self, ["--config", conf], os.path.join(d, "proxy.log"), cache=True)
+        self.assertEqual(ask(port, "ads.example.com").rcode, 5)
+        self.assertEqual(ask(port, "router.example.com").answer[0][2], "192.168.1.1")
+        self.assertEqual(ask(port, "www.dcp.test", "AAAA").answer[0][1], HINFO)
+        self.assertEqual(ask(port, "www.dcp.test").answer[0][2], "192.0.2.10")
+        self.assertIn("blocked_names.log_file", p.text())  # named as not acted on
+
+
+if __name__ == "__main__":
+    unittest.main()
