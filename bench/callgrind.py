@@ -8,7 +8,10 @@ one query with start-up, certificate fetch and shutdown cancelled out. Compare c
 the same binary and inputs give the same count whatever else the machine is doing. The same
 difference taken over memcheck's "total heap usage" gives heap allocations per query.
 
-  bench/callgrind.py [--n1 500] [--n2 2500] [--no-allocs]
+With --cache the proxy keeps its cache (the default) and every query after the first four is a
+cache hit: the cost of a hit. Without it, --no-cache: the cost of the way to the resolver.
+
+  bench/callgrind.py [--n1 500] [--n2 2500] [--no-allocs] [--cache]
 """
 
 import argparse
@@ -26,7 +29,7 @@ import dnsclient  # noqa: E402
 from lab import Lab, free_port, wait_until  # noqa: E402
 
 
-def run_queries(lab, binary, queries, workdir, tool):
+def run_queries(lab, binary, queries, workdir, tool, cache=False):
     """Runs the proxy under valgrind `tool`, answers `queries` queries; returns the tool's count."""
     port = free_port()
     out = os.path.join(workdir, "%s.%d.out" % (tool, queries))
@@ -40,7 +43,8 @@ def run_queries(lab, binary, queries, workdir, tool):
         ["valgrind"] + tool_args + [binary,
          "--local-address", "127.0.0.1:%d" % port, "--resolver-address",
          "127.0.0.1:%d" % lab.dnsdist_port, "--provider-name", "2.dnscrypt-cert.dcp.test",
-         "--provider-key", lab.provider_key_hex, "--loglevel", "warning"],
+         "--provider-key", lab.provider_key_hex, "--loglevel", "warning"]
+        + ([] if cache else ["--no-cache"]),
         stdout=log, stderr=subprocess.STDOUT)
     warm = dnsclient.make_query("www.dcp.test", "A")
 
@@ -72,6 +76,7 @@ def main():
     ap.add_argument("--n1", type=int, default=500)
     ap.add_argument("--n2", type=int, default=2500)
     ap.add_argument("--no-allocs", action="store_true", help="skip the memcheck runs")
+    ap.add_argument("--cache", action="store_true", help="cache hits instead of the resolver")
     args = ap.parse_args()
     binary = os.environ.get("DCP_PROXY_BIN") or os.path.join(HERE, "..", "build", "src", "app",
                                                              "dnscrypt-proxy")
@@ -80,11 +85,11 @@ def main():
     try:
         lab.start_nsd()
         lab.start_dnsdist()
-        ir1 = run_queries(lab, binary, args.n1, workdir, "callgrind")
-        ir2 = run_queries(lab, binary, args.n2, workdir, "callgrind")
+        ir1 = run_queries(lab, binary, args.n1, workdir, "callgrind", args.cache)
+        ir2 = run_queries(lab, binary, args.n2, workdir, "callgrind", args.cache)
         if not args.no_allocs:
-            a1 = run_queries(lab, binary, args.n1, workdir, "memcheck")
-            a2 = run_queries(lab, binary, args.n2, workdir, "memcheck")
+            a1 = run_queries(lab, binary, args.n1, workdir, "memcheck", args.cache)
+            a2 = run_queries(lab, binary, args.n2, workdir, "memcheck", args.cache)
     finally:
         lab.stop()
     per_query = (ir2 - ir1) / (args.n2 - args.n1)

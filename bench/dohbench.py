@@ -71,7 +71,7 @@ class Candidate:
             argv = [V2, "-config", conf]
         else:
             argv = [OURS, "--local-address", "127.0.0.1:%d" % self.port, "--resolver",
-                    self.stamp]
+                    self.stamp, "--no-cache"]  # the peers' lab configuration has no cache
         self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
         log.close()
 

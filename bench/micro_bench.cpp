@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include <array>
+#include <map>
 #include <cstring>
 #include <vector>
 
@@ -16,6 +17,12 @@
 #include "dnscrypt/padding.hpp"
 #include "dnscrypt/session.hpp"
 #include "upstream/nonce_table.hpp"
+#include "cache/cache.hpp"
+#include "dns/name.hpp"
+#include "rules/rule_files.hpp"
+#include "rules/rule_set.hpp"
+
+#include <string>
 
 namespace {
 
@@ -173,6 +180,79 @@ void BM_SharedKeyPrecompute(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_SharedKeyPrecompute);
+
+// Rule matching with a 200,000-entry blocked list (100,000 names, 100,000 "*.zone" wildcards)
+// and an allow list: a lookup's cost does not grow with the list.
+const dcp::rules::RuleSet& big_rules(std::size_t entries) {
+    static std::map<std::size_t, dcp::rules::RuleSet> sets;
+    auto& set = sets[entries];
+    if (!set.blocked_names) {
+        std::string text;
+        for (std::size_t i = 0; i < entries / 2; ++i) {
+            text += "blocked" + std::to_string(i) + ".example.com\n";
+            text += "*.wild" + std::to_string(i) + ".example.net\n";
+        }
+        dcp::rules::Diagnostics d;
+        set.blocked_names = dcp::rules::parse_name_rules(text, "bench", d);
+        set.allowed_names = dcp::rules::parse_name_rules("=blocked7.example.com\n", "bench", d);
+    }
+    return set;
+}
+
+dcp::dns::Question question(const char* name) {
+    dcp::dns::Question q;
+    q.name = dcp::dns::encode_name(name).value();
+    q.qtype = 1;
+    q.qclass = 1;
+    return q;
+}
+
+void BM_RulesDecide(benchmark::State& state) {
+    const auto& set = big_rules(static_cast<std::size_t>(state.range(0)));
+    const dcp::dns::Question names[] = {question("www.not-listed.example.org"),
+                                        question("blocked4242.example.com"),
+                                        question("a.b.c.wild777.example.net"),
+                                        question("blocked7.example.com")};
+    std::size_t i = 0;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(set.decide(names[i++ & 3]));
+    }
+    state.counters["bytes_per_entry"] = static_cast<double>(
+        set.blocked_names->matcher.memory_bytes()) / static_cast<double>(state.range(0));
+}
+BENCHMARK(BM_RulesDecide)->Arg(2000)->Arg(200000);
+
+void BM_RulesLoad(benchmark::State& state) {
+    std::string text;
+    for (std::size_t i = 0; i < 100000; ++i) {
+        text += "blocked" + std::to_string(i) + ".example.com\n";
+        text += "*.wild" + std::to_string(i) + ".example.net\n";
+    }
+    for (auto _ : state) {
+        dcp::rules::Diagnostics d;
+        benchmark::DoNotOptimize(dcp::rules::parse_name_rules(text, "bench", d));
+    }
+}
+BENCHMARK(BM_RulesLoad)->Unit(benchmark::kMillisecond);
+
+// A cache hit: key, keyed hash, shard lock, copy out.
+void BM_CacheHit(benchmark::State& state) {
+    dcp::cache::CacheSettings settings;
+    dcp::cache::Cache cache(settings);
+    const auto q = question("www.example.com");
+    const dcp::cache::Key key(q, false, false);
+    const std::vector<std::uint8_t> answer = {
+        0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 3, 'w', 'w', 'w', 7, 'e', 'x', 'a',
+        'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1, 0, 0,
+        0x0e, 0x10, 0, 4, 192, 0, 2, 1};
+    if (!cache.store(key, answer, 0)) state.SkipWithError("not stored");
+    std::array<std::uint8_t, 512> out{};
+    for (auto _ : state) {
+        const dcp::cache::Key k(q, false, false);
+        benchmark::DoNotOptimize(cache.find(k, 1, out, false));
+    }
+}
+BENCHMARK(BM_CacheHit);
 
 }  // namespace
 

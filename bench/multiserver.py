@@ -124,7 +124,8 @@ class Candidate:
                 f.write(head + "lb_strategy = 'wp2'\n[static]\n" + statics)
             p = subprocess.Popen([V2, "-config", conf], stdout=log, stderr=subprocess.STDOUT)
         else:
-            argv = [OURS, "--local-address", "127.0.0.1:%d" % port, "--timeout", "5000"]
+            argv = [OURS, "--local-address", "127.0.0.1:%d" % port, "--timeout", "5000",
+                    "--no-cache"]  # like the peers' lab configuration: the path, not a cache
             for lab in self.labs:
                 argv += ["--resolver", lab.stamp]
             p = subprocess.Popen(argv + self.extra, stdout=log, stderr=subprocess.STDOUT)

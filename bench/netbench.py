@@ -188,7 +188,7 @@ def main():
     probe = os.path.join(build, "bench", "dnsprobe")
     candidates = [Candidate("ours", binary + " --local-address 127.0.0.1:{port} "
                             "--resolver-address {resolver} --provider-name {provider_name} "
-                            "--provider-key {provider_key} --loglevel warning "
+                            "--provider-key {provider_key} --loglevel warning --no-cache "
                             "--max-active-requests 100000")]
     for spec in args.candidate:
         name, _, command = spec.partition("=")

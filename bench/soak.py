@@ -32,7 +32,7 @@ def main():
     probe = os.path.join(build, "bench", "dnsprobe")
     proxy = Candidate("ours", binary + " --local-address 127.0.0.1:{port} "
                       "--resolver-address {resolver} --provider-name {provider_name} "
-                      "--provider-key {provider_key} --loglevel warning")
+                      "--provider-key {provider_key} --loglevel warning --no-cache")
     lab = Lab()
     workdir = tempfile.mkdtemp(prefix="dcp-soak-")
     answered = lost = 0
