@@ -12,11 +12,11 @@ namespace {
 std::string read_file(const std::string& path, const char* what) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        throw config::ConfigError(std::string(what) + ": cannot read '" + path + "'");
+        throw config::ConfigError(fmt::format("{}: cannot read '{}'", what, path));
     }
     std::ostringstream text;
     text << in.rdbuf();
-    if (in.bad()) throw config::ConfigError(std::string(what) + ": error reading '" + path + "'");
+    if (in.bad()) throw config::ConfigError(fmt::format("{}: error reading '{}'", what, path));
     return std::move(text).str();
 }
 
@@ -51,7 +51,8 @@ std::shared_ptr<const rules::RuleSet> load_rules(const config::RulesConfig& conf
     rules::Diagnostics diagnostics;
     std::string summary;
     auto note = [&summary](const std::string& what) {
-        summary += (summary.empty() ? "" : ", ") + what;
+        if (!summary.empty()) summary += ", ";
+        summary += what;
     };
     if (!config.blocked_names.empty()) {
         set->blocked_names = rules::parse_name_rules(

@@ -1,5 +1,7 @@
 #include "rules/rule_files.hpp"
 
+#include "rules/text.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -83,8 +85,8 @@ void warn_scheduled(const std::string& file, std::size_t count, std::size_t firs
 }  // namespace
 
 std::string Diagnostic::to_string() const {
-    if (line == 0) return file + ": " + message;
-    return file + " line " + std::to_string(line) + ": " + message;
+    if (line == 0) return concat({file, ": ", message});
+    return concat({file, " line ", std::to_string(line), ": ", message});
 }
 
 std::string_view strip_line(std::string_view line) noexcept {
@@ -110,7 +112,7 @@ NameRules parse_name_rules(std::string_view text, const std::string& file,
         }
         const auto value = static_cast<std::uint32_t>(out.lines.size());
         if (const auto added = out.matcher.add(line, value); !added) {
-            diagnostics.push_back({file, number, added.error() + ": '" + std::string(line) + "'"});
+            diagnostics.push_back({file, number, concat({added.error(), ": '", line, "'"})});
             return;
         }
         out.lines.push_back(static_cast<std::uint32_t>(number));
@@ -125,7 +127,7 @@ IpRules parse_ip_rules(std::string_view text, const std::string& file, Diagnosti
     for_each_line(text, [&](std::size_t number, std::string_view line) {
         const auto value = static_cast<std::uint32_t>(out.lines.size());
         if (const auto added = out.matcher.add(line, value); !added) {
-            diagnostics.push_back({file, number, added.error() + ": '" + std::string(line) + "'"});
+            diagnostics.push_back({file, number, concat({added.error(), ": '", line, "'"})});
             return;
         }
         out.lines.push_back(static_cast<std::uint32_t>(number));
@@ -185,7 +187,7 @@ CloakRules parse_cloaking_rules(std::string_view text, const std::string& file, 
         add_address(e, bytes, size);
         if (!create_ptr || is_wildcard_pattern(pattern)) return;
         const std::string owner = pattern.front() == '=' ? pattern.substr(1) : pattern;
-        CloakEntry& ptr = entry_for("=" + reverse_name(std::span(bytes.data(), size)));
+        CloakEntry& ptr = entry_for(concat({"=", reverse_name(std::span(bytes.data(), size))}));
         ptr.line = static_cast<std::uint32_t>(number);
         ptr.ptr.push_back(owner);
     });
@@ -195,7 +197,7 @@ CloakRules parse_cloaking_rules(std::string_view text, const std::string& file, 
         if (e.has_addresses()) e.target.clear();  // addresses win over a name target
         const auto value = static_cast<std::uint32_t>(out.entries.size());
         if (const auto added = out.matcher.add(pattern, value); !added) {
-            diagnostics.push_back({file, e.line, added.error() + ": '" + pattern + "'"});
+            diagnostics.push_back({file, e.line, concat({added.error(), ": '", pattern, "'"})});
             continue;
         }
         out.entries.push_back(std::move(e));
@@ -207,7 +209,7 @@ CloakRules parse_cloaking_rules(std::string_view text, const std::string& file, 
         const auto m = out.matcher.match(LookupName::from_text(e.target));
         if (m && &out.entries[m->value] == &e) {
             diagnostics.push_back(
-                {file, e.line, "cloaking rule targets itself: '" + e.target + "'"});
+                {file, e.line, concat({"cloaking rule targets itself: '", e.target, "'"})});
             e.target.clear();
         }
     }
@@ -238,16 +240,15 @@ CloakRules parse_captive_portals(std::string_view text, const std::string& file,
             std::array<std::uint8_t, 16> bytes{};
             const std::size_t size = parse_address(item, bytes);
             if (size == 0) {
-                diagnostics.push_back(
-                    {file, number, "not an IP address: '" + std::string(item) + "'"});
+                diagnostics.push_back({file, number, concat({"not an IP address: '", item, "'"})});
                 continue;
             }
             add_address(e, bytes, size);
         }
         if (!e.has_addresses()) return;
         const auto value = static_cast<std::uint32_t>(out.entries.size());
-        if (const auto added = out.matcher.add("=" + name, value); !added) {
-            diagnostics.push_back({file, number, added.error() + ": '" + name + "'"});
+        if (const auto added = out.matcher.add(concat({"=", name}), value); !added) {
+            diagnostics.push_back({file, number, concat({added.error(), ": '", name, "'"})});
             return;
         }
         out.entries.push_back(std::move(e));
@@ -281,9 +282,9 @@ ForwardRules parse_forwarding_rules(std::string_view text, const std::string& fi
             if (item.empty()) continue;
             if (item.front() == '$') {
                 diagnostics.push_back({file, number,
-                                       "'" + std::string(item) +
-                                           "' is not supported (only server addresses are): "
-                                           "entry skipped"});
+                                       concat({"'", item,
+                                               "' is not supported (only server addresses are): "
+                                               "entry skipped"})});
                 continue;
             }
             ForwardServer server;
@@ -292,14 +293,13 @@ ForwardRules parse_forwarding_rules(std::string_view text, const std::string& fi
             if (host.front() == '[') {
                 const auto close = host.find(']');
                 if (close == std::string_view::npos) {
-                    diagnostics.push_back(
-                        {file, number, "missing ']' in '" + std::string(item) + "'"});
+                    diagnostics.push_back({file, number, concat({"missing ']' in '", item, "'"})});
                     continue;
                 }
                 if (close + 1 < host.size()) {
                     if (host[close + 1] != ':') {
                         diagnostics.push_back(
-                            {file, number, "bad server address '" + std::string(item) + "'"});
+                            {file, number, concat({"bad server address '", item, "'"})});
                         continue;
                     }
                     port = host.substr(close + 2);
@@ -311,9 +311,9 @@ ForwardRules parse_forwarding_rules(std::string_view text, const std::string& fi
             }
             std::array<std::uint8_t, 16> bytes{};
             if (parse_address(host, bytes) == 0) {
-                diagnostics.push_back({file, number,
-                                       "not an IP address: '" + std::string(item) +
-                                           "' (server names are not resolved)"});
+                diagnostics.push_back(
+                    {file, number,
+                     concat({"not an IP address: '", item, "' (server names are not resolved)"})});
                 continue;
             }
             if (!port.empty()) {
@@ -322,8 +322,7 @@ ForwardRules parse_forwarding_rules(std::string_view text, const std::string& fi
                     std::from_chars(port.data(), port.data() + port.size(), value);
                 if (ec != std::errc() || ptr != port.data() + port.size() || value == 0 ||
                     value > 65535) {
-                    diagnostics.push_back(
-                        {file, number, "bad port in '" + std::string(item) + "'"});
+                    diagnostics.push_back({file, number, concat({"bad port in '", item, "'"})});
                     continue;
                 }
                 server.port = static_cast<std::uint16_t>(value);
@@ -333,12 +332,12 @@ ForwardRules parse_forwarding_rules(std::string_view text, const std::string& fi
         }
         if (rule.servers.empty()) {
             diagnostics.push_back(
-                {file, number, "no usable server for '" + rule.domain + "': rule skipped"});
+                {file, number, concat({"no usable server for '", rule.domain, "': rule skipped"})});
             return;
         }
         const auto value = static_cast<std::uint32_t>(out.rules.size());
         if (const auto added = out.matcher.add(rule.domain, value); !added) {
-            diagnostics.push_back({file, number, added.error() + ": '" + rule.domain + "'"});
+            diagnostics.push_back({file, number, concat({added.error(), ": '", rule.domain, "'"})});
             return;
         }
         out.rules.push_back(std::move(rule));

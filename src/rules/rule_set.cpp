@@ -5,6 +5,7 @@
 #include "dns/constants.hpp"
 #include "dns/name.hpp"
 #include "rules/local_reply.hpp"
+#include "rules/text.hpp"
 
 namespace dcp::rules {
 namespace {
@@ -197,18 +198,18 @@ dcp::Result<BlockedResponse, std::string> parse_blocked_response(std::string_vie
         if (item.starts_with("a:")) {
             std::array<std::uint8_t, 4> a{};
             if (!parse_ip(item.substr(2), AF_INET, a.data())) {
-                return Unexpected("'" + std::string(item) + "' is not a:<IPv4 address>");
+                return Unexpected(concat({"'", item, "' is not a:<IPv4 address>"}));
             }
             out.a = a;
         } else if (item.starts_with("aaaa:")) {
             std::array<std::uint8_t, 16> aaaa{};
             if (!parse_ip(item.substr(5), AF_INET6, aaaa.data())) {
-                return Unexpected("'" + std::string(item) + "' is not aaaa:<IPv6 address>");
+                return Unexpected(concat({"'", item, "' is not aaaa:<IPv6 address>"}));
             }
             out.aaaa = aaaa;
         } else {
-            return Unexpected("'" + std::string(item) +
-                              "': expected 'refused', 'hinfo' or 'a:<IPv4>,aaaa:<IPv6>'");
+            return Unexpected(
+                concat({"'", item, "': expected 'refused', 'hinfo' or 'a:<IPv4>,aaaa:<IPv6>'"}));
         }
     }
     if (!out.a && !out.aaaa) return Unexpected(std::string("no address given"));
