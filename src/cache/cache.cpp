@@ -56,11 +56,25 @@ struct Cache::Shard {
         }
     };
 
+    // Entries are made as the cache fills (reserved, so never moved): an idle proxy does not
+    // pay for a full cache in resident memory.
     Shard(std::size_t capacity, std::size_t byte_budget)
-        : entries(capacity), max_entries(capacity), max_bytes(byte_budget) {
+        : max_entries(capacity), max_bytes(byte_budget) {
+        entries.reserve(capacity);
         index.reserve(capacity);
-        free.reserve(capacity);
-        for (std::size_t i = capacity; i-- > 0;) free.push_back(static_cast<std::uint32_t>(i));
+    }
+
+    [[nodiscard]] std::uint32_t take_slot() {
+        if (!free.empty()) {
+            const std::uint32_t i = free.back();
+            free.pop_back();
+            return i;
+        }
+        if (entries.size() < max_entries) {
+            entries.emplace_back();
+            return static_cast<std::uint32_t>(entries.size() - 1);
+        }
+        return kNone;
     }
 
     void link_head(std::uint32_t i) {
@@ -214,9 +228,8 @@ bool Cache::store(const Key& key, Bytes answer, std::uint32_t now) {
                (s.count >= s.max_entries || s.bytes + answer.size() > s.max_bytes)) {
             s.evict();
         }
-        if (s.free.empty()) return false;
-        i = s.free.back();
-        s.free.pop_back();
+        i = s.take_slot();
+        if (i == kNone) return false;
         s.index.emplace(h, i);
         s.link_head(i);
         ++s.count;

@@ -16,7 +16,7 @@ import unittest
 
 import dnsclient
 from dnsclient import Response, make_query
-from lab import LabTestCase, free_port, start_logged, wait_until
+from lab import LabTestCase, free_port, sanitized, start_logged, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(HERE, "..", "data", "dnscrypt-proxy-v2-examples")
@@ -134,7 +134,11 @@ class Cache(LabTestCase):
         self.assertGreater(flood(3000, 15000), 14500)
         after = rss_kib(p.popen.pid)
         # 15,000 more names, 200 entries kept: the memory does not follow the names.
-        self.assertLess(after - before, 1024, (before, after))
+        if sanitized(p.popen.pid):
+            # ASan keeps freed memory in quarantine (256 MiB by default): RSS says nothing there.
+            print("RSS bound not checked under AddressSanitizer", end=" ... ")
+        else:
+            self.assertLess(after - before, 1024, (before, after))
         c = p.counters()
         self.assertGreater(c.get("cache_misses"), 17500)
 
@@ -275,7 +279,8 @@ class Rules(LabTestCase):
         p = self.lab.start_proxy("--blocked-names", path, "--allowed-names", allowed)
         ms = int(re.search(r"rules: 200000 blocked names, 1 allowed names \(loaded in (\d+) ms\)",
                            p.log()).group(1))
-        self.assertLess(ms, 1000)
+        # Under the sanitizers (unoptimised, every access checked) it is several times slower.
+        self.assertLess(ms, 10000 if sanitized(p.popen.pid) else 1000)
         for name in ("blocked42.example.com", "x.blocked99999.example.com", "wild5.example.net",
                      "a.b.wild77777.example.net"):
             self.assertTrue(blocked(ask(p.port, name)), name)
