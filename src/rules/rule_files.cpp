@@ -47,6 +47,17 @@ std::string_view trim(std::string_view s) noexcept {
     return s;
 }
 
+// Calls fn(item) for each non-empty, trimmed item of a comma-separated list.
+template <class Fn>
+void for_each_item(std::string_view list, Fn&& fn) {
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        const auto item = trim(list.substr(0, comma));
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+        if (!item.empty()) fn(item);
+    }
+}
+
 std::string lower(std::string_view s) {
     std::string out(s);
     for (char& c : out) {
@@ -80,6 +91,48 @@ void warn_scheduled(const std::string& file, std::size_t count, std::size_t firs
                            std::to_string(count) +
                                " time-restricted rule(s) ('@schedule') skipped: [schedules] are "
                                "not supported"});
+}
+
+// One server of a forwarding rule: an IP address, an optional port ("[v6]:port" for IPv6).
+dcp::Result<ForwardServer, std::string> parse_forward_server(std::string_view item) {
+    if (item.front() == '$') {
+        return Unexpected(
+            concat({"'", item, "' is not supported (only server addresses are): entry skipped"}));
+    }
+    std::string_view host = item;
+    std::string_view port;
+    if (host.front() == '[') {
+        const auto close = host.find(']');
+        if (close == std::string_view::npos) {
+            return Unexpected(concat({"missing ']' in '", item, "'"}));
+        }
+        if (close + 1 < host.size()) {
+            if (host[close + 1] != ':') {
+                return Unexpected(concat({"bad server address '", item, "'"}));
+            }
+            port = host.substr(close + 2);
+        }
+        host = host.substr(1, close - 1);
+    } else if (std::count(host.begin(), host.end(), ':') == 1) {
+        port = host.substr(host.find(':') + 1);
+        host = host.substr(0, host.find(':'));
+    }
+    std::array<std::uint8_t, 16> bytes{};
+    if (parse_address(host, bytes) == 0) {
+        return Unexpected(
+            concat({"not an IP address: '", item, "' (server names are not resolved)"}));
+    }
+    ForwardServer server;
+    if (!port.empty()) {
+        unsigned value = 0;
+        const auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+        if (ec != std::errc() || ptr != port.data() + port.size() || value == 0 || value > 65535) {
+            return Unexpected(concat({"bad port in '", item, "'"}));
+        }
+        server.port = static_cast<std::uint16_t>(value);
+    }
+    server.host = std::string(host);
+    return server;
 }
 
 }  // namespace
@@ -231,20 +284,15 @@ CloakRules parse_captive_portals(std::string_view text, const std::string& file,
         if (name.size() > 1 && name.back() == '.') name.pop_back();
         CloakEntry e;
         e.line = static_cast<std::uint32_t>(number);
-        std::string_view rest = line.substr(first_blank);
-        while (!rest.empty()) {
-            const auto comma = rest.find(',');
-            const auto item = trim(rest.substr(0, comma));
-            rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-            if (item.empty()) continue;
+        for_each_item(line.substr(first_blank), [&](std::string_view item) {
             std::array<std::uint8_t, 16> bytes{};
             const std::size_t size = parse_address(item, bytes);
             if (size == 0) {
                 diagnostics.push_back({file, number, concat({"not an IP address: '", item, "'"})});
-                continue;
+                return;
             }
             add_address(e, bytes, size);
-        }
+        });
         if (!e.has_addresses()) return;
         const auto value = static_cast<std::uint32_t>(out.entries.size());
         if (const auto added = out.matcher.add(concat({"=", name}), value); !added) {
@@ -275,61 +323,14 @@ ForwardRules parse_forwarding_rules(std::string_view text, const std::string& fi
                                    "supported: rule skipped"});
             return;
         }
-        while (!rest.empty()) {
-            const auto comma = rest.find(',');
-            const auto item = trim(rest.substr(0, comma));
-            rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-            if (item.empty()) continue;
-            if (item.front() == '$') {
-                diagnostics.push_back({file, number,
-                                       concat({"'", item,
-                                               "' is not supported (only server addresses are): "
-                                               "entry skipped"})});
-                continue;
+        for_each_item(rest, [&](std::string_view item) {
+            auto server = parse_forward_server(item);
+            if (!server) {
+                diagnostics.push_back({file, number, server.error()});
+                return;
             }
-            ForwardServer server;
-            std::string_view host = item;
-            std::string_view port;
-            if (host.front() == '[') {
-                const auto close = host.find(']');
-                if (close == std::string_view::npos) {
-                    diagnostics.push_back({file, number, concat({"missing ']' in '", item, "'"})});
-                    continue;
-                }
-                if (close + 1 < host.size()) {
-                    if (host[close + 1] != ':') {
-                        diagnostics.push_back(
-                            {file, number, concat({"bad server address '", item, "'"})});
-                        continue;
-                    }
-                    port = host.substr(close + 2);
-                }
-                host = host.substr(1, close - 1);
-            } else if (std::count(host.begin(), host.end(), ':') == 1) {
-                port = host.substr(host.find(':') + 1);
-                host = host.substr(0, host.find(':'));
-            }
-            std::array<std::uint8_t, 16> bytes{};
-            if (parse_address(host, bytes) == 0) {
-                diagnostics.push_back(
-                    {file, number,
-                     concat({"not an IP address: '", item, "' (server names are not resolved)"})});
-                continue;
-            }
-            if (!port.empty()) {
-                unsigned value = 0;
-                const auto [ptr, ec] =
-                    std::from_chars(port.data(), port.data() + port.size(), value);
-                if (ec != std::errc() || ptr != port.data() + port.size() || value == 0 ||
-                    value > 65535) {
-                    diagnostics.push_back({file, number, concat({"bad port in '", item, "'"})});
-                    continue;
-                }
-                server.port = static_cast<std::uint16_t>(value);
-            }
-            server.host = std::string(host);
-            rule.servers.push_back(std::move(server));
-        }
+            rule.servers.push_back(std::move(*server));
+        });
         if (rule.servers.empty()) {
             diagnostics.push_back(
                 {file, number, concat({"no usable server for '", rule.domain, "': rule skipped"})});
