@@ -196,7 +196,8 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
     }
 
     const dns::QueryInfo& sent = out.sent();
-    if (cache_ != nullptr) {
+    // Only standard queries are cached (an UPDATE or NOTIFY answer is no answer to a query).
+    if (cache_ != nullptr && (sent.header.flags & dns::flags::kOpcodeMask) == 0) {
         out.key.emplace(sent.question, sent.opt && sent.opt->dnssec_ok(),
                         (sent.header.flags & dns::flags::kCd) != 0);
         const std::uint32_t now = now_seconds();
@@ -284,6 +285,11 @@ std::size_t QueryProcessor::serve_cached(const Prepared& p, std::size_t len, std
     // The client's ID and its spelling of the name (the cache stored the question unpacked,
     // the same length as the key's name).
     store_u16_be(reply.data() + dns::kOffsetId, sent.header.id);
+    // RD as the client set it (not part of the key: resolvers answer the same either way).
+    const auto flags = load_u16_be(reply.data() + dns::kOffsetFlags);
+    store_u16_be(reply.data() + dns::kOffsetFlags,
+                 static_cast<std::uint16_t>((flags & ~dns::flags::kRd) |
+                                            (sent.header.flags & dns::flags::kRd)));
     const Bytes name = sent.question.name.wire();
     std::memcpy(reply.data() + dns::kHeaderSize, name.data(), name.size());
     if (!cache::set_ttls(reply.first(len), ttl)) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <vector>
 
 #include "../dns/dns_builder.hpp"
@@ -185,6 +186,111 @@ TEST_F(Fixture, ProcessRunsTheWholeFlowThroughTheUpstream) {
     ASSERT_TRUE(done);
     ASSERT_TRUE(dns::parse_header(out));
     EXPECT_EQ(dns::parse_header(out)->rcode(), 2);
+}
+
+// --- The cache and the rules in the flow ---------------------------------------------------------
+
+cache::CacheSettings small_cache() {
+    cache::CacheSettings c;
+    c.max_entries = 16;
+    return c;
+}
+
+TEST_F(Fixture, CachedAnswerCarriesTheClientsIdSpellingAndRd) {
+    cache::Cache cache(small_cache());
+    QueryProcessor p(io, upstream, settings, counters, active, &cache);
+    ASSERT_EQ(prepare(p, test::make_query("a.test", 1, 9)), Step::Forward);
+    auto a = answer_for("a.test", 9, 1, true);
+    reply_len = p.finish(prepared, MutableBytes(a), ClientTransport::Udp, reply);
+    ASSERT_GT(reply_len, 0U);
+    EXPECT_EQ(counters.cache_misses, 1U);
+    // Same name in another case, another ID, RD clear, with EDNS: from the cache.
+    const auto q =
+        test::MsgBuilder().header(0x7777, 0, 1, 0, 0, 1).question("A.TeSt", 1).opt(1232).build();
+    ASSERT_EQ(prepare(p, q), Step::Reply);
+    EXPECT_EQ(counters.cache_hits, 1U);
+    EXPECT_TRUE(upstream.begun.empty());  // prepare() never sends; the listener does
+    const auto h = reply_header();
+    EXPECT_EQ(h.id, 0x7777);
+    EXPECT_FALSE(h.rd());
+    EXPECT_EQ(h.ancount, 1);
+    EXPECT_EQ(h.arcount, 1);  // the client sent an OPT: it gets the answer's
+    const std::uint8_t spelled[] = {1, 'A', 4, 'T', 'e', 'S', 't', 0};
+    EXPECT_EQ(std::memcmp(reply.data() + dns::kHeaderSize, spelled, sizeof spelled), 0);
+    // And without EDNS: no OPT.
+    ASSERT_EQ(prepare(p, test::make_query("a.test", 1, 11)), Step::Reply);
+    EXPECT_EQ(reply_header().arcount, 0);
+    EXPECT_EQ(counters.cache_hits, 2U);
+}
+
+TEST_F(Fixture, OnlyStandardQueriesAreCached) {
+    cache::Cache cache(small_cache());
+    QueryProcessor p(io, upstream, settings, counters, active, &cache);
+    const auto notify =
+        test::MsgBuilder().header(5, 0x2000, 1, 0, 0, 0).question("a.test", 1).build();
+    ASSERT_EQ(prepare(p, notify), Step::Forward);
+    EXPECT_FALSE(prepared.key);
+    EXPECT_EQ(counters.cache_misses, 0U);
+    auto a = answer_for("a.test", 5, 1, false);
+    (void)p.finish(prepared, MutableBytes(a), ClientTransport::Udp, reply);
+    EXPECT_EQ(cache.size(), 0U);
+}
+
+std::shared_ptr<rules::RuleSet> rules_for(const char* blocked, const char* cloaking,
+                                          const char* forwarding) {
+    auto set = std::make_shared<rules::RuleSet>();
+    rules::Diagnostics d;
+    if (blocked) set->blocked_names = rules::parse_name_rules(blocked, "b", d);
+    if (cloaking) set->cloaking = rules::parse_cloaking_rules(cloaking, "c", false, d);
+    if (forwarding) set->forwarding = rules::parse_forwarding_rules(forwarding, "f", d);
+    EXPECT_TRUE(d.empty());
+    return set;
+}
+
+TEST_F(Fixture, RulesAnswerEvenWithNoServerReady) {
+    upstream.up = false;
+    QueryProcessor p(io, upstream, settings, counters, active);
+    p.set_rules(rules_for("ads.*\n", "router.lan 192.168.1.1\n", nullptr), {});
+    ASSERT_EQ(prepare(p, test::make_query("ads.example", 1, 3)), Step::Reply);
+    EXPECT_EQ(reply_header().ancount, 1);  // HINFO
+    ASSERT_EQ(prepare(p, test::make_query("router.lan", 1, 4)), Step::Reply);
+    EXPECT_EQ(reply_header().ancount, 1);
+    EXPECT_EQ(reply[reply_len - 1], 1);  // 192.168.1.1
+    EXPECT_EQ(counters.blocked_names, 1U);
+    EXPECT_EQ(counters.cloaked, 1U);
+    EXPECT_EQ(counters.servfail_no_certificate, 0U);
+    EXPECT_EQ(active.load(), 0U);
+}
+
+TEST_F(Fixture, ForwardingRulesPickTheirUpstream) {
+    FakeUpstream lan;
+    QueryProcessor p(io, upstream, settings, counters, active);
+    p.set_rules(rules_for(nullptr, nullptr, "lan 192.168.1.1\n"), {&lan});
+    ASSERT_EQ(prepare(p, test::make_query("nas.lan", 1)), Step::Forward);
+    EXPECT_EQ(prepared.upstream, &lan);
+    ASSERT_EQ(prepare(p, test::make_query("www.example", 1)), Step::Forward);
+    EXPECT_EQ(prepared.upstream, &upstream);
+    EXPECT_EQ(counters.forwarded, 1U);
+}
+
+TEST_F(Fixture, CloakedTargetIsAskedAndAnsweredUnderTheNameAsked) {
+    QueryProcessor p(io, upstream, settings, counters, active);
+    p.set_rules(rules_for(nullptr, "safe.example strict.example\n", nullptr), {});
+    ASSERT_EQ(prepare(p, test::make_query("www.safe.example", 1, 21)), Step::Forward);
+    ASSERT_TRUE(prepared.target);
+    EXPECT_EQ(prepared.sent().question.name.to_text(), "strict.example.");
+    EXPECT_EQ(prepared.info.question.name.to_text(), "www.safe.example.");
+    // The query sent carries the target and parses whole (its OPT moved along).
+    EXPECT_TRUE(dns::parse_query(Bytes(buffer.data(), prepared.edns.size)));
+    auto a = answer_for("strict.example", 21, 2, true);
+    reply_len = p.finish(prepared, MutableBytes(a), ClientTransport::Udp, reply);
+    const auto h = reply_header();
+    EXPECT_EQ(h.id, 21);
+    EXPECT_EQ(h.ancount, 2);
+    dns::Question q;
+    ASSERT_TRUE(dns::read_question(Bytes(reply.data(), reply_len), q));
+    EXPECT_EQ(q.name.to_text(), "www.safe.example.");
+    EXPECT_EQ(counters.cloaked, 1U);
 }
 
 }  // namespace
