@@ -451,6 +451,7 @@ class Proxy {
         }
         run_loop(main());
         for (auto& t : threads) t.join();
+        if (reload_thread_.joinable()) reload_thread_.join();
         // Every loop has ended: the counters can be read from here.
         spdlog::info("stopped; counters: {}", total_counters().to_string());
     }
@@ -587,21 +588,24 @@ class Proxy {
         }
     }
 
-    // SIGHUP: the rule files again. Queries keep flowing meanwhile (the files are read here,
-    // then each worker swaps its rules between two events); a file that cannot be read now
-    // keeps the rules in use.
+    // SIGHUP: the rule files again, read on a thread of their own so that no worker stops
+    // answering meanwhile (a 200,000-line list takes ~0.1 s); then each worker swaps its rules
+    // between two events. A file that cannot be read now keeps the rules in use.
     void reload_rules() {
         if (!rules_config_.any()) return;
-        std::shared_ptr<const rules::RuleSet> rules;
-        try {
-            rules = app::load_rules(rules_config_);
-        } catch (const std::exception& e) {
-            spdlog::warn("SIGHUP: {}; the rules in use are kept", e.what());
-            return;
-        }
-        for (auto& w : workers_) {
-            asio::post(w->io, [w = w.get(), rules] { w->set_rules(rules); });
-        }
+        if (reload_thread_.joinable()) reload_thread_.join();  // one reload at a time
+        reload_thread_ = std::thread([this] {
+            std::shared_ptr<const rules::RuleSet> rules;
+            try {
+                rules = app::load_rules(rules_config_);
+            } catch (const std::exception& e) {
+                spdlog::warn("SIGHUP: {}; the rules in use are kept", e.what());
+                return;
+            }
+            for (auto& w : workers_) {
+                asio::post(w->io, [w = w.get(), rules] { w->set_rules(rules); });
+            }
+        });
     }
 
     void stop() {
@@ -614,6 +618,7 @@ class Proxy {
     SystemClock clock_;
     config::RulesConfig rules_config_;
     std::unique_ptr<cache::Cache> cache_;  // shared by every worker
+    std::thread reload_thread_;            // SIGHUP's rule reading
 
   public:
     std::function<void()> on_hangup;  // SIGHUP, besides the log file and certificates
