@@ -19,9 +19,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     rules::Diagnostics d;
     rules::RuleSet set;
     switch (data[0] % 5) {
-        case 0:
-            set.blocked_names = rules::parse_name_rules(text, "f", d);
+        case 0: {
+            static const rules::Schedules schedules = [] {
+                rules::Schedules s;
+                s["night"].days[1] = {{21 * 60, 7 * 60}};
+                s["never"];
+                return s;
+            }();
+            set.blocked_names = rules::parse_name_rules(text, "f", d, &schedules);
             break;
+        }
         case 1:
             set.blocked_ips = rules::parse_ip_rules(text, "f", d);
             break;
@@ -52,7 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const std::uint16_t type :
              {std::uint16_t{1}, std::uint16_t{12}, std::uint16_t{16}, std::uint16_t{28}}) {
             q.qtype = type;
-            (void)set.decide(q);
+            (void)set.decide(
+                q, {static_cast<std::uint8_t>(size % 7), static_cast<std::uint16_t>(size % 1440)});
         }
     }
     return 0;

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <map>
 #include <memory>
@@ -640,6 +641,8 @@ int serve(config::Settings settings) {
     // while errors still reach the terminal.
     std::optional<app::UserInfo> user;
     if (svc.user) user = app::lookup_user(*svc.user, svc.user_chroot);
+    // The time zone, for time-restricted rules, read now: a chroot hides /etc/localtime.
+    tzset();
     auto keys = config::load_client_keys(settings.client_key_file);
     Proxy proxy(settings, keys);  // binds every socket, port 53 included
 

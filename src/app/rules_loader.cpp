@@ -55,13 +55,15 @@ std::shared_ptr<const rules::RuleSet> load_rules(const config::RulesConfig& conf
         summary += what;
     };
     if (!config.blocked_names.empty()) {
-        set->blocked_names = rules::parse_name_rules(
-            read_file(config.blocked_names, "blocked_names"), config.blocked_names, diagnostics);
+        set->blocked_names =
+            rules::parse_name_rules(read_file(config.blocked_names, "blocked_names"),
+                                    config.blocked_names, diagnostics, &config.schedules);
         note(std::to_string(set->blocked_names->matcher.size()) + " blocked names");
     }
     if (!config.allowed_names.empty()) {
-        set->allowed_names = rules::parse_name_rules(
-            read_file(config.allowed_names, "allowed_names"), config.allowed_names, diagnostics);
+        set->allowed_names =
+            rules::parse_name_rules(read_file(config.allowed_names, "allowed_names"),
+                                    config.allowed_names, diagnostics, &config.schedules);
         note(std::to_string(set->allowed_names->matcher.size()) + " allowed names");
     }
     if (!config.blocked_ips.empty()) {

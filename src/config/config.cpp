@@ -316,6 +316,7 @@ Settings validate(const Options& o) {
     rc.forwarding = l.forwarding_rules;
     rc.captive_portals = l.captive_portals_file;
     rc.cloak_ptr = l.cloak_ptr;
+    rc.schedules = l.schedules;
     rc.policy.block_ipv6 = l.block_ipv6;
     rc.policy.block_unqualified = l.block_unqualified;
     rc.policy.block_undelegated = l.block_undelegated;

@@ -65,6 +65,7 @@ struct RulesConfig {
     std::string captive_portals;
     bool cloak_ptr = false;
     rules::PolicySettings policy;
+    rules::Schedules schedules;  // for time-restricted name rules
 
     // Anything for the rules to do (else no rule set is built at all).
     [[nodiscard]] bool any() const {

@@ -10,6 +10,8 @@
 #include <map>
 #include <utility>
 
+#include "rules/schedule.hpp"
+
 namespace dcp::config {
 namespace {
 
@@ -377,6 +379,49 @@ void apply_v2_rule_table(const std::string& table_name, const toml::table& table
     }
 }
 
+std::string r_name(const std::string& name, const std::string& day) {
+    std::string out = "schedules.";
+    out += name;
+    out += '.';
+    out += day;
+    return out;
+}
+
+// [schedules.NAME] mon = [{after='21:00', before='7:00'}], ... (sun to sat).
+void apply_v2_schedules(const toml::table& schedules, const std::string& path, Options& o) {
+    for (const auto& [key, node] : schedules) {
+        const std::string name(key.str());
+        const auto* t = node.as_table();
+        if (t == nullptr) {
+            throw ConfigError(path + " line " + line_of(node) + ": [schedules." + name +
+                              "] must be a table");
+        }
+        rules::WeeklySchedule schedule;
+        for (const auto& [day_key, ranges] : *t) {
+            const std::string day(day_key.str());
+            const Reader r(path, "schedules." + name + "." + day, ranges);
+            const int index = rules::weekday_index(day);
+            if (index < 0) r.fail("is not a day (sun, mon, tue, wed, thu, fri, sat)");
+            const auto* array = ranges.as_array();
+            if (array == nullptr) r.fail("must be an array of {after='HH:MM', before='HH:MM'}");
+            for (const auto& range : *array) {
+                const auto* rt = range.as_table();
+                const auto* after = rt != nullptr ? rt->get("after") : nullptr;
+                const auto* before = rt != nullptr ? rt->get("before") : nullptr;
+                if (after == nullptr || before == nullptr) {
+                    r.fail("must be an array of {after='HH:MM', before='HH:MM'}");
+                }
+                const auto a = rules::parse_clock(Reader(path, r_name(name, day), *after).text());
+                const auto b = rules::parse_clock(Reader(path, r_name(name, day), *before).text());
+                if (!a) r.fail(a.error());
+                if (!b) r.fail(b.error());
+                schedule.days[static_cast<std::size_t>(index)].push_back({*a, *b});
+            }
+        }
+        o.local.schedules[name] = std::move(schedule);
+    }
+}
+
 bool is_rule_table(const std::string& name) {
     return name == "blocked_names" || name == "blacklist" || name == "allowed_names" ||
            name == "whitelist" || name == "blocked_ips" || name == "ip_blacklist" ||
@@ -393,6 +438,8 @@ void apply_v2(const toml::table& table, const std::string& path, Options& o) {
             apply_v2_statics(*node.as_table(), path, o);
         } else if (name == "anonymized_dns" && node.is_table()) {
             apply_v2_anonymized(*node.as_table(), path, o);
+        } else if (name == "schedules" && node.is_table()) {
+            apply_v2_schedules(*node.as_table(), path, o);
         } else if (is_rule_table(name) && node.is_table()) {
             apply_v2_rule_table(name, *node.as_table(), path, o);
         } else if (const auto it = v2_setters().find(name); it != v2_setters().end()) {

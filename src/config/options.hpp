@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "rules/schedule.hpp"
 #include "sources/selection.hpp"
 
 namespace dcp::config {
@@ -71,6 +72,7 @@ struct LocalOptions {
     std::uint32_t reject_ttl = 600;
     std::uint32_t cloak_ttl = 600;
     bool cloak_ptr = false;
+    rules::Schedules schedules;  // [schedules.NAME], for "pattern @NAME" rules
 };
 
 // Raw options, one field per switch.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <ctime>
 
 #include "cache/answer.hpp"
 #include "dns/edns.hpp"
@@ -163,7 +164,8 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
     out.rules = rules_.get();
 
     if (rules_) {
-        out.decision = rules_->decide(info->question);
+        out.decision =
+            rules_->decide(info->question, rules_->needs_time() ? local_now() : rules::LocalTime{});
         switch (out.decision.verdict) {
             case rules::Verdict::Pass:
                 break;
@@ -250,6 +252,19 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
     return Step::Forward;
 }
 
+rules::LocalTime QueryProcessor::local_now() {
+    const std::time_t t = std::time(nullptr);
+    if (t / 60 != local_minute_) {
+        std::tm tm{};
+        if (localtime_r(&t, &tm) != nullptr) {
+            local_.weekday = static_cast<std::uint8_t>(tm.tm_wday);
+            local_.minute = static_cast<std::uint16_t>(tm.tm_hour * 60 + tm.tm_min);
+        }
+        local_minute_ = t / 60;
+    }
+    return local_;
+}
+
 void QueryProcessor::start_prefetch(const Prepared& p, Bytes query) {
     if (!p.key || !p.upstream->ready()) return;
     Prefetch* slot = nullptr;
@@ -316,7 +331,8 @@ std::size_t QueryProcessor::finish_answer(const Prepared& p, std::size_t len,
         len = *written;
     } else if (const auto verdict =
                    rules != nullptr && !p.decision.allowed && rules->filters_answers()
-                       ? rules->check_answer(Bytes(reply.data(), len))
+                       ? rules->check_answer(Bytes(reply.data(), len),
+                                             rules->needs_time() ? local_now() : rules::LocalTime{})
                        : rules::AnswerVerdict::Pass;
                verdict != rules::AnswerVerdict::Pass) {
         if (verdict == rules::AnswerVerdict::BlockedIp) {

@@ -125,6 +125,8 @@ class QueryProcessor {
     std::size_t finish_answer(const Prepared& p, std::size_t len, ClientTransport transport,
                               MutableBytes reply);
     void start_prefetch(const Prepared& p, Bytes query);
+    // The local time for time-restricted rules, looked up once a minute.
+    rules::LocalTime local_now();
 
     asio::io_context& io_;
     upstream::Upstream& upstream_;
@@ -140,6 +142,8 @@ class QueryProcessor {
         retired_;
     std::vector<upstream::Upstream*> forwarders_;
     std::vector<std::unique_ptr<Prefetch>> prefetches_;
+    std::int64_t local_minute_ = -1;
+    rules::LocalTime local_{};
     // Rate limit for the "limit reached" warning: at most one line per interval.
     std::chrono::steady_clock::time_point last_limit_log_{};
     std::uint64_t limit_hits_since_log_ = 0;

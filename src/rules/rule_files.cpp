@@ -84,15 +84,6 @@ void add_address(CloakEntry& e, const std::array<std::uint8_t, 16>& bytes, std::
     }
 }
 
-void warn_scheduled(const std::string& file, std::size_t count, std::size_t first,
-                    Diagnostics& diagnostics) {
-    if (count == 0) return;
-    diagnostics.push_back({file, first,
-                           std::to_string(count) +
-                               " time-restricted rule(s) ('@schedule') skipped: [schedules] are "
-                               "not supported"});
-}
-
 // One server of a forwarding rule: an IP address, an optional port ("[v6]:port" for IPv6).
 dcp::Result<ForwardServer, std::string> parse_forward_server(std::string_view item) {
     if (item.front() == '$') {
@@ -154,14 +145,29 @@ std::string_view strip_line(std::string_view line) noexcept {
     return trim(line);
 }
 
-NameRules parse_name_rules(std::string_view text, const std::string& file,
-                           Diagnostics& diagnostics) {
+NameRules parse_name_rules(std::string_view text, const std::string& file, Diagnostics& diagnostics,
+                           const Schedules* schedules) {
     NameRules out;
-    std::size_t first_scheduled = 0;
+    std::map<std::string, std::int16_t, std::less<>> used;  // schedule name -> index in out
     for_each_line(text, [&](std::size_t number, std::string_view line) {
-        if (line.find('@') != std::string_view::npos) {
-            if (out.skipped_scheduled++ == 0) first_scheduled = number;
-            return;
+        std::int16_t schedule = -1;
+        if (const auto at = line.find('@'); at != std::string_view::npos) {
+            const auto name = trim(line.substr(at + 1));
+            line = trim(line.substr(0, at));
+            const auto found =
+                schedules != nullptr ? schedules->find(name) : Schedules::const_iterator{};
+            if (schedules == nullptr || found == schedules->end() ||
+                name.find('@') != std::string_view::npos) {
+                ++out.skipped_scheduled;
+                diagnostics.push_back({file, number,
+                                       concat({"no schedule named '", name,
+                                               "' in [schedules]: time-restricted rule skipped"})});
+                return;
+            }
+            auto [it, inserted] = used.try_emplace(std::string(name),
+                                                   static_cast<std::int16_t>(out.schedules.size()));
+            if (inserted) out.schedules.push_back(found->second);
+            schedule = it->second;
         }
         const auto value = static_cast<std::uint32_t>(out.lines.size());
         if (const auto added = out.matcher.add(line, value); !added) {
@@ -169,8 +175,9 @@ NameRules parse_name_rules(std::string_view text, const std::string& file,
             return;
         }
         out.lines.push_back(static_cast<std::uint32_t>(number));
+        out.schedule_of.push_back(schedule);
     });
-    warn_scheduled(file, out.skipped_scheduled, first_scheduled, diagnostics);
+    if (!out.timed()) out.schedule_of.clear();  // nothing to look up per match
     out.matcher.shrink_to_fit();
     return out;
 }

@@ -11,6 +11,7 @@
 
 #include "rules/ip_matcher.hpp"
 #include "rules/name_matcher.hpp"
+#include "rules/schedule.hpp"
 
 namespace dcp::rules {
 
@@ -25,15 +26,26 @@ using Diagnostics = std::vector<Diagnostic>;
 // The text of a line without its comment and surrounding blanks.
 [[nodiscard]] std::string_view strip_line(std::string_view line) noexcept;
 
-// blocked_names / allowed_names: one pattern per line. Lines with a time restriction
-// ("pattern @schedule") are skipped with a warning: [schedules] are not supported.
+// blocked_names / allowed_names: one pattern per line, optionally time-restricted
+// ("pattern @schedule", a name of `schedules`: the rule applies only within it). A line naming
+// a schedule that does not exist is reported and skipped.
 struct NameRules {
     NameMatcher matcher;
-    std::vector<std::uint32_t> lines;  // value -> line number, for the log
+    std::vector<std::uint32_t> lines;       // value -> line number, for the log
+    std::vector<WeeklySchedule> schedules;  // the ones this file uses
+    std::vector<std::int16_t> schedule_of;  // value -> index in schedules, -1: always
     std::size_t skipped_scheduled = 0;
+
+    [[nodiscard]] bool timed() const noexcept { return !schedules.empty(); }
+    // Whether the rule `value` applies at `now`.
+    [[nodiscard]] bool applies(std::uint32_t value, LocalTime now) const noexcept {
+        const auto s = value < schedule_of.size() ? schedule_of[value] : -1;
+        return s < 0 || schedules[static_cast<std::size_t>(s)].active(now);
+    }
 };
 [[nodiscard]] NameRules parse_name_rules(std::string_view text, const std::string& file,
-                                         Diagnostics& diagnostics);
+                                         Diagnostics& diagnostics,
+                                         const Schedules* schedules = nullptr);
 
 // blocked_ips / allowed_ips: one address, network or prefix per line.
 struct IpRules {

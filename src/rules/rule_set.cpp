@@ -216,7 +216,18 @@ dcp::Result<BlockedResponse, std::string> parse_blocked_response(std::string_vie
     return out;
 }
 
-Decision RuleSet::decide(const dns::Question& q) const {
+namespace {
+
+// A match of a rule that applies now.
+bool matches_now(const std::optional<NameRules>& rules, const LookupName& name, LocalTime now) {
+    if (!rules) return false;
+    const auto m = rules->matcher.match(name);
+    return m && rules->applies(m->value, now);
+}
+
+}  // namespace
+
+Decision RuleSet::decide(const dns::Question& q, LocalTime now) const {
     Decision d;
     const bool any_name_rules = blocked_names || allowed_names || cloaking || captive_portals ||
                                 forwarding || settings.block_unqualified ||
@@ -228,8 +239,8 @@ Decision RuleSet::decide(const dns::Question& q) const {
         return d;
     }
     const auto name = LookupName::from_wire(q.name.wire());
-    if (allowed_names && allowed_names->matcher.match(name)) d.allowed = true;
-    if (!d.allowed && blocked_names && blocked_names->matcher.match(name)) {
+    if (matches_now(allowed_names, name, now)) d.allowed = true;
+    if (!d.allowed && matches_now(blocked_names, name, now)) {
         d.verdict = Verdict::Blocked;
         return d;
     }
@@ -337,7 +348,7 @@ dcp::Result<std::size_t, dns::Error> RuleSet::write_reply(const Decision& d,
     return Unexpected(dns::Error::NoSpace);
 }
 
-AnswerVerdict RuleSet::check_answer(Bytes answer) const {
+AnswerVerdict RuleSet::check_answer(Bytes answer, LocalTime now) const {
     const auto layout = dns::parse_layout(answer);
     if (!layout) return AnswerVerdict::Pass;
     bool blocked_ip = false;
@@ -357,8 +368,8 @@ AnswerVerdict RuleSet::check_answer(Bytes answer) const {
             dns::Name target;
             if (!dns::read_name(answer, rr->rdata_offset, target)) continue;
             const auto name = LookupName::from_wire(target.wire());
-            if (allowed_names && allowed_names->matcher.match(name)) continue;
-            if (blocked_names->matcher.match(name)) return AnswerVerdict::BlockedName;
+            if (matches_now(allowed_names, name, now)) continue;
+            if (matches_now(blocked_names, name, now)) return AnswerVerdict::BlockedName;
         }
     }
     return blocked_ip ? AnswerVerdict::BlockedIp : AnswerVerdict::Pass;

@@ -69,7 +69,12 @@ class RuleSet {
     std::optional<CloakRules> captive_portals;
     std::optional<ForwardRules> forwarding;
 
-    [[nodiscard]] Decision decide(const dns::Question& question) const;
+    // `now`: the local time, for time-restricted rules (only read when needs_time()).
+    [[nodiscard]] Decision decide(const dns::Question& question, LocalTime now = {}) const;
+    [[nodiscard]] bool needs_time() const noexcept {
+        return (blocked_names && blocked_names->timed()) ||
+               (allowed_names && allowed_names->timed());
+    }
     // Writes the reply for every verdict but Pass, CloakedTarget and Forward.
     [[nodiscard]] dcp::Result<std::size_t, dns::Error> write_reply(const Decision& decision,
                                                                    const dns::QueryInfo& query,
@@ -81,7 +86,7 @@ class RuleSet {
     [[nodiscard]] bool filters_answers() const noexcept {
         return blocked_ips.has_value() || blocked_names.has_value();
     }
-    [[nodiscard]] AnswerVerdict check_answer(Bytes answer) const;
+    [[nodiscard]] AnswerVerdict check_answer(Bytes answer, LocalTime now = {}) const;
     // The name a CloakedTarget decision asks for instead.
     [[nodiscard]] const std::string& cloak_target(const Decision& d) const {
         return cloaking->entries[d.index].target;

@@ -400,7 +400,8 @@ www IN A 192.0.2.200
         d = os.path.join(self.lab.dir, "v2conf")
         os.makedirs(d)
         with open(os.path.join(d, "blocked.txt"), "w") as f:
-            f.write("ads.*\n")
+            # Time-restricted: "always" covers every minute of every day, "never" none.
+            f.write("ads.*\nmail.dcp.test @always\nwww.dcp.test @never\n")
         with open(os.path.join(d, "cloak.txt"), "w") as f:
             f.write("router.example.com 192.168.1.1\n")
         stamp = subprocess.run([self.lab_bin(), "stamp", "encode", "--address",
@@ -423,6 +424,17 @@ blocked_query_response = 'refused'
   blocked_names_file = 'blocked.txt'
   log_file = 'blocked.log'
 
+[schedules]
+  [schedules.always]
+    sun = [{after='0:00', before='0:00'}]
+    mon = [{after='0:00', before='0:00'}]
+    tue = [{after='0:00', before='0:00'}]
+    wed = [{after='0:00', before='0:00'}]
+    thu = [{after='0:00', before='0:00'}]
+    fri = [{after='0:00', before='0:00'}]
+    sat = [{after='0:00', before='0:00'}]
+  [schedules.never]
+
 [static]
   [static.lab]
   stamp = '%s'
@@ -431,8 +443,10 @@ blocked_query_response = 'refused'
         self.assertEqual(ask(port, "ads.example.com").rcode, 5)
         self.assertEqual(ask(port, "router.example.com").answer[0][2], "192.168.1.1")
         self.assertEqual(ask(port, "www.dcp.test", "AAAA").answer[0][1], HINFO)
-        self.assertEqual(ask(port, "www.dcp.test").answer[0][2], "192.0.2.10")
+        self.assertEqual(ask(port, "www.dcp.test").answer[0][2], "192.0.2.10")  # @never
+        self.assertEqual(ask(port, "mail.dcp.test").rcode, 5)  # @always: blocked (refused)
         self.assertIn("blocked_names.log_file", p.text())  # named as not acted on
+        self.assertNotIn("schedules", p.text().split("not acted on")[1].split("\n")[0])
 
 
 if __name__ == "__main__":

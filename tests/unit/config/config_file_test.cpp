@@ -183,8 +183,9 @@ lb_estimator = false
     // Not acted on: named; switched off (false) or empty: changes nothing, not named.
     EXPECT_EQ(o.lb_strategy, "p3");
     EXPECT_FALSE(o.lb_estimator);
+    EXPECT_TRUE(o.local.cache);  // acted on since the cache exists
     EXPECT_EQ(o.unimplemented_keys,
-              (std::vector<std::string>{"cache", "query_log", "sources.lists.cache_ttl"}));
+              (std::vector<std::string>{"query_log", "sources.lists.cache_ttl"}));
 }
 
 TEST(ConfigFile, DnscryptProxy2AnonymizedDns) {
@@ -228,6 +229,74 @@ TEST(ConfigFile, DnscryptProxy2Errors) {
     // Our own dialect stays strict.
     EXPECT_EQ(error_of("resolver-adress = 'x'\n"),
               "test.toml line 1: unknown key 'resolver-adress'");
+}
+
+TEST(ConfigFile, DnscryptProxy2LocalAnswers) {
+    Options o;
+    load_config_text(R"(listen_addresses = ['127.0.0.1:5300']
+cache = true
+cache_size = 100
+cache_min_ttl = 5
+cache_max_ttl = 600
+cache_neg_ttl = 30
+block_ipv6 = true
+block_unqualified = true
+block_undelegated = true
+blocked_query_response = 'refused'
+reject_ttl = 7
+cloaking_rules = 'cloak.txt'
+cloak_ttl = 9
+cloak_ptr = true
+forwarding_rules = '/etc/fwd.txt'
+[blocked_names]
+  blocked_names_file = 'blocked.txt'
+  log_file = 'blocked.log'
+[allowed_ips]
+  allowed_ips_file = 'aips.txt'
+[ip_blacklist]
+  blacklist_file = 'bips.txt'
+[captive_portals]
+  map_file = 'captive.txt'
+[schedules]
+  [schedules.night]
+    mon = [{after='21:00', before='7:00'}]
+    sun = [{after='0:00', before='6:30'}, {after='22:00', before='23:59'}]
+  [schedules.never]
+)",
+                     "/conf/dnscrypt-proxy.toml", o);
+    const auto& l = o.local;
+    EXPECT_TRUE(l.cache);
+    EXPECT_EQ(l.cache_size, 100U);
+    EXPECT_EQ(l.cache_min_ttl, 5U);
+    EXPECT_EQ(l.cache_neg_min_ttl, 30U);
+    EXPECT_EQ(l.cache_neg_max_ttl, 30U);
+    EXPECT_TRUE(l.block_ipv6 && l.block_unqualified && l.block_undelegated && l.cloak_ptr);
+    EXPECT_EQ(l.blocked_query_response, "refused");
+    EXPECT_EQ(l.reject_ttl, 7U);
+    EXPECT_EQ(l.cloak_ttl, 9U);
+    // Relative paths from the file's directory, as dnscrypt-proxy 2 reads them.
+    EXPECT_EQ(l.cloaking_rules, "/conf/cloak.txt");
+    EXPECT_EQ(l.forwarding_rules, "/etc/fwd.txt");
+    EXPECT_EQ(l.blocked_names_file, "/conf/blocked.txt");
+    EXPECT_EQ(l.allowed_ips_file, "/conf/aips.txt");
+    EXPECT_EQ(l.blocked_ips_file, "/conf/bips.txt");
+    EXPECT_EQ(l.captive_portals_file, "/conf/captive.txt");
+    ASSERT_EQ(l.schedules.size(), 2U);
+    const auto& night = l.schedules.at("night");
+    ASSERT_EQ(night.days[1].size(), 1U);
+    EXPECT_EQ(night.days[1][0].after, 21 * 60);
+    EXPECT_EQ(night.days[1][0].before, 7 * 60);
+    EXPECT_EQ(night.days[0].size(), 2U);
+    EXPECT_TRUE(l.schedules.at("never").days[1].empty());
+    EXPECT_EQ(o.unimplemented_keys, std::vector<std::string>{"blocked_names.log_file"});
+    EXPECT_EQ(error_of("[schedules.x]\nmonday = []\n"),
+              "test.toml line 2: 'schedules.x.monday' is not a day (sun, mon, tue, wed, thu, "
+              "fri, sat)");
+    EXPECT_EQ(error_of("[schedules.x]\nmon = [{after='25:00', before='1:00'}]\n"),
+              "test.toml line 2: 'schedules.x.mon' '25:00' is not a time (HH:MM)");
+    EXPECT_EQ(error_of("[schedules.x]\nmon = [{after='1:00'}]\n"),
+              "test.toml line 2: 'schedules.x.mon' must be an array of {after='HH:MM', "
+              "before='HH:MM'}");
 }
 
 TEST(ConfigFile, MissingFileIsAnError) {

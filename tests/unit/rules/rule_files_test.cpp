@@ -8,7 +8,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "dns/name.hpp"
 #include "rules/rule_set.hpp"
+#include "rules/schedule.hpp"
 
 namespace dcp::rules {
 namespace {
@@ -46,15 +48,71 @@ TEST(RuleFiles, ExampleBlockedNames) {
     EXPECT_FALSE(matches(rules.matcher, "www.youtube.com"));  // time-based, commented out
 }
 
-TEST(RuleFiles, ScheduledRulesAreSkippedWithOneWarning) {
+TEST(RuleFiles, ScheduledRulesWithoutTheirScheduleAreSkipped) {
     Diagnostics d;
     const auto rules =
         parse_name_rules("ads.*\n*.youtube.* @time-to-sleep\nfacebook.com @work\n", "f", d);
     EXPECT_EQ(rules.matcher.size(), 1U);
     EXPECT_EQ(rules.skipped_scheduled, 2U);
-    ASSERT_EQ(d.size(), 1U);
+    ASSERT_EQ(d.size(), 2U);
     EXPECT_EQ(d[0].line, 2U);
-    EXPECT_NE(d[0].message.find("schedules"), std::string::npos);
+    EXPECT_NE(d[0].message.find("no schedule named 'time-to-sleep'"), std::string::npos);
+    EXPECT_FALSE(rules.timed());
+}
+
+TEST(Schedules, RangesAsDnscryptProxy2ReadsThem) {
+    WeeklySchedule s;
+    s.days[1] = {{parse_clock("21:00").value(), parse_clock("7:00").value()}};  // Monday
+    s.days[2] = {{parse_clock("9:00").value(), parse_clock("18:00").value()}};  // Tuesday
+    s.days[3] = {{parse_clock("0:00").value(), parse_clock("00:00").value()}};  // all day
+    const auto at = [](int day, const char* clock) {
+        return LocalTime{static_cast<std::uint8_t>(day), parse_clock(clock).value()};
+    };
+    EXPECT_TRUE(s.active(at(1, "22:30")));
+    EXPECT_TRUE(s.active(at(1, "6:59")));
+    EXPECT_TRUE(s.active(at(1, "7:00")));  // both ends included
+    EXPECT_FALSE(s.active(at(1, "7:01")));
+    EXPECT_FALSE(s.active(at(1, "12:00")));
+    EXPECT_TRUE(s.active(at(2, "9:00")));
+    EXPECT_FALSE(s.active(at(2, "18:01")));
+    EXPECT_TRUE(s.active(at(3, "13:37")));
+    EXPECT_FALSE(s.active(at(0, "13:37")));  // no ranges on Sunday
+    EXPECT_FALSE(parse_clock("24:00"));
+    EXPECT_FALSE(parse_clock("7"));
+    EXPECT_FALSE(parse_clock("7:5x"));
+    EXPECT_EQ(weekday_index("sun"), 0);
+    EXPECT_EQ(weekday_index("sat"), 6);
+    EXPECT_EQ(weekday_index("monday"), -1);
+}
+
+TEST(Schedules, TimeRestrictedRulesApplyWithinTheirSchedule) {
+    Schedules schedules;
+    schedules["night"].days[1] = {{21 * 60, 7 * 60}};
+    schedules["never"];
+    RuleSet set;
+    Diagnostics d;
+    set.blocked_names = parse_name_rules(
+        "a.example.com @night\nb.example.com @ never\nc.example.com\nd.example.com @gone\n", "b", d,
+        &schedules);
+    set.allowed_names = parse_name_rules("=c.example.com @night\n", "a", d, &schedules);
+    ASSERT_EQ(d.size(), 1U);
+    EXPECT_EQ(d[0].line, 4U);
+    EXPECT_TRUE(set.needs_time());
+    const auto verdict = [&](const char* name, LocalTime now) {
+        dns::Question q;
+        q.name = dns::encode_name(name).value();
+        q.qtype = 1;
+        q.qclass = 1;
+        return set.decide(q, now).verdict;
+    };
+    const LocalTime monday_night{1, 22 * 60}, monday_noon{1, 12 * 60}, tuesday_night{2, 22 * 60};
+    EXPECT_EQ(verdict("a.example.com", monday_night), Verdict::Blocked);
+    EXPECT_EQ(verdict("a.example.com", monday_noon), Verdict::Pass);
+    EXPECT_EQ(verdict("a.example.com", tuesday_night), Verdict::Pass);
+    EXPECT_EQ(verdict("b.example.com", monday_night), Verdict::Pass);  // an empty schedule
+    // c is blocked at all times but allowed at night.
+    EXPECT_EQ(verdict("c.example.com", monday_noon), Verdict::Blocked);
+    EXPECT_EQ(verdict("c.example.com", monday_night), Verdict::Pass);
 }
 
 TEST(RuleFiles, BadLinesAreReportedWithTheirNumberAndSkipped) {
