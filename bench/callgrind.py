@@ -9,9 +9,10 @@ the same binary and inputs give the same count whatever else the machine is doin
 difference taken over memcheck's "total heap usage" gives heap allocations per query.
 
 With --cache the proxy keeps its cache (the default) and every query after the first four is a
-cache hit: the cost of a hit. Without it, --no-cache: the cost of the way to the resolver.
+cache hit: the cost of a hit. Without it, --no-cache: the cost of the way to the resolver. With
+--blocked every name is blocked by a blocked_names rule (answered here, HINFO).
 
-  bench/callgrind.py [--n1 500] [--n2 2500] [--no-allocs] [--cache]
+  bench/callgrind.py [--n1 500] [--n2 2500] [--no-allocs] [--cache | --blocked]
 """
 
 import argparse
@@ -29,7 +30,7 @@ import dnsclient  # noqa: E402
 from lab import Lab, free_port, wait_until  # noqa: E402
 
 
-def run_queries(lab, binary, queries, workdir, tool, cache=False):
+def run_queries(lab, binary, queries, workdir, tool, cache=False, extra=()):
     """Runs the proxy under valgrind `tool`, answers `queries` queries; returns the tool's count."""
     port = free_port()
     out = os.path.join(workdir, "%s.%d.out" % (tool, queries))
@@ -44,7 +45,7 @@ def run_queries(lab, binary, queries, workdir, tool, cache=False):
          "--local-address", "127.0.0.1:%d" % port, "--resolver-address",
          "127.0.0.1:%d" % lab.dnsdist_port, "--provider-name", "2.dnscrypt-cert.dcp.test",
          "--provider-key", lab.provider_key_hex, "--loglevel", "warning"]
-        + ([] if cache else ["--no-cache"]),
+        + ([] if cache else ["--no-cache"]) + list(extra),
         stdout=log, stderr=subprocess.STDOUT)
     warm = dnsclient.make_query("www.dcp.test", "A")
 
@@ -77,19 +78,26 @@ def main():
     ap.add_argument("--n2", type=int, default=2500)
     ap.add_argument("--no-allocs", action="store_true", help="skip the memcheck runs")
     ap.add_argument("--cache", action="store_true", help="cache hits instead of the resolver")
+    ap.add_argument("--blocked", action="store_true", help="every name blocked by a rule")
     args = ap.parse_args()
     binary = os.environ.get("DCP_PROXY_BIN") or os.path.join(HERE, "..", "build", "src", "app",
                                                              "dnscrypt-proxy")
     workdir = tempfile.mkdtemp(prefix="dcp-callgrind-")
+    extra = []
+    if args.blocked:
+        blocked = os.path.join(workdir, "blocked.txt")
+        with open(blocked, "w") as f:
+            f.write("# every name the bench asks\ndcp.test\n")
+        extra = ["--blocked-names", blocked]
     lab = Lab()
     try:
         lab.start_nsd()
         lab.start_dnsdist()
-        ir1 = run_queries(lab, binary, args.n1, workdir, "callgrind", args.cache)
-        ir2 = run_queries(lab, binary, args.n2, workdir, "callgrind", args.cache)
+        ir1 = run_queries(lab, binary, args.n1, workdir, "callgrind", args.cache, extra)
+        ir2 = run_queries(lab, binary, args.n2, workdir, "callgrind", args.cache, extra)
         if not args.no_allocs:
-            a1 = run_queries(lab, binary, args.n1, workdir, "memcheck", args.cache)
-            a2 = run_queries(lab, binary, args.n2, workdir, "memcheck", args.cache)
+            a1 = run_queries(lab, binary, args.n1, workdir, "memcheck", args.cache, extra)
+            a2 = run_queries(lab, binary, args.n2, workdir, "memcheck", args.cache, extra)
     finally:
         lab.stop()
     per_query = (ir2 - ir1) / (args.n2 - args.n1)
