@@ -299,6 +299,45 @@ forwarding_rules = '/etc/fwd.txt'
               "before='HH:MM'}");
 }
 
+TEST(ConfigFile, OwnKeysForLocalAnswers) {
+    const auto o = load(R"(no-cache = true
+cache-size = 10
+cache-min-ttl = 1
+cache-max-ttl = 2
+cache-neg-min-ttl = 3
+cache-neg-max-ttl = 4
+cache-serve-stale = 5
+no-cache-prefetch = true
+blocked-names = "b.txt"
+allowed-names = "a.txt"
+blocked-ips = "bi.txt"
+allowed-ips = "ai.txt"
+cloaking-rules = "c.txt"
+forwarding-rules = "f.txt"
+captive-portals = "p.txt"
+block-ipv6 = true
+block-unqualified = true
+block-undelegated = true
+blocked-query-response = "refused"
+reject-ttl = 6
+cloak-ttl = 7
+cloak-ptr = true
+)");
+    const auto& l = o.local;
+    EXPECT_FALSE(l.cache);
+    EXPECT_FALSE(l.cache_prefetch);
+    EXPECT_EQ(l.cache_size, 10U);
+    EXPECT_EQ(l.cache_min_ttl + l.cache_max_ttl + l.cache_neg_min_ttl + l.cache_neg_max_ttl +
+                  l.cache_serve_stale + l.reject_ttl + l.cloak_ttl,
+              1U + 2U + 3U + 4U + 5U + 6U + 7U);
+    EXPECT_EQ(l.blocked_names_file + l.allowed_names_file + l.blocked_ips_file +
+                  l.allowed_ips_file + l.cloaking_rules + l.forwarding_rules +
+                  l.captive_portals_file,
+              "b.txta.txtbi.txtai.txtc.txtf.txtp.txt");
+    EXPECT_TRUE(l.block_ipv6 && l.block_unqualified && l.block_undelegated && l.cloak_ptr);
+    EXPECT_EQ(l.blocked_query_response, "refused");
+}
+
 TEST(ConfigFile, MissingFileIsAnError) {
     Options o;
     try {
