@@ -4,23 +4,23 @@
 #include <benchmark/benchmark.h>
 
 #include <array>
-#include <map>
 #include <cstring>
+#include <map>
 #include <vector>
 
+#include "cache/cache.hpp"
 #include "crypto/fast_random.hpp"
 #include "crypto/sodium.hpp"
 #include "dns/edns.hpp"
 #include "dns/message.hpp"
+#include "dns/name.hpp"
 #include "dnscrypt/certificate.hpp"
 #include "dnscrypt/packet.hpp"
 #include "dnscrypt/padding.hpp"
 #include "dnscrypt/session.hpp"
-#include "upstream/nonce_table.hpp"
-#include "cache/cache.hpp"
-#include "dns/name.hpp"
 #include "rules/rule_files.hpp"
 #include "rules/rule_set.hpp"
+#include "upstream/nonce_table.hpp"
 
 #include <string>
 
@@ -209,16 +209,16 @@ dcp::dns::Question question(const char* name) {
 
 void BM_RulesDecide(benchmark::State& state) {
     const auto& set = big_rules(static_cast<std::size_t>(state.range(0)));
-    const dcp::dns::Question names[] = {question("www.not-listed.example.org"),
-                                        question("blocked4242.example.com"),
-                                        question("a.b.c.wild777.example.net"),
-                                        question("blocked7.example.com")};
+    const dcp::dns::Question names[] = {
+        question("www.not-listed.example.org"), question("blocked4242.example.com"),
+        question("a.b.c.wild777.example.net"), question("blocked7.example.com")};
     std::size_t i = 0;
     for (auto _ : state) {
         benchmark::DoNotOptimize(set.decide(names[i++ & 3]));
     }
-    state.counters["bytes_per_entry"] = static_cast<double>(
-        set.blocked_names->matcher.memory_bytes()) / static_cast<double>(state.range(0));
+    state.counters["bytes_per_entry"] =
+        static_cast<double>(set.blocked_names->matcher.memory_bytes()) /
+        static_cast<double>(state.range(0));
 }
 BENCHMARK(BM_RulesDecide)->Arg(2000)->Arg(200000);
 
@@ -242,9 +242,9 @@ void BM_CacheHit(benchmark::State& state) {
     const auto q = question("www.example.com");
     const dcp::cache::Key key(q, false, false);
     const std::vector<std::uint8_t> answer = {
-        0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 3, 'w', 'w', 'w', 7, 'e', 'x', 'a',
-        'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1, 0, 0,
-        0x0e, 0x10, 0, 4, 192, 0, 2, 1};
+        0x12, 0x34, 0x81, 0x80, 0,   1,   0,   1,    0,    0,   0,   0,   3, 'w', 'w', 'w', 7,
+        'e',  'x',  'a',  'm',  'p', 'l', 'e', 3,    'c',  'o', 'm', 0,   0, 1,   0,   1,   0xc0,
+        12,   0,    1,    0,    1,   0,   0,   0x0e, 0x10, 0,   4,   192, 0, 2,   1};
     if (!cache.store(key, answer, 0)) state.SkipWithError("not stored");
     std::array<std::uint8_t, 512> out{};
     for (auto _ : state) {

@@ -3,21 +3,22 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
+
+#include "common/read_file.hpp"
 
 namespace dcp::app {
 namespace {
 
+// Rule lists of millions of lines exist; nothing sensible is larger.
+constexpr std::size_t kMaxRuleFile = std::size_t{256} << 20;
+
 std::string read_file(const std::string& path, const char* what) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw config::ConfigError(fmt::format("{}: cannot read '{}'", what, path));
+    auto text = read_whole_file(path, kMaxRuleFile);
+    if (!text) {
+        throw config::ConfigError(
+            fmt::format("{}: cannot read '{}': {}", what, path, text.error()));
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) throw config::ConfigError(fmt::format("{}: error reading '{}'", what, path));
-    return std::move(text).str();
+    return std::move(*text);
 }
 
 // At most this many skipped lines are logged one by one per file; the rest are counted.

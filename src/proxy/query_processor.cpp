@@ -279,10 +279,9 @@ void QueryProcessor::start_prefetch(const Prepared& p, Bytes query) {
         prefetches_.push_back(std::make_unique<Prefetch>(*this));
         slot = prefetches_.back().get();
     }
+    // The same bytes prepare() parsed into p.sent(): its offsets hold for the copy.
     std::copy(query.begin(), query.end(), slot->buffer.begin());
-    const auto info = dns::parse_query(Bytes(slot->buffer.data(), query.size()));
-    if (!info) return;
-    slot->query = *info;
+    slot->query = p.sent();
     const auto edns =
         dns::apply_edns_payload_policy(slot->buffer, slot->query, settings_.edns_payload_size);
     if (!edns) return;
@@ -369,10 +368,9 @@ std::size_t QueryProcessor::finish(const Prepared& prepared,
                                    ClientTransport transport, MutableBytes reply) {
     active_.fetch_sub(1, std::memory_order_relaxed);
     const auto& info = prepared.info;
+    const auto header = answer ? dns::parse_header(*answer) : Unexpected(dns::Error::ShortPacket);
     const bool servfail =
-        answer && answer->size() >= dns::kHeaderSize &&
-        (load_u16_be(answer->data() + dns::kOffsetFlags) & dns::flags::kRcodeMask) ==
-            static_cast<std::uint16_t>(dns::Rcode::ServFail);
+        header && header->rcode() == static_cast<std::uint8_t>(dns::Rcode::ServFail);
     if ((!answer || servfail) && cache_ != nullptr && prepared.key &&
         cache_->settings().serve_stale_s != 0) {
         // RFC 8767: the resolvers failed; an expired answer is better than none.

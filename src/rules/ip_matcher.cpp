@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "rules/text.hpp"
+
 namespace dcp::rules {
 namespace {
 
@@ -28,19 +30,6 @@ std::string_view network_key(std::span<const std::uint8_t> address, std::uint16_
     return {buf.data(), n};
 }
 
-void insert_length(std::vector<std::uint16_t>& lengths, std::uint16_t len) {
-    if (std::find(lengths.begin(), lengths.end(), len) != lengths.end()) return;
-    lengths.insert(std::upper_bound(lengths.begin(), lengths.end(), len, std::greater<>()), len);
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-    }
-    return out;
-}
-
 }  // namespace
 
 dcp::Result<void, std::string> IpMatcher::add(std::string_view pattern, std::uint32_t value) {
@@ -51,7 +40,7 @@ dcp::Result<void, std::string> IpMatcher::add(std::string_view pattern, std::uin
             return Unexpected(std::string("not an address prefix"));
         }
         text_prefixes_.insert(prefix, value);
-        insert_length(text_lengths_, static_cast<std::uint16_t>(prefix.size()));
+        add_length(text_lengths_, static_cast<std::uint16_t>(prefix.size()));
         ++size_;
         return {};
     }
@@ -80,7 +69,7 @@ dcp::Result<void, std::string> IpMatcher::add(std::string_view pattern, std::uin
     std::array<char, 18> buf{};
     networks_.insert(
         network_key(std::span(bytes.data(), size), static_cast<std::uint16_t>(bits), buf), value);
-    insert_length(size == 4 ? lengths4_ : lengths6_, static_cast<std::uint16_t>(bits));
+    add_length(size == 4 ? lengths4_ : lengths6_, static_cast<std::uint16_t>(bits));
     ++size_;
     return {};
 }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "rules/text.hpp"
+
 namespace dcp::rules {
 namespace {
 
@@ -14,14 +16,6 @@ bool is_glob(std::string_view p) noexcept {
         if (c == '*' && i != 0 && i + 1 != p.size()) return true;
     }
     return false;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-    }
-    return out;
 }
 
 }  // namespace
@@ -51,13 +45,8 @@ dcp::Result<void, std::string> NameMatcher::add(std::string_view pattern, std::u
         if (pattern.size() < 2) return Unexpected(std::string("pattern too short"));
         const auto prefix = lower(pattern.substr(0, pattern.size() - 1));
         prefixes_.insert(prefix, value);
-        const auto len = static_cast<std::uint16_t>(std::min<std::size_t>(prefix.size(), 0xffff));
-        if (std::find(prefix_lengths_.begin(), prefix_lengths_.end(), len) ==
-            prefix_lengths_.end()) {
-            prefix_lengths_.insert(std::upper_bound(prefix_lengths_.begin(), prefix_lengths_.end(),
-                                                    len, std::greater<>()),
-                                   len);
-        }
+        add_length(prefix_lengths_,
+                   static_cast<std::uint16_t>(std::min<std::size_t>(prefix.size(), 0xffff)));
     } else if (!pattern.empty() && pattern.front() == '=') {
         if (pattern.size() < 2) return Unexpected(std::string("pattern too short"));
         std::string_view name = pattern.substr(1);

@@ -58,14 +58,6 @@ void for_each_item(std::string_view list, Fn&& fn) {
     }
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-    }
-    return out;
-}
-
 // An address literal: 4 or 16 bytes written to `out`, or 0.
 std::size_t parse_address(std::string_view text, std::array<std::uint8_t, 16>& out) {
     if (text.size() >= INET6_ADDRSTRLEN) return 0;

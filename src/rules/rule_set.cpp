@@ -229,13 +229,12 @@ bool matches_now(const std::optional<NameRules>& rules, const LookupName& name, 
 
 Decision RuleSet::decide(const dns::Question& q, LocalTime now) const {
     Decision d;
+    const bool ipv6_blocked = settings.block_ipv6 && q.qtype == kTypeAAAA && q.qclass == kClassIn;
     const bool any_name_rules = blocked_names || allowed_names || cloaking || captive_portals ||
                                 forwarding || settings.block_unqualified ||
                                 settings.block_undelegated;
-    if (!any_name_rules) {
-        if (settings.block_ipv6 && q.qtype == kTypeAAAA && q.qclass == kClassIn) {
-            d.verdict = Verdict::BlockedIpv6;
-        }
+    if (!any_name_rules) {  // no name to look at: spare building it
+        if (ipv6_blocked) d.verdict = Verdict::BlockedIpv6;
         return d;
     }
     const auto name = LookupName::from_wire(q.name.wire());
@@ -244,7 +243,7 @@ Decision RuleSet::decide(const dns::Question& q, LocalTime now) const {
         d.verdict = Verdict::Blocked;
         return d;
     }
-    if (settings.block_ipv6 && q.qtype == kTypeAAAA && q.qclass == kClassIn) {
+    if (ipv6_blocked) {
         d.verdict = Verdict::BlockedIpv6;
         return d;
     }

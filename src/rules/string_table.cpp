@@ -1,6 +1,8 @@
 #include "rules/string_table.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 
 namespace dcp::rules {
@@ -58,6 +60,11 @@ void StringTable::insert(std::string_view key, std::uint32_t value) {
             return;
         }
     }
+}
+
+void add_length(std::vector<std::uint16_t>& lengths, std::uint16_t len) {
+    if (std::find(lengths.begin(), lengths.end(), len) != lengths.end()) return;
+    lengths.insert(std::upper_bound(lengths.begin(), lengths.end(), len, std::greater<>()), len);
 }
 
 void StringTable::grow() {

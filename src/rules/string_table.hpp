@@ -41,4 +41,8 @@ class StringTable {
     std::size_t size_ = 0;
 };
 
+// The distinct key lengths of a table of prefixes, longest first: a lookup probes the table
+// once per length (the longest match wins).
+void add_length(std::vector<std::uint16_t>& lengths, std::uint16_t len);
+
 }  // namespace dcp::rules

@@ -14,4 +14,13 @@ namespace dcp::rules {
     return out;
 }
 
+// ASCII lowercase, as rule files are matched (names are compared without case).
+[[nodiscard]] inline std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+    }
+    return out;
+}
+
 }  // namespace dcp::rules

@@ -6,9 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
+#include "common/read_file.hpp"
 #include "minisign/minisign.hpp"
 #include "sources/embedded.hpp"
 
@@ -18,21 +17,12 @@ namespace {
 constexpr std::size_t kMaxSignature = 16 * 1024;
 
 std::optional<std::string> read_whole(const std::string& path, std::size_t max, std::string& why) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        why = path + ": " + std::strerror(errno);
+    auto text = read_whole_file(path, max);
+    if (!text) {
+        why = path + ": " + text.error();
         return std::nullopt;
     }
-    std::string out;
-    char buf[65536];
-    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-        out.append(buf, static_cast<std::size_t>(in.gcount()));
-        if (out.size() > max) {
-            why = path + ": larger than " + std::to_string(max) + " bytes";
-            return std::nullopt;
-        }
-    }
-    return out;
+    return std::move(*text);
 }
 
 Bytes bytes_of(const std::string& s) {
