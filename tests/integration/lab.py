@@ -99,6 +99,15 @@ def sanitized(pid):
         return "libasan" in f.read()
 
 
+def rss_kib(pid):
+    """A process's resident memory (VmRSS), KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
 def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -473,3 +482,10 @@ class LabTestCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.lab.stop()
+
+    def write(self, name, text):
+        """A file in the lab's directory; its path."""
+        path = os.path.join(self.lab.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path

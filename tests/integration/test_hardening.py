@@ -14,17 +14,9 @@ import unittest
 import dnsclient
 import relay
 from dnsclient import Response, make_query
-from lab import LabTestCase, free_port, sanitized, wait_until
+from lab import LabTestCase, free_port, rss_kib, sanitized, wait_until
 
 BIN = os.environ.get("DCP_PROXY_BIN", "")
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
 
 
 def frame(msg):

@@ -16,7 +16,7 @@ import unittest
 
 import dnsclient
 from dnsclient import Response, make_query
-from lab import LabTestCase, free_port, sanitized, start_logged, wait_until
+from lab import LabTestCase, free_port, rss_kib, sanitized, start_logged, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(HERE, "..", "data", "dnscrypt-proxy-v2-examples")
@@ -43,11 +43,6 @@ def ttls(dig_output):
 
 def blocked(r):
     return any(t == HINFO and BLOCKED.encode() in d for _, t, d in r.answer)
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
 
 
 def process(lab, name):
@@ -182,12 +177,6 @@ class Cache(LabTestCase):
 
 
 class Rules(LabTestCase):
-    def write(self, name, text):
-        path = os.path.join(self.lab.dir, name)
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
     def test_example_files_load_and_behave_as_their_comments_say(self):
         d = os.path.join(self.lab.dir, "examples")
         shutil.copytree(EXAMPLES, d, dirs_exist_ok=True)

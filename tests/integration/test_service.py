@@ -15,7 +15,7 @@ import unittest
 import dnsclient
 import relay
 from dnsclient import Response, make_query
-from lab import LabTestCase, free_port, wait_until
+from lab import LabTestCase, free_port, rss_kib, wait_until
 
 BIN = os.environ.get("DCP_PROXY_BIN", "")
 
@@ -32,10 +32,6 @@ def proc_status(pid):
     with open("/proc/%d/status" % pid) as f:
         fields = dict(line.split(":", 1) for line in f if ":" in line)
     return {k: v.split() for k, v in fields.items()}
-
-
-def rss_kib(pid):
-    return int(proc_status(pid)["VmRSS"][0])
 
 
 class ServiceTest(LabTestCase):
@@ -388,12 +384,6 @@ class Signals(ServiceTest):
 
 class ConfigFile(ServiceTest):
     """5. A config file with every key; an unknown key; switches override the file."""
-
-    def write(self, name, text):
-        path = os.path.join(self.lab.dir, name)
-        with open(path, "w") as f:
-            f.write(text)
-        return path
 
     def test_every_key(self):
         # Every key is observed acting, not only parsed. The resolver is reached through a
