@@ -156,9 +156,17 @@ class Cache(LabTestCase):
 
     def test_popular_entries_are_refreshed_before_they_expire(self):
         p = self.lab.start_proxy("--cache-max-ttl", "10", cache=True)
+        # The cache counts whole seconds of the monotonic clock, which is Python's too: store at
+        # the start of a second N and ask again at N + 9.5, in the last tenth of the 10 s and
+        # half a second from either edge however the scheduler delays us (a fixed sleep of 9.2 s
+        # landed past N + 10 whenever the store came late in its second).
+        while not 0.05 <= time.monotonic() % 1 <= 0.3:
+            time.sleep(0.02)
+        stored = int(time.monotonic())
         for _ in range(4):
             ask(p.port, "mail.dcp.test")
-        time.sleep(9.2)  # the last tenth of its 10 s
+        self.assertEqual(int(time.monotonic()), stored, "the queries took most of a second")
+        time.sleep(stored + 9.5 - time.monotonic())
         ask(p.port, "mail.dcp.test")  # answered from the cache, and refreshed behind it
         wait_until(lambda: p.counters().get("cache_prefetches") == 1, 5, what="the prefetch")
         out = dig(p.port, "mail.dcp.test", "+noall", "+answer")
