@@ -268,6 +268,15 @@ SourceRefresher::SourceRefresher(std::vector<LoadedSource> sources) {
         }
         due_.push_back({std::move(s), at});
     }
+    // Now, while the libraries are still in sight: the refresher is made before a chroot.
+    if (!due_.empty()) {
+        if (auto loaded = sources::init_fetching(); !loaded) {
+            spdlog::warn(
+                "list refreshes will fail: {} (the cache and the embedded lists keep "
+                "serving)",
+                loaded.error());
+        }
+    }
 }
 
 SourceRefresher::~SourceRefresher() {
@@ -276,7 +285,6 @@ SourceRefresher::~SourceRefresher() {
 
 void SourceRefresher::start() {
     if (due_.empty()) return;
-    sources::init_fetching();
     thread_ = std::thread([this] { run(); });
 }
 

@@ -33,6 +33,7 @@ sources::Selection catalogue_selection(const config::CatalogueSettings& catalogu
 // doubling, at most refresh_delay). refresh_now() (SIGHUP) makes every source due.
 class SourceRefresher {
   public:
+    // Loads the download library when a list has URLs to refresh from: make it before a chroot.
     explicit SourceRefresher(std::vector<LoadedSource> sources);
     ~SourceRefresher();
     SourceRefresher(const SourceRefresher&) = delete;

@@ -645,6 +645,8 @@ int serve(config::Settings settings) {
     tzset();
     auto keys = config::load_client_keys(settings.client_key_file);
     Proxy proxy(settings, keys);  // binds every socket, port 53 included
+    // Before the chroot (it loads libcurl); its thread starts after fork() and the privilege drop.
+    app::SourceRefresher refresher(std::move(sources));
 
     if (svc.daemonize) {
         // Before any worker thread exists: fork() keeps only the calling thread.
@@ -669,7 +671,6 @@ int serve(config::Settings settings) {
         }
     }
     // After fork() and the privilege drop: downloads run as the user, in the jail if any.
-    app::SourceRefresher refresher(std::move(sources));
     refresher.start();
     proxy.on_hangup = [&refresher] { refresher.refresh_now(); };
     proxy.run();

@@ -1,12 +1,63 @@
 #include "sources/fetch.hpp"
 
+// Our own calls go through function pointers: no curl_easy_setopt type-check macros.
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
+#include <dlfcn.h>
 
 #include <cstdlib>
 #include <memory>
 
 namespace dcp::sources {
 namespace {
+
+// The libcurl functions used here, looked up once. Names tried in order: the ABI this code was
+// written against (SONAME 4 on Linux and the BSDs, 4.dylib on macOS), then the unversioned name.
+struct CurlApi {
+    decltype(&curl_global_init) global_init = nullptr;
+    decltype(&curl_easy_init) easy_init = nullptr;
+    decltype(&curl_easy_cleanup) easy_cleanup = nullptr;
+    CURLcode (*easy_setopt)(CURL*, CURLoption, ...) = nullptr;
+    decltype(&curl_easy_perform) easy_perform = nullptr;
+    CURLcode (*easy_getinfo)(CURL*, CURLINFO, ...) = nullptr;
+    decltype(&curl_easy_strerror) easy_strerror = nullptr;
+};
+
+template <typename F>
+bool find_symbol(void* lib, const char* name, F& out) {
+    out = reinterpret_cast<F>(dlsym(lib, name));
+    return out != nullptr;
+}
+
+dcp::Result<CurlApi, std::string> load_curl() {
+    void* lib = nullptr;
+    std::string tried;
+    for (const char* name : {"libcurl.so.4", "libcurl.4.dylib", "libcurl.so", "libcurl.dylib"}) {
+        lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+        if (lib != nullptr) break;
+        if (const char* why = dlerror(); why != nullptr && tried.empty()) tried = why;
+    }
+    if (lib == nullptr) return Unexpected("cannot load libcurl: " + tried);
+    CurlApi api;
+    if (!find_symbol(lib, "curl_global_init", api.global_init) ||
+        !find_symbol(lib, "curl_easy_init", api.easy_init) ||
+        !find_symbol(lib, "curl_easy_cleanup", api.easy_cleanup) ||
+        !find_symbol(lib, "curl_easy_setopt", api.easy_setopt) ||
+        !find_symbol(lib, "curl_easy_perform", api.easy_perform) ||
+        !find_symbol(lib, "curl_easy_getinfo", api.easy_getinfo) ||
+        !find_symbol(lib, "curl_easy_strerror", api.easy_strerror)) {
+        return Unexpected(std::string("libcurl lacks a function we call"));
+    }
+    if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        return Unexpected(std::string("libcurl failed to initialise"));
+    }
+    return api;  // never unloaded: libcurl's global state lives until exit
+}
+
+const dcp::Result<CurlApi, std::string>& curl_api() {
+    static const dcp::Result<CurlApi, std::string> api = load_curl();
+    return api;
+}
 
 struct Body {
     std::string data;
@@ -32,54 +83,56 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 
 }  // namespace
 
-void init_fetching() {
-    static const bool done = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
-    (void)done;
+dcp::Result<void, std::string> init_fetching() {
+    if (const auto& api = curl_api(); !api) return Unexpected(api.error());
+    return {};
 }
 
 dcp::Result<std::string, std::string> fetch_url(const std::string& url, const FetchLimits& limits) {
-    init_fetching();
-    const std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(),
-                                                                   &curl_easy_cleanup);
+    const auto& loaded = curl_api();
+    if (!loaded) return Unexpected(loaded.error());
+    const CurlApi& api = *loaded;
+    const std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(api.easy_init(),
+                                                                   api.easy_cleanup);
     if (!curl) return Unexpected(std::string("cannot start a transfer"));
     Body body;
     body.limit = limits.max_bytes;
     char error[CURL_ERROR_SIZE] = "";
     CURL* c = curl.get();
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    api.easy_setopt(c, CURLOPT_URL, url.c_str());
     // Only HTTPS and local files, redirects included: a list never comes in clear or from
     // elsewhere than the user said (its signature is checked anyway; this keeps it private).
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,file");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,file");
+    api.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    api.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    api.easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+    api.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    api.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     if (const char* ca = std::getenv("SSL_CERT_FILE"); ca != nullptr && *ca != '\0') {
-        curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+        api.easy_setopt(c, CURLOPT_CAINFO, ca);
     }
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, static_cast<long>(limits.connect_timeout.count()));
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(limits.total_timeout.count()));
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(limits.max_bytes));
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: we have threads
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "dnscrypt-proxy");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+    api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, static_cast<long>(limits.connect_timeout.count()));
+    api.easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(limits.total_timeout.count()));
+    api.easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(limits.max_bytes));
+    api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: we have threads
+    api.easy_setopt(c, CURLOPT_USERAGENT, "dnscrypt-proxy");
+    api.easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_data);
+    api.easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    api.easy_setopt(c, CURLOPT_ERRORBUFFER, error);
     if (limits.cancel != nullptr) {
-        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &on_progress);
-        curl_easy_setopt(c, CURLOPT_XFERINFODATA, limits.cancel);
+        api.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        api.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &on_progress);
+        api.easy_setopt(c, CURLOPT_XFERINFODATA, limits.cancel);
     }
-    const CURLcode rc = curl_easy_perform(c);
+    const CURLcode rc = api.easy_perform(c);
     if (body.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
         return Unexpected("larger than " + std::to_string(limits.max_bytes) + " bytes");
     }
     if (rc != CURLE_OK) {
-        return Unexpected(std::string(*error != '\0' ? error : curl_easy_strerror(rc)));
+        return Unexpected(std::string(*error != '\0' ? error : api.easy_strerror(rc)));
     }
     long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (url.rfind("https:", 0) == 0 && status != 200) {
         return Unexpected("HTTP status " + std::to_string(status));
     }

@@ -291,6 +291,21 @@ block_ipv6 = false
         self.assertEqual([l.split()[0] for l in every.stdout.splitlines()],
                          ["lab-a", "lab-b", "lab-dnsdist", "lab-doh"])
 
+    def test_download_library_is_mapped_only_when_a_list_has_urls(self):
+        # libcurl and its ~30 libraries (~3.4 MiB resident) are loaded for lists to refresh,
+        # before any chroot, and never by a proxy without lists (the default).
+        conf, port = self.config(self.server.url("list.md"))
+        p = self.start(conf, "maps")
+        with open("/proc/%d/maps" % p.pid) as f:
+            self.assertIn("libcurl", f.read())
+        self.assertTrue(self.answers(port))
+        q = self.lab.start_proxy()
+        self.assertTrue(self.answers(q.port))
+        with open("/proc/%d/maps" % q.popen.pid) as f:
+            maps = f.read()
+        self.assertNotIn("libcurl", maps)
+        self.assertNotIn("gnutls", maps)
+
     def test_server_names_choose(self):
         conf, port = self.config(self.server.url("list.md"),
                                  "server_names = ['lab-doh', 'lab-dnsdist', 'lab-b']")
