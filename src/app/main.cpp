@@ -1,6 +1,7 @@
 // dnscrypt-proxy: command line, wiring, process set-up. Everything else lives in the libraries.
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -35,6 +36,7 @@
 #include "frontend/udp_listener.hpp"
 #include "net/endpoint.hpp"
 #include "net/listen_share.hpp"
+#include "net/spill_control.hpp"
 #include "proxy/query_processor.hpp"
 #include "upstream/doh_transport.hpp"
 #include "upstream/plain_transport.hpp"
@@ -232,25 +234,34 @@ class Worker {
           pool(io, make_members(settings, keys, clock, tls), settings.balancer, counters),
           processor(io, pool, settings.processor, counters, limits.active_queries, cache) {
         const auto count = static_cast<unsigned>(settings.threads);
+        // Spill-over: the standby workers share the first one's sockets (a SO_REUSEPORT group
+        // would hand them their share of the datagrams whether they read or not).
+        auto share_of = [&](int first_descriptor) {
+            if (!settings.spill_threads || !first) {
+                return net::listen_share(index, count, first_descriptor);
+            }
+            net::ListenShare share;
+            share.duplicate_of = first_descriptor;
+            return share;
+        };
         for (std::size_t i = 0; i < settings.listen.size(); ++i) {
             const auto& ep = settings.listen[i];
             bind(ep, "UDP", [&] {
-                const auto share =
-                    net::listen_share(index, count, first ? first->udp[i]->native_handle() : -1);
+                const auto share = share_of(first ? first->udp[i]->native_handle() : -1);
                 udp.push_back(
                     std::make_unique<frontend::UdpListener>(io, ep, processor, counters, share));
             });
             const asio::ip::tcp::endpoint tcp_ep(ep.address(), ep.port());
             bind(ep, "TCP", [&] {
-                const auto share =
-                    net::listen_share(index, count, first ? first->tcp[i]->native_handle() : -1);
+                const auto share = share_of(first ? first->tcp[i]->native_handle() : -1);
                 tcp.push_back(std::make_unique<frontend::TcpListener>(
                     io, tcp_ep, processor, counters, settings.tcp, limits.tcp_connections, share));
             });
         }
     }
 
-    void start(bool fetch_certificates) {
+    // `reading` false: a standby worker (spill-over), its listeners ready but idle.
+    void start(bool fetch_certificates, bool reading) {
         for (auto& r : resolvers) r->start(fetch_certificates);
         // A connection to each DoH server now, so that the first queries do not wait for a
         // handshake; with many (a resolver list without server_names selects dozens), each
@@ -259,8 +270,14 @@ class Worker {
         if (doh.size() <= kPreconnectedDohServers) {
             for (auto& d : doh) d->start();
         }
-        for (auto& l : udp) l->start();
-        for (auto& l : tcp) l->start();
+        for (auto& l : udp) l->start(reading);
+        for (auto& l : tcp) l->start(reading);
+    }
+
+    // On the worker's own thread: a standby worker starts or stops reading the shared sockets.
+    void set_reading(bool on) {
+        for (auto& l : udp) l->set_reading(on);
+        for (auto& l : tcp) l->set_accepting(on);
     }
 
     // New rules, on the worker's own thread (or before it runs). Each forwarding rule's
@@ -286,10 +303,14 @@ class Worker {
         for (auto& d : doh) d->stop();
         for (auto& l : udp) l->stop();
         for (auto& l : tcp) l->stop();
+        keep_running.reset();
         io.stop();
     }
 
     asio::io_context io{1};
+    // A standby worker may have nothing pending (no socket read, TCP-only upstream): its loop
+    // must still run, for the sessions and the reading turns posted to it.
+    asio::executor_work_guard<asio::io_context::executor_type> keep_running{io.get_executor()};
     Counters counters;
     upstream::BalancerSettings balancer_settings;
     std::chrono::milliseconds timeout;
@@ -387,6 +408,7 @@ class Proxy {
         }
         signals_.emplace(main().io, SIGINT, SIGTERM);
         control_signals_.emplace(main().io, SIGUSR1, SIGHUP);
+        if (settings.spill_threads && workers_.size() > 1) spill_.emplace(workers_.size());
     }
 
     // Every event loop, for fork() notifications.
@@ -408,7 +430,10 @@ class Proxy {
                     });
             }
         }
-        for (std::size_t i = 0; i < workers_.size(); ++i) workers_[i]->start(i == 0);
+        for (std::size_t i = 0; i < workers_.size(); ++i) {
+            workers_[i]->start(i == 0, i == 0 || !spill_);
+        }
+        watch_load();
         for (auto& l : main().udp) {
             spdlog::info("listening on {} (UDP)", net::to_string(l->local_endpoint()));
         }
@@ -462,7 +487,49 @@ class Proxy {
 
     [[nodiscard]] std::string threading() const {
         if (workers_.size() == 1) return "";
+        if (spill_) return " (one reading, the others when it is saturated)";
         return net::reuse_port_balances() ? " (SO_REUSEPORT)" : " (shared sockets)";
+    }
+
+    // Spill-over (no --threads): every 100 ms, the process's CPU time says whether the workers
+    // reading are saturated (one more reads) or have long had room to spare (one fewer).
+    static constexpr auto kLoadInterval = std::chrono::milliseconds(100);
+
+    static std::chrono::microseconds process_cpu_time() {
+        rusage u{};
+        getrusage(RUSAGE_SELF, &u);
+        return std::chrono::seconds(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+               std::chrono::microseconds(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+    }
+
+    void watch_load() {
+        if (!spill_) return;
+        load_timer_.emplace(main().io);
+        last_cpu_ = process_cpu_time();
+        last_tick_ = std::chrono::steady_clock::now();
+        next_load_tick();
+    }
+
+    void next_load_tick() {
+        load_timer_->expires_after(kLoadInterval);
+        load_timer_->async_wait([this](const asio::error_code& ec) {
+            if (ec) return;
+            const auto cpu = process_cpu_time();
+            const auto now = std::chrono::steady_clock::now();
+            const double busy = std::chrono::duration<double>(cpu - last_cpu_).count() /
+                                std::chrono::duration<double>(now - last_tick_).count();
+            last_cpu_ = cpu;
+            last_tick_ = now;
+            const std::size_t before = spill_->reading();
+            const std::size_t after = spill_->update(busy);
+            if (after != before) {
+                spdlog::debug("load {:.2f} cores: {} of {} workers reading", busy, after,
+                              workers_.size());
+                Worker& w = *workers_[std::max(before, after) - 1];
+                asio::post(w.io, [&w, on = after > before] { w.set_reading(on); });
+            }
+            next_load_tick();
+        });
     }
 
     // Server `r`: worker 0 fetches its certificates; every other worker adopts each new session
@@ -611,6 +678,7 @@ class Proxy {
 
     void stop() {
         control_signals_->cancel();
+        if (load_timer_) load_timer_->cancel();
         for (auto& w : workers_) {
             asio::post(w->io, [w = w.get()] { w->stop(); });
         }
@@ -629,6 +697,10 @@ class Proxy {
     std::vector<std::unique_ptr<Worker>> workers_;
     std::optional<asio::signal_set> signals_;
     std::optional<asio::signal_set> control_signals_;
+    std::optional<net::SpillControl> spill_;  // no --threads: who reads (spill-over)
+    std::optional<asio::steady_timer> load_timer_;
+    std::chrono::microseconds last_cpu_{0};
+    std::chrono::steady_clock::time_point last_tick_;
 };
 
 int serve(config::Settings settings) {

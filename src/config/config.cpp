@@ -3,6 +3,9 @@
 #include <sodium.h>
 
 #include <fcntl.h>
+#if defined(__linux__)
+#include <sched.h>
+#endif
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,6 +26,18 @@
 
 namespace dcp::config {
 namespace {
+
+// The cores this process may run on: under taskset or a cpuset, fewer than the machine has.
+std::size_t usable_cpus() {
+#if defined(__linux__)
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+        return static_cast<std::size_t>(CPU_COUNT(&set));
+    }
+#endif
+    return std::thread::hardware_concurrency();
+}
 
 constexpr std::uint16_t kDefaultDnsPort = 53;
 constexpr std::uint16_t kDefaultDnsCryptPort = 443;
@@ -332,13 +347,15 @@ Settings validate(const Options& o) {
         check_range("--threads", *o.threads, 1, kMaxThreads);
         s.threads = *o.threads;
     } else {
-        s.threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, kMaxThreads);
+        s.threads = std::clamp<std::size_t>(usable_cpus(), 1, kMaxThreads);
+        s.spill_threads = s.threads > 1;
     }
 
     // TCP clients are held back (their connections stop being read) before they could reach
-    // --max-active-requests, which would only answer SERVFAIL; every worker gets its share.
-    s.tcp.max_queries_in_flight_per_worker =
-        std::max<std::size_t>(1, o.max_active_requests / s.threads);
+    // --max-active-requests, which would only answer SERVFAIL; every worker gets its share
+    // (with spill-over, the first worker may have to take all of it alone).
+    s.tcp.max_queries_in_flight_per_worker = std::max<std::size_t>(
+        1, s.spill_threads ? o.max_active_requests : o.max_active_requests / s.threads);
 
     auto& svc = s.service;
     svc.daemonize = o.daemonize;

@@ -92,6 +92,9 @@ struct Settings {
     RulesConfig rules;
     frontend::TcpLimits tcp;
     std::size_t threads = 1;  // workers, each with its own event loop and sockets
+    // No --threads: one worker per usable core, but the ones beyond the first read from the
+    // first one's sockets only while it is saturated (net::SpillControl).
+    bool spill_threads = false;
     std::optional<std::string> client_key_file;
     ServiceSettings service;
     std::vector<std::string> notes;  // worth a warning at start (e.g. stamps not used yet)

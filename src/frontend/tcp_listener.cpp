@@ -81,9 +81,33 @@ TcpListener::TcpListener(asio::io_context& io, const asio::ip::tcp::endpoint& lo
     acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
-void TcpListener::start() {
-    asio::co_spawn(io_, accept_loop(), [alive = alive_](std::exception_ptr e) {
-        if (e && *alive) spdlog::critical("TCP listener stopped by an internal error");
+void TcpListener::start(bool accepting) {
+    set_accepting(accepting);
+}
+
+void TcpListener::set_accepting(bool on) {
+    accepting_ = on;
+    if (!on) {
+        cancelled_ = true;
+        asio::error_code ignored;
+        acceptor_.cancel(ignored);  // the loop ends at once
+        return;
+    }
+    if (!loop_running_) spawn_accept_loop();
+    // Else a cancelled loop is ending: its completion starts the next one.
+}
+
+void TcpListener::spawn_accept_loop() {
+    loop_running_ = true;
+    cancelled_ = false;
+    asio::co_spawn(io_, accept_loop(), [this, alive = alive_](std::exception_ptr e) {
+        if (!*alive) return;
+        loop_running_ = false;
+        if (e) {
+            spdlog::critical("TCP listener stopped by an internal error");
+        } else if (accepting_ && cancelled_) {
+            spawn_accept_loop();  // accepting again before the cancelled loop had ended
+        }
     });
 }
 
@@ -105,7 +129,7 @@ TcpListener::Connection* TcpListener::quietest_evictable() const {
 
 net::awaitable<void> TcpListener::accept_loop() {
     auto alive = alive_;
-    while (*alive) {
+    while (*alive && accepting_) {
         auto [ec, socket] = co_await acceptor_.async_accept(net::use_nothrow);
         if (!*alive || ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) {
             co_return;

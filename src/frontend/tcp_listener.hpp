@@ -41,8 +41,12 @@ class TcpListener {
     TcpListener(asio::io_context& io, const asio::ip::tcp::endpoint& local,
                 proxy::QueryProcessor& processor, Counters& counters, TcpLimits limits,
                 std::atomic<std::size_t>& connections, net::ListenShare share = {});
-    void start();
+    // `accepting` false: ready, but not accepting until set_accepting(true) (a standby worker).
+    void start(bool accepting = true);
     void stop();
+    // A standby worker's share of a shared listening socket, from its own thread; connections
+    // already accepted are served either way.
+    void set_accepting(bool on);
     [[nodiscard]] asio::ip::tcp::endpoint local_endpoint() const {
         return acceptor_.local_endpoint();
     }
@@ -50,6 +54,7 @@ class TcpListener {
 
   private:
     struct Connection;
+    void spawn_accept_loop();
     net::awaitable<void> accept_loop();
     net::awaitable<void> serve(std::shared_ptr<Connection> c);
     void dispatch(const std::shared_ptr<Connection>& c, Bytes query);
@@ -66,6 +71,9 @@ class TcpListener {
     std::list<Connection*> live_;  // this worker's open connections, for eviction
     std::size_t in_flight_ = 0;    // queries in flight over all of them
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    bool accepting_ = false;
+    bool loop_running_ = false;
+    bool cancelled_ = false;  // the running loop was told to stop accepting
 };
 
 }  // namespace dcp::frontend

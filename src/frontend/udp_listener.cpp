@@ -62,11 +62,11 @@ UdpListener::~UdpListener() {
     stop();
 }
 
-void UdpListener::start() {
+void UdpListener::start(bool reading) {
     // One byte more than a query may be, so that an oversized one is seen (and counted).
     receive_arena_ = net::attach_buffers(received_, kReceiveStride, proxy::kMaxQuerySize + 1);
     reply_arena_ = net::attach_buffers(replies_, kReplyCapacity, kReplyCapacity);
-    wait_readable();
+    set_reading(reading);
 }
 
 void UdpListener::stop() {
@@ -75,7 +75,13 @@ void UdpListener::stop() {
     socket_.close(ignored);
 }
 
+void UdpListener::set_reading(bool on) {
+    reading_ = on;
+    if (on && !waiting_) wait_readable();
+}
+
 void UdpListener::wait_readable() {
+    waiting_ = true;
     socket_.async_wait(asio::socket_base::wait_read,
                        [this, alive = alive_](const asio::error_code& ec) {
                            if (!*alive || ec == asio::error::operation_aborted) return;
@@ -96,7 +102,11 @@ void UdpListener::read_available() {
             }
         });
     if (drained) {
-        wait_readable();
+        if (reading_) {
+            wait_readable();
+        } else {
+            waiting_ = false;  // standby: the other workers are woken by the next datagram
+        }
         return;
     }
     // More is waiting: go on after the other handlers had their turn.

@@ -27,8 +27,12 @@ class UdpListener final : public net::Flushable {
     UdpListener(const UdpListener&) = delete;
     UdpListener& operator=(const UdpListener&) = delete;
 
-    void start();
+    // `reading` false: ready, but not reading until set_reading(true) (a standby worker).
+    void start(bool reading = true);
     void stop();
+    // A standby worker's share of a shared socket: reading or not, from its own thread. Stopping
+    // lets the batch being read finish, so no datagram is left behind that no one was told of.
+    void set_reading(bool on);
     [[nodiscard]] asio::ip::udp::endpoint local_endpoint() const {
         return socket_.local_endpoint();
     }
@@ -58,6 +62,8 @@ class UdpListener final : public net::Flushable {
     std::unique_ptr<std::uint8_t[]> reply_arena_;
     std::array<net::Datagram, kReplyQueue> replies_{};
     std::size_t queued_ = 0;
+    bool reading_ = false;
+    bool waiting_ = false;                   // a wait or a read is pending
     std::vector<std::uint8_t> large_reply_;  // for the rare reply larger than a queue entry
 
     std::vector<std::unique_ptr<Slot>> slots_;  // grows with the load, never shrinks

@@ -15,6 +15,7 @@ import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -479,3 +480,52 @@ class EveryCounterIsAsserted(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(len(os.sched_getaffinity(0)) >= 2, "spill-over needs two usable cores")
+class SpillOver(LabTestCase):
+    """With no --threads, one worker per usable core, but only the first reads until it is
+    saturated; then a second reads from the same sockets, and stops again once the load has long
+    fitted in one."""
+
+    def test_second_worker_reads_only_while_the_first_is_saturated(self):
+        # 20,000 glob rules that match nothing asked: every query is tried against each of them,
+        # so a few hundred queries a second keep a core busy.
+        rules = self.write("globs.txt", "".join("ad*x%d.example.net\n" % i for i in range(20000)))
+        p = self.lab.start_proxy("--blocked-names", rules, "--loglevel", "debug", name="spill")
+        self.assertIn("2 worker threads (one reading, the others when it is saturated)"
+                      if len(os.sched_getaffinity(0)) == 2 else "(one reading", p.log())
+        self.assertNotIn("workers reading", p.log())
+        stop = threading.Event()
+        sent, answered = [0], [0]
+
+        def client():
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.settimeout(5)
+                while not stop.is_set():
+                    sent[0] += 1
+                    s.sendto(make_query("www.dcp.test", qid=sent[0] & 0xffff), ("127.0.0.1", p.port))
+                    if Response(s.recv(4096)).rcode == 0:
+                        answered[0] += 1
+        clients = [threading.Thread(target=client) for _ in range(8)]
+        for t in clients:
+            t.start()
+        try:
+            wait_until(lambda: "2 of " in p.log(), 20, what="a second worker reading")
+            # Both read the shared socket, TCP included, and answer.
+            tcp = Response(dnsclient.tcp(p.port, make_query("mail.dcp.test")))
+            self.assertEqual(tcp.answer, [("mail.dcp.test.", 1, "192.0.2.25")])
+        finally:
+            stop.set()
+            for t in clients:
+                t.join()
+        self.assertEqual(answered[0], sent[0])  # none lost or failed while the second joined
+        # Idle: after two seconds with room to spare, the first reads alone again.
+        wait_until(lambda: "1 of " in p.log(), 10, what="the second worker back on standby")
+        self.assertEqual(ask_udp(p.port, "www.dcp.test").rcode, 0)
+        c = p.counters()
+        self.assertEqual(c.get("answered"), answered[0] + 2)
+
+
+def ask_udp(port, name):
+    return Response(dnsclient.udp(port, make_query(name)))
