@@ -65,6 +65,7 @@ UdpListener::~UdpListener() {
 void UdpListener::start(bool reading) {
     // One byte more than a query may be, so that an oversized one is seen (and counted).
     receive_arena_ = net::attach_buffers(received_, kReceiveStride, proxy::kMaxQuerySize + 1);
+    receiver_ = std::make_unique<net::ReceiveBatch>(received_);
     reply_arena_ = net::attach_buffers(replies_, kReplyCapacity, kReplyCapacity);
     set_reading(reading);
 }
@@ -93,7 +94,7 @@ void UdpListener::read_available() {
     // Encrypted queries and replies made while handling this batch leave together at the end.
     const net::FlushScope scope;
     const bool drained =
-        net::drain(socket_.native_handle(), received_, kReadsPerEvent, [this](net::Datagram& d) {
+        net::drain(socket_.native_handle(), *receiver_, kReadsPerEvent, [this](net::Datagram& d) {
             try {
                 on_query(d);
             } catch (const std::exception& e) {

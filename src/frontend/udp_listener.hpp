@@ -59,6 +59,7 @@ class UdpListener final : public net::Flushable {
 
     std::unique_ptr<std::uint8_t[]> receive_arena_;
     std::array<net::Datagram, kReceiveBatch> received_{};
+    std::unique_ptr<net::ReceiveBatch> receiver_;  // over received_, once its buffers exist
     std::unique_ptr<std::uint8_t[]> reply_arena_;
     std::array<net::Datagram, kReplyQueue> replies_{};
     std::size_t queued_ = 0;

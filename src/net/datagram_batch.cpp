@@ -73,6 +73,56 @@ std::size_t receive_datagrams(int fd, std::span<Datagram> slots, std::error_code
     return static_cast<std::size_t>(got);
 }
 
+struct ReceiveBatch::Headers {
+    std::array<mmsghdr, kMaxBatch> msgs{};
+    std::array<iovec, kMaxBatch> iov{};
+    std::size_t used = 0;  // entries the last call wrote: their address lengths to reset
+};
+
+ReceiveBatch::ReceiveBatch(std::span<Datagram> slots)
+    : slots_(slots.first(std::min(slots.size(), kMaxBatch))),
+      headers_(std::make_unique<Headers>()) {
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+        headers_->iov[i] = {slots_[i].data, slots_[i].capacity};
+        auto& h = headers_->msgs[i].msg_hdr;
+        h.msg_iov = &headers_->iov[i];
+        h.msg_iovlen = 1;
+        h.msg_name = &slots_[i].peer;
+        h.msg_namelen = sizeof(sockaddr_storage);
+    }
+}
+
+ReceiveBatch::~ReceiveBatch() = default;
+
+std::size_t ReceiveBatch::receive(int fd, std::error_code& error) noexcept {
+    error.clear();
+    auto& msgs = headers_->msgs;
+    // The kernel writes only the address length (and the outputs msg_len, msg_flags) of the
+    // entries it fills.
+    for (std::size_t i = 0; i < headers_->used; ++i) {
+        msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+    }
+    headers_->used = 0;
+    int got = 0;
+    do {
+        got = ::recvmmsg(fd, msgs.data(), static_cast<unsigned>(slots_.size()), MSG_DONTWAIT,
+                         nullptr);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) {
+        if (!would_block_errno(errno)) error = last_error();
+        return 0;
+    }
+    headers_->used = static_cast<std::size_t>(got);
+    for (std::size_t i = 0; i < headers_->used; ++i) {
+        auto& s = slots_[i];
+        const auto& h = msgs[i];
+        s.size = std::min<std::size_t>(h.msg_len, s.capacity);
+        s.peer_len = h.msg_hdr.msg_namelen;
+        s.truncated = (h.msg_hdr.msg_flags & MSG_TRUNC) != 0;
+    }
+    return headers_->used;
+}
+
 std::size_t send_datagrams(int fd, std::span<const Datagram> slots, bool connected,
                            std::error_code& error) noexcept {
     error.clear();
@@ -157,6 +207,16 @@ std::size_t send_datagrams(int fd, std::span<const Datagram> slots, bool connect
         ++done;
     }
     return done;
+}
+
+struct ReceiveBatch::Headers {};
+
+ReceiveBatch::ReceiveBatch(std::span<Datagram> slots) : slots_(slots) {}
+
+ReceiveBatch::~ReceiveBatch() = default;
+
+std::size_t ReceiveBatch::receive(int fd, std::error_code& error) noexcept {
+    return receive_datagrams(fd, slots_, error);
 }
 
 #endif

@@ -26,6 +26,7 @@ struct UdpExchanger::Socket {
     asio::ip::udp::socket socket;
     std::unique_ptr<std::uint8_t[]> buffers;
     std::array<net::Datagram, kReceiveBatch> slots{};
+    std::unique_ptr<net::ReceiveBatch> receiver;  // over slots, once their buffers exist
 };
 
 UdpExchanger::UdpExchanger(asio::io_context& io, asio::ip::udp::endpoint resolver,
@@ -52,6 +53,7 @@ void UdpExchanger::start() {
         s->socket.connect(resolver_);
         s->socket.non_blocking(true);
         s->buffers = net::attach_buffers(s->slots, kReceiveCapacity, kReceiveCapacity);
+        s->receiver = std::make_unique<net::ReceiveBatch>(s->slots);
         sockets_.push_back(std::move(s));
     }
     for (std::size_t i = 0; i < sockets_.size(); ++i) wait_readable(i);
@@ -176,7 +178,7 @@ void UdpExchanger::read_available(std::size_t index) {
     const net::FlushScope scope;  // replies and follow-up sends leave together at the end
     auto& s = *sockets_[index];
     const bool drained =
-        net::drain(s.socket.native_handle(), s.slots, kReadsPerEvent, [this](net::Datagram& d) {
+        net::drain(s.socket.native_handle(), *s.receiver, kReadsPerEvent, [this](net::Datagram& d) {
             if (d.truncated) {
                 ++counters_.reply_bad_magic;  // larger than any answer to our queries
                 return;

@@ -3,10 +3,13 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <array>
+#include <cstddef>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "net/flush_scope.hpp"
@@ -100,6 +103,76 @@ TEST(DatagramBatch, ConnectedSendAndErrors) {
     std::vector<Datagram> in(1);
     EXPECT_EQ(receive_datagrams(-1, in, ec), 0u);
     EXPECT_TRUE(ec);
+}
+
+// A datagram socket bound to a path of the given length (AF_UNIX: source addresses whose
+// lengths differ, which UDP on one family never gives).
+struct UnixSocket {
+    int fd = -1;
+    sockaddr_un addr{};
+    socklen_t len = 0;
+    explicit UnixSocket(const std::string& path) {
+        fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+        addr.sun_family = AF_UNIX;
+        std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+        len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+        ::unlink(path.c_str());
+        EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
+    }
+    ~UnixSocket() {
+        ::close(fd);
+        ::unlink(addr.sun_path);
+    }
+    UnixSocket(const UnixSocket&) = delete;
+    UnixSocket& operator=(const UnixSocket&) = delete;
+};
+
+TEST(ReceiveBatch, ReusedHeadersKeepFullSourcesAndBatches) {
+    const std::string dir = ::testing::TempDir();
+    const std::string tag = std::to_string(::getpid());
+    UnixSocket receiver(dir + "r" + tag);
+    UnixSocket near(dir + "a" + tag);
+    UnixSocket far(dir + std::string(60, 'b') + tag);
+    std::array<std::array<std::uint8_t, 32>, 4> buffers{};
+    std::array<Datagram, 4> slots{};
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+        slots[i].data = buffers[i].data();
+        slots[i].capacity = buffers[i].size();
+    }
+    ReceiveBatch batch(slots);
+    auto send_from = [&](const UnixSocket& s, std::uint8_t n) {
+        ASSERT_EQ(::sendto(s.fd, &n, 1, 0, reinterpret_cast<const sockaddr*>(&receiver.addr),
+                           receiver.len),
+                  1);
+    };
+    std::error_code ec;
+    // The short source address first, then the long one in the same slot: had the length the
+    // kernel wrote for the first stayed in the header, the second would come back cut short.
+    send_from(near, 1);
+    ASSERT_EQ(batch.receive(receiver.fd, ec), 1u);
+    EXPECT_EQ(slots[0].peer_len, near.len);
+    for (std::uint8_t i = 0; i < 6; ++i) send_from(far, static_cast<std::uint8_t>(10 + i));
+    ASSERT_EQ(batch.receive(receiver.fd, ec), 4u);  // a full batch: more may wait
+    for (std::size_t i = 0; i < 4; ++i) {
+        EXPECT_EQ(slots[i].peer_len, far.len) << i;
+        EXPECT_EQ(std::memcmp(reinterpret_cast<const sockaddr_un*>(&slots[i].peer)->sun_path,
+                              far.addr.sun_path, std::strlen(far.addr.sun_path)),
+                  0);
+        EXPECT_EQ(slots[i].size, 1u);
+        EXPECT_EQ(slots[i].data[0], 10 + i);
+    }
+    ASSERT_EQ(batch.receive(receiver.fd, ec), 2u);
+    EXPECT_EQ(slots[1].data[0], 15);
+    EXPECT_EQ(batch.receive(receiver.fd, ec), 0u);
+    EXPECT_FALSE(ec);
+    // drain() over the batch: everything handed over, drained.
+    for (std::uint8_t i = 0; i < 9; ++i) send_from(near, i);
+    int seen = 0;
+    EXPECT_TRUE(drain(receiver.fd, batch, 4, [&](Datagram& d) {
+        EXPECT_EQ(d.peer_len, near.len);
+        EXPECT_EQ(d.data[0], seen++);
+    }));
+    EXPECT_EQ(seen, 9);
 }
 
 struct Recorder final : Flushable {
