@@ -56,6 +56,7 @@ LOADS = {
     "serial": ("dnsprobe", 1),
     "inflight100": ("dnsprobe", 100),
     "inflight1000": ("dnsprobe", 1000),
+    "inflight10": ("dnsprobe", 10),
     "inflight16": ("dnsprobe", 16),
     "inflight300": ("dnsprobe", 300),
     "tcp100": ("dnsperf-tcp", 100),
@@ -68,10 +69,15 @@ NAMES = ["www.dcp.test", "mail.dcp.test", "ns1.dcp.test"] + ["h%d.wild.dcp.test"
                                                              for i in range(200)]
 
 
-def cpu_seconds(pid):
+def cpu_split(pid):
+    """(user, system) CPU seconds of all the process's threads."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime, all threads
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+
+def cpu_seconds(pid):
+    return sum(cpu_split(pid))
 
 
 def mem_kib(pid, field):
@@ -210,16 +216,18 @@ def measure(upstream, cand, load, duration, queries, probe, cpu=None):
     port = (upstream.plain_port if cand == PLAIN else upstream.port if cand == DIRECT
             else cand.port)
     pids = [] if baseline else [cand.proc.pid]
-    before = {pid: cpu_seconds(pid) for pid in pids + [upstream.pid]}
+    before = {pid: cpu_split(pid) for pid in pids + [upstream.pid]}
     r = run_load(port, load, duration, queries, probe,
                  (upstream.provider_name, upstream.provider_key_hex) if cand == DIRECT else None,
                  cpu)
-    after = {pid: cpu_seconds(pid) for pid in pids + [upstream.pid]}
+    after = {pid: cpu_split(pid) for pid in pids + [upstream.pid]}
     n = max(r["completed"], 1)
-    r["server_cpu_us"] = (after[upstream.pid] - before[upstream.pid]) / n * 1e6
+    r["server_cpu_us"] = (sum(after[upstream.pid]) - sum(before[upstream.pid])) / n * 1e6
     if not baseline:
-        r["cpu_us"] = (after[cand.proc.pid] - before[cand.proc.pid]) / n * 1e6
-        r["peak_rss_kib"] = mem_kib(cand.proc.pid, "VmHWM")
+        pid = cand.proc.pid
+        r["cpu_us"] = (sum(after[pid]) - sum(before[pid])) / n * 1e6
+        r["sys_cpu_us"] = (after[pid][1] - before[pid][1]) / n * 1e6  # of which in the kernel
+        r["peak_rss_kib"] = mem_kib(pid, "VmHWM")
     return r
 
 
@@ -326,17 +334,18 @@ def main():
 
     names = [plain_name, DIRECT] + [c.name for c in candidates]
     print("\n| candidate | load | queries/s | lost | avg µs | p50 µs | p99 µs | proxy CPU µs/query | "
-          "server CPU µs/query | peak RSS KiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "of which kernel | server CPU µs/query | peak RSS KiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for cand_name in names:
         for load in loads:
             runs = results.get((cand_name, load), [])
             if not runs:
                 continue
             col = lambda k: summarize([r[k] for r in runs if k in r])
-            print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 cand_name, load, col("qps"), col("lost"), col("avg_us"), col("p50_us"),
-                col("p99_us"), col("cpu_us"), col("server_cpu_us"), col("peak_rss_kib")))
+                col("p99_us"), col("cpu_us"), col("sys_cpu_us"), col("server_cpu_us"),
+                col("peak_rss_kib")))
     if ceiling:
         # Per candidate, the load where the median answers/s peaked: its ceiling on one core.
         print("\n| candidate | ceiling queries/s | at | proxy CPU µs/query there | "

@@ -1,5 +1,7 @@
 #include "frontend/tcp_listener.hpp"
 
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -61,7 +63,8 @@ TcpListener::TcpListener(asio::io_context& io, const asio::ip::tcp::endpoint& lo
       processor_(processor),
       counters_(counters),
       limits_(limits),
-      connections_(connections) {
+      connections_(connections),
+      protocol_(local.protocol()) {
     if (share.duplicate_of >= 0) {
         acceptor_.assign(local.protocol(), net::duplicate_descriptor(share.duplicate_of));
         return;
@@ -88,13 +91,36 @@ void TcpListener::start(bool accepting) {
 void TcpListener::set_accepting(bool on) {
     accepting_ = on;
     if (!on) {
+        if (!loop_running_) {
+            park();
+            return;
+        }
         cancelled_ = true;
         asio::error_code ignored;
-        acceptor_.cancel(ignored);  // the loop ends at once
+        acceptor_.cancel(ignored);  // the loop ends at once; its completion parks
         return;
     }
+    unpark();
     if (!loop_running_) spawn_accept_loop();
     // Else a cancelled loop is ending: its completion starts the next one.
+}
+
+void TcpListener::park() {
+    if (!acceptor_.is_open()) return;
+    asio::error_code ec;
+    const int fd = acceptor_.release(ec);
+    if (!ec) parked_ = fd;
+}
+
+void TcpListener::unpark() {
+    if (parked_ < 0) return;
+    asio::error_code ec;
+    acceptor_.assign(protocol_, parked_, ec);
+    if (ec) {
+        spdlog::error("cannot accept on the shared TCP socket again: {}", ec.message());
+        return;
+    }
+    parked_ = -1;
 }
 
 void TcpListener::spawn_accept_loop() {
@@ -107,6 +133,8 @@ void TcpListener::spawn_accept_loop() {
             spdlog::critical("TCP listener stopped by an internal error");
         } else if (accepting_ && cancelled_) {
             spawn_accept_loop();  // accepting again before the cancelled loop had ended
+        } else if (!accepting_) {
+            park();
         }
     });
 }
@@ -115,6 +143,8 @@ void TcpListener::stop() {
     *alive_ = false;
     asio::error_code ignored;
     acceptor_.close(ignored);
+    if (parked_ >= 0) ::close(parked_);
+    parked_ = -1;
 }
 
 TcpListener::Connection* TcpListener::quietest_evictable() const {

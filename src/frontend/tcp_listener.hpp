@@ -74,6 +74,12 @@ class TcpListener {
     bool accepting_ = false;
     bool loop_running_ = false;
     bool cancelled_ = false;  // the running loop was told to stop accepting
+    // A standby worker's duplicate of the shared listening socket, out of its event loop while
+    // it does not accept (registered, every connection would wake this worker too).
+    int parked_ = -1;
+    asio::ip::tcp protocol_;
+    void park();
+    void unpark();
 };
 
 }  // namespace dcp::frontend

@@ -1,5 +1,7 @@
 #include "frontend/udp_listener.hpp"
 
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 
 #include <cstring>
@@ -39,7 +41,11 @@ class UdpListener::Slot final : public upstream::ClientQuery {
 UdpListener::UdpListener(asio::io_context& io, const asio::ip::udp::endpoint& local,
                          proxy::QueryProcessor& processor, Counters& counters,
                          net::ListenShare share)
-    : io_(io), socket_(io), processor_(processor), counters_(counters) {
+    : io_(io),
+      socket_(io),
+      processor_(processor),
+      counters_(counters),
+      protocol_(local.protocol()) {
     if (share.duplicate_of >= 0) {
         socket_.assign(local.protocol(), net::duplicate_descriptor(share.duplicate_of));
     } else {
@@ -74,11 +80,38 @@ void UdpListener::stop() {
     *alive_ = false;
     asio::error_code ignored;
     socket_.close(ignored);
+    if (parked_ >= 0) ::close(parked_);
+    parked_ = -1;
 }
 
 void UdpListener::set_reading(bool on) {
     reading_ = on;
-    if (on && !waiting_) wait_readable();
+    if (on) {
+        unpark();
+        if (!waiting_ && socket_.is_open()) wait_readable();
+    } else if (!waiting_) {
+        park();
+    }
+    // Else the pending wait ends in read_available(), which parks.
+}
+
+void UdpListener::park() {
+    if (!socket_.is_open()) return;
+    asio::error_code ec;
+    const int fd = socket_.release(ec);
+    if (!ec) parked_ = fd;
+}
+
+void UdpListener::unpark() {
+    if (parked_ < 0) return;
+    asio::error_code ec;
+    socket_.assign(protocol_, parked_, ec);
+    if (ec) {
+        spdlog::error("cannot read the shared UDP socket again: {}", ec.message());
+        return;
+    }
+    parked_ = -1;
+    socket_.non_blocking(true, ec);
 }
 
 void UdpListener::wait_readable() {
@@ -107,6 +140,7 @@ void UdpListener::read_available() {
             wait_readable();
         } else {
             waiting_ = false;  // standby: the other workers are woken by the next datagram
+            park();
         }
         return;
     }
@@ -184,7 +218,7 @@ void UdpListener::on_complete(Slot& slot,
         reply.peer_len = slot.peer_len;
         std::error_code ignored;
         if (reply.size != 0 && *alive_) {
-            net::send_datagrams(socket_.native_handle(), std::span(&reply, 1), false, ignored);
+            net::send_datagrams(send_fd(), std::span(&reply, 1), false, ignored);
         }
     }
 }
@@ -194,7 +228,7 @@ void UdpListener::flush() {
     while (start < queued_ && *alive_) {
         std::error_code ec;
         start +=
-            net::send_datagrams(socket_.native_handle(),
+            net::send_datagrams(send_fd(),
                                 std::span(replies_.data() + start, queued_ - start), false, ec);
         if (start == queued_ || net::would_block(ec)) break;  // UDP: a reply that cannot go is lost
         ++start;  // this client's address failed; the others may not

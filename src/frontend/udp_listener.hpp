@@ -64,7 +64,17 @@ class UdpListener final : public net::Flushable {
     std::array<net::Datagram, kReplyQueue> replies_{};
     std::size_t queued_ = 0;
     bool reading_ = false;
-    bool waiting_ = false;                   // a wait or a read is pending
+    bool waiting_ = false;  // a wait or a read is pending
+    // A standby worker's duplicate of the shared socket, out of its event loop while it does not
+    // read: registered, every datagram would wake this worker too (asio registers a socket for
+    // reading from the start, edge-triggered), only for it to find nothing to do.
+    int parked_ = -1;
+    asio::ip::udp protocol_;
+    void park();
+    void unpark();
+    // Replies to queries still in flight when this worker stopped reading leave by the parked
+    // descriptor: the same socket.
+    [[nodiscard]] int send_fd() { return parked_ >= 0 ? parked_ : socket_.native_handle(); }
     std::vector<std::uint8_t> large_reply_;  // for the rare reply larger than a queue entry
 
     std::vector<std::unique_ptr<Slot>> slots_;  // grows with the load, never shrinks

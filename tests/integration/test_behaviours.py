@@ -489,9 +489,11 @@ class SpillOver(LabTestCase):
     fitted in one."""
 
     def test_second_worker_reads_only_while_the_first_is_saturated(self):
-        # 20,000 glob rules that match nothing asked: every query is tried against each of them,
-        # so a few hundred queries a second keep a core busy.
-        rules = self.write("globs.txt", "".join("ad*x%d.example.net\n" % i for i in range(20000)))
+        # 20,000 glob rules that match nothing asked and share no literal prefix or suffix an
+        # index could use: every query is tried against each of them (~1-3 ms), so a few
+        # clients keep a core busy.
+        rules = self.write("globs.txt",
+                           "".join("*[ab]x%d.example.net\n" % i for i in range(20000)))
         p = self.lab.start_proxy("--blocked-names", rules, "--loglevel", "debug", name="spill")
         self.assertIn("2 worker threads (one reading, the others when it is saturated)"
                       if len(os.sched_getaffinity(0)) == 2 else "(one reading", p.log())
