@@ -19,7 +19,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from netbench import NAMES, Candidate, Lab, mem_kib  # noqa: E402
+from netbench import NAMES, Candidate, Lab, Upstream, mem_kib  # noqa: E402
 
 
 def main():
@@ -41,7 +41,9 @@ def main():
     try:
         lab.start_nsd()
         lab.start_dnsdist()
-        proxy.start(lab, workdir)
+        dnsdist_pid = [p for p in lab.procs if p.name == "dnsdist"][0].pid
+        proxy.start(Upstream(lab.dnsdist_port, lab.dnsdist_plain_port, lab.provider_name,
+                             lab.provider_key_hex, dnsdist_pid, binary), workdir)
         rss.append(mem_kib(proxy.proc.pid, "VmRSS"))
         print("start: RSS %d KiB" % rss[0], flush=True)
         for minute in range(1, args.minutes + 1):
