@@ -227,9 +227,8 @@ void UdpListener::flush() {
     std::size_t start = 0;
     while (start < queued_ && *alive_) {
         std::error_code ec;
-        start +=
-            net::send_datagrams(send_fd(),
-                                std::span(replies_.data() + start, queued_ - start), false, ec);
+        start += net::send_datagrams(send_fd(), std::span(replies_.data() + start, queued_ - start),
+                                     false, ec);
         if (start == queued_ || net::would_block(ec)) break;  // UDP: a reply that cannot go is lost
         ++start;  // this client's address failed; the others may not
     }
