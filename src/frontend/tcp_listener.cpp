@@ -64,7 +64,7 @@ TcpListener::TcpListener(asio::io_context& io, const asio::ip::tcp::endpoint& lo
       counters_(counters),
       limits_(limits),
       connections_(connections),
-      protocol_(local.protocol()) {
+      parked_(acceptor_, local.protocol()) {
     if (share.duplicate_of >= 0) {
         acceptor_.assign(local.protocol(), net::duplicate_descriptor(share.duplicate_of));
         return;
@@ -92,7 +92,7 @@ void TcpListener::set_accepting(bool on) {
     accepting_ = on;
     if (!on) {
         if (!loop_running_) {
-            park();
+            parked_.park();
             return;
         }
         cancelled_ = true;
@@ -100,27 +100,12 @@ void TcpListener::set_accepting(bool on) {
         acceptor_.cancel(ignored);  // the loop ends at once; its completion parks
         return;
     }
-    unpark();
-    if (!loop_running_) spawn_accept_loop();
-    // Else a cancelled loop is ending: its completion starts the next one.
-}
-
-void TcpListener::park() {
-    if (!acceptor_.is_open()) return;
-    asio::error_code ec;
-    const int fd = acceptor_.release(ec);
-    if (!ec) parked_ = fd;
-}
-
-void TcpListener::unpark() {
-    if (parked_ < 0) return;
-    asio::error_code ec;
-    acceptor_.assign(protocol_, parked_, ec);
-    if (ec) {
-        spdlog::error("cannot accept on the shared TCP socket again: {}", ec.message());
+    if (auto back = parked_.unpark(); !back) {
+        spdlog::error("cannot accept on the shared TCP socket again: {}", back.error().message());
         return;
     }
-    parked_ = -1;
+    if (!loop_running_) spawn_accept_loop();
+    // Else a cancelled loop is ending: its completion starts the next one.
 }
 
 void TcpListener::spawn_accept_loop() {
@@ -134,7 +119,7 @@ void TcpListener::spawn_accept_loop() {
         } else if (accepting_ && cancelled_) {
             spawn_accept_loop();  // accepting again before the cancelled loop had ended
         } else if (!accepting_) {
-            park();
+            parked_.park();
         }
     });
 }
@@ -143,8 +128,7 @@ void TcpListener::stop() {
     *alive_ = false;
     asio::error_code ignored;
     acceptor_.close(ignored);
-    if (parked_ >= 0) ::close(parked_);
-    parked_ = -1;
+    parked_.close();
 }
 
 TcpListener::Connection* TcpListener::quietest_evictable() const {

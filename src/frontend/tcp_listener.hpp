@@ -14,6 +14,7 @@
 #include "common/counters.hpp"
 #include "net/asio.hpp"
 #include "net/listen_share.hpp"
+#include "net/parked_socket.hpp"
 #include "proxy/query_processor.hpp"
 
 namespace dcp::frontend {
@@ -75,11 +76,8 @@ class TcpListener {
     bool loop_running_ = false;
     bool cancelled_ = false;  // the running loop was told to stop accepting
     // A standby worker's duplicate of the shared listening socket, out of its event loop while
-    // it does not accept (registered, every connection would wake this worker too).
-    int parked_ = -1;
-    asio::ip::tcp protocol_;
-    void park();
-    void unpark();
+    // it does not accept.
+    net::ParkedSocket<asio::ip::tcp::acceptor> parked_;
 };
 
 }  // namespace dcp::frontend

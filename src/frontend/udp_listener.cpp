@@ -45,7 +45,7 @@ UdpListener::UdpListener(asio::io_context& io, const asio::ip::udp::endpoint& lo
       socket_(io),
       processor_(processor),
       counters_(counters),
-      protocol_(local.protocol()) {
+      parked_(socket_, local.protocol()) {
     if (share.duplicate_of >= 0) {
         socket_.assign(local.protocol(), net::duplicate_descriptor(share.duplicate_of));
     } else {
@@ -80,8 +80,7 @@ void UdpListener::stop() {
     *alive_ = false;
     asio::error_code ignored;
     socket_.close(ignored);
-    if (parked_ >= 0) ::close(parked_);
-    parked_ = -1;
+    parked_.close();
 }
 
 void UdpListener::set_reading(bool on) {
@@ -90,28 +89,19 @@ void UdpListener::set_reading(bool on) {
         unpark();
         if (!waiting_ && socket_.is_open()) wait_readable();
     } else if (!waiting_) {
-        park();
+        parked_.park();
     }
     // Else the pending wait ends in read_available(), which parks.
 }
 
-void UdpListener::park() {
-    if (!socket_.is_open()) return;
-    asio::error_code ec;
-    const int fd = socket_.release(ec);
-    if (!ec) parked_ = fd;
-}
-
 void UdpListener::unpark() {
-    if (parked_ < 0) return;
-    asio::error_code ec;
-    socket_.assign(protocol_, parked_, ec);
-    if (ec) {
-        spdlog::error("cannot read the shared UDP socket again: {}", ec.message());
+    if (!parked_.parked()) return;
+    if (auto back = parked_.unpark(); !back) {
+        spdlog::error("cannot read the shared UDP socket again: {}", back.error().message());
         return;
     }
-    parked_ = -1;
-    socket_.non_blocking(true, ec);
+    asio::error_code ignored;
+    socket_.non_blocking(true, ignored);
 }
 
 void UdpListener::wait_readable() {
@@ -140,7 +130,7 @@ void UdpListener::read_available() {
             wait_readable();
         } else {
             waiting_ = false;  // standby: the other workers are woken by the next datagram
-            park();
+            parked_.park();
         }
         return;
     }
@@ -218,7 +208,7 @@ void UdpListener::on_complete(Slot& slot,
         reply.peer_len = slot.peer_len;
         std::error_code ignored;
         if (reply.size != 0 && *alive_) {
-            net::send_datagrams(send_fd(), std::span(&reply, 1), false, ignored);
+            net::send_datagrams(parked_.fd(), std::span(&reply, 1), false, ignored);
         }
     }
 }
@@ -227,8 +217,8 @@ void UdpListener::flush() {
     std::size_t start = 0;
     while (start < queued_ && *alive_) {
         std::error_code ec;
-        start += net::send_datagrams(send_fd(), std::span(replies_.data() + start, queued_ - start),
-                                     false, ec);
+        start += net::send_datagrams(
+            parked_.fd(), std::span(replies_.data() + start, queued_ - start), false, ec);
         if (start == queued_ || net::would_block(ec)) break;  // UDP: a reply that cannot go is lost
         ++start;  // this client's address failed; the others may not
     }

@@ -13,6 +13,7 @@
 #include "net/datagram_batch.hpp"
 #include "net/flush_scope.hpp"
 #include "net/listen_share.hpp"
+#include "net/parked_socket.hpp"
 #include "proxy/query_processor.hpp"
 
 namespace dcp::frontend {
@@ -66,15 +67,9 @@ class UdpListener final : public net::Flushable {
     bool reading_ = false;
     bool waiting_ = false;  // a wait or a read is pending
     // A standby worker's duplicate of the shared socket, out of its event loop while it does not
-    // read: registered, every datagram would wake this worker too (asio registers a socket for
-    // reading from the start, edge-triggered), only for it to find nothing to do.
-    int parked_ = -1;
-    asio::ip::udp protocol_;
-    void park();
+    // read. Replies to queries still in flight when it stopped reading leave by parked_.fd().
+    net::ParkedSocket<asio::ip::udp::socket> parked_;
     void unpark();
-    // Replies to queries still in flight when this worker stopped reading leave by the parked
-    // descriptor: the same socket.
-    [[nodiscard]] int send_fd() { return parked_ >= 0 ? parked_ : socket_.native_handle(); }
     std::vector<std::uint8_t> large_reply_;  // for the rare reply larger than a queue entry
 
     std::vector<std::unique_ptr<Slot>> slots_;  // grows with the load, never shrinks
