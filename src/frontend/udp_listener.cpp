@@ -1,9 +1,11 @@
 #include "frontend/udp_listener.hpp"
 
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace dcp::frontend {
@@ -14,7 +16,7 @@ namespace {
 constexpr std::size_t kReceiveStride = proxy::kQueryBufferSize;
 constexpr std::size_t kReplyCapacity = 4096 + 512;
 // Room reserved for the forwarded query in each slot: queries are rarely longer.
-constexpr std::size_t kSlotMessageReserve = 512;
+constexpr std::size_t kSlotMessageReserve = 128;
 
 }  // namespace
 
@@ -24,7 +26,8 @@ class UdpListener::Slot final : public upstream::ClientQuery {
     explicit Slot(UdpListener& owner) : owner_(owner) { storage.reserve(kSlotMessageReserve); }
 
     proxy::Prepared prepared;
-    sockaddr_storage peer{};
+    // The client's address: UDP's are IPv4 or IPv6 (not a whole sockaddr_storage per slot).
+    sockaddr_in6 peer{};
     socklen_t peer_len = 0;
     std::vector<std::uint8_t> storage;  // the forwarded query (what `message` points to)
 
@@ -45,6 +48,7 @@ UdpListener::UdpListener(asio::io_context& io, const asio::ip::udp::endpoint& lo
       socket_(io),
       processor_(processor),
       counters_(counters),
+      replies_(kReplyQueue, kReplyCapacity),
       parked_(socket_, local.protocol()) {
     if (share.duplicate_of >= 0) {
         socket_.assign(local.protocol(), net::duplicate_descriptor(share.duplicate_of));
@@ -72,7 +76,6 @@ void UdpListener::start(bool reading) {
     // One byte more than a query may be, so that an oversized one is seen (and counted).
     receive_arena_ = net::attach_buffers(received_, kReceiveStride, proxy::kMaxQuerySize + 1);
     receiver_ = std::make_unique<net::ReceiveBatch>(received_);
-    reply_arena_ = net::attach_buffers(replies_, kReplyCapacity, kReplyCapacity);
     set_reading(reading);
 }
 
@@ -141,8 +144,8 @@ void UdpListener::read_available() {
 }
 
 net::Datagram& UdpListener::next_reply() {
-    if (queued_ == kReplyQueue) flush();
-    return replies_[queued_];
+    if (replies_.full()) flush();
+    return replies_.next();
 }
 
 void UdpListener::on_query(net::Datagram& query) {
@@ -169,15 +172,15 @@ void UdpListener::on_query(net::Datagram& query) {
             reply.size = reply_len;
             reply.peer = query.peer;
             reply.peer_len = query.peer_len;
-            ++queued_;
+            replies_.push();
             request_flush();
             return;
         case proxy::Step::Forward:
             break;
     }
     free_slots_.pop_back();
-    slot.peer = query.peer;
-    slot.peer_len = query.peer_len;
+    slot.peer_len = std::min<socklen_t>(query.peer_len, sizeof(slot.peer));
+    std::memcpy(&slot.peer, &query.peer, slot.peer_len);
     slot.storage.assign(query.data, query.data + slot.prepared.edns.size);
     slot.info = &slot.prepared.sent();
     slot.message = slot.storage;
@@ -193,9 +196,9 @@ void UdpListener::on_complete(Slot& slot,
         reply.size = processor_.finish(slot.prepared, answer, proxy::ClientTransport::Udp,
                                        MutableBytes(reply.data, kReplyCapacity));
         if (reply.size != 0 && *alive_) {
-            reply.peer = slot.peer;
+            std::memcpy(&reply.peer, &slot.peer, slot.peer_len);
             reply.peer_len = slot.peer_len;
-            ++queued_;
+            replies_.push();
             request_flush();
         }
     } else {
@@ -204,7 +207,7 @@ void UdpListener::on_complete(Slot& slot,
         reply.data = large_reply_.data();
         reply.size =
             processor_.finish(slot.prepared, answer, proxy::ClientTransport::Udp, large_reply_);
-        reply.peer = slot.peer;
+        std::memcpy(&reply.peer, &slot.peer, slot.peer_len);
         reply.peer_len = slot.peer_len;
         std::error_code ignored;
         if (reply.size != 0 && *alive_) {
@@ -214,15 +217,17 @@ void UdpListener::on_complete(Slot& slot,
 }
 
 void UdpListener::flush() {
+    const auto queued = replies_.queued();
     std::size_t start = 0;
-    while (start < queued_ && *alive_) {
+    while (start < queued.size() && *alive_) {
         std::error_code ec;
-        start += net::send_datagrams(
-            parked_.fd(), std::span(replies_.data() + start, queued_ - start), false, ec);
-        if (start == queued_ || net::would_block(ec)) break;  // UDP: a reply that cannot go is lost
+        start += net::send_datagrams(parked_.fd(), queued.subspan(start), false, ec);
+        if (start == queued.size() || net::would_block(ec)) {
+            break;  // UDP: a reply that cannot go is lost
+        }
         ++start;  // this client's address failed; the others may not
     }
-    queued_ = 0;
+    replies_.clear();
 }
 
 }  // namespace dcp::frontend

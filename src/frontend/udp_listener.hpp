@@ -11,6 +11,7 @@
 #include "common/counters.hpp"
 #include "net/asio.hpp"
 #include "net/datagram_batch.hpp"
+#include "net/datagram_queue.hpp"
 #include "net/flush_scope.hpp"
 #include "net/listen_share.hpp"
 #include "net/parked_socket.hpp"
@@ -61,9 +62,7 @@ class UdpListener final : public net::Flushable {
     std::unique_ptr<std::uint8_t[]> receive_arena_;
     std::array<net::Datagram, kReceiveBatch> received_{};
     std::unique_ptr<net::ReceiveBatch> receiver_;  // over received_, once its buffers exist
-    std::unique_ptr<std::uint8_t[]> reply_arena_;
-    std::array<net::Datagram, kReplyQueue> replies_{};
-    std::size_t queued_ = 0;
+    net::DatagramQueue replies_;
     bool reading_ = false;
     bool waiting_ = false;  // a wait or a read is pending
     // A standby worker's duplicate of the shared socket, out of its event loop while it does not

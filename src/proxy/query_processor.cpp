@@ -51,6 +51,11 @@ std::size_t rewrite_question(MutableBytes buffer, std::size_t len, const dns::Qu
 
 }  // namespace
 
+cache::Key Prepared::cache_key() const {
+    const dns::QueryInfo& q = sent();
+    return {q.question, q.opt && q.opt->dnssec_ok(), (q.header.flags & dns::flags::kCd) != 0};
+}
+
 // A refresh of a popular cache entry before it expires: an upstream query with no client.
 class QueryProcessor::Prefetch final : public upstream::ClientQuery {
   public:
@@ -159,8 +164,8 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
     out.info = *info;
     out.decision = {};
     out.upstream = &upstream_;
-    out.target.reset();
-    out.key.reset();
+    out.cloaked = false;
+    out.cached = false;
     out.rules = rules_.get();
 
     if (rules_) {
@@ -187,7 +192,9 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
                     reply_len = synthesize(*info, dns::Rcode::ServFail, false, reply);
                     return Step::Reply;
                 }
-                out.target = *rewritten;
+                if (!out.target) out.target = std::make_unique<dns::QueryInfo>();
+                *out.target = *rewritten;
+                out.cloaked = true;
                 len = new_len;
                 break;
             }
@@ -200,15 +207,15 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
     const dns::QueryInfo& sent = out.sent();
     // Only standard queries are cached (an UPDATE or NOTIFY answer is no answer to a query).
     if (cache_ != nullptr && (sent.header.flags & dns::flags::kOpcodeMask) == 0) {
-        out.key.emplace(sent.question, sent.opt && sent.opt->dnssec_ok(),
-                        (sent.header.flags & dns::flags::kCd) != 0);
+        out.cached = true;
+        const cache::Key key = out.cache_key();
         const std::uint32_t now = now_seconds();
-        auto hit = cache_->find(*out.key, now, reply, false);
+        auto hit = cache_->find(key, now, reply, false);
         if (hit.found == cache::Found::Fresh && hit.size > reply.size() && grow != nullptr) {
             // Over TCP the whole answer goes: grow the reply and copy it again.
             grow->resize(hit.size);
             reply = MutableBytes(*grow);
-            hit = cache_->find(*out.key, now, reply, false);
+            hit = cache_->find(key, now, reply, false);
         }
         if (hit.found == cache::Found::Fresh) {
             ++counters_.cache_hits;
@@ -266,7 +273,7 @@ rules::LocalTime QueryProcessor::local_now() {
 }
 
 void QueryProcessor::start_prefetch(const Prepared& p, Bytes query) {
-    if (!p.key || !p.upstream->ready()) return;
+    if (!p.cached || !p.upstream->ready()) return;
     Prefetch* slot = nullptr;
     for (auto& f : prefetches_) {
         if (!f->busy) {
@@ -285,7 +292,7 @@ void QueryProcessor::start_prefetch(const Prepared& p, Bytes query) {
     const auto edns =
         dns::apply_edns_payload_policy(slot->buffer, slot->query, settings_.edns_payload_size);
     if (!edns) return;
-    slot->key = p.key;
+    slot->key = p.cache_key();
     slot->info = &slot->query;
     slot->message = Bytes(slot->buffer.data(), edns->size);
     slot->udp_payload = edns->advertised_payload;
@@ -317,7 +324,7 @@ std::size_t QueryProcessor::finish_answer(const Prepared& p, std::size_t len,
                                           ClientTransport transport, MutableBytes reply) {
     const auto& info = p.info;
     const rules::RuleSet* rules = p.rules;
-    if (p.target && rules != nullptr) {
+    if (p.cloaked && rules != nullptr) {
         // A cloaking rule's target: its addresses, under the name the client asked for.
         std::array<std::uint8_t, 1024> flat{};
         const auto written =
@@ -371,10 +378,10 @@ std::size_t QueryProcessor::finish(const Prepared& prepared,
     const auto header = answer ? dns::parse_header(*answer) : Unexpected(dns::Error::ShortPacket);
     const bool servfail =
         header && header->rcode() == static_cast<std::uint8_t>(dns::Rcode::ServFail);
-    if ((!answer || servfail) && cache_ != nullptr && prepared.key &&
+    if ((!answer || servfail) && cache_ != nullptr && prepared.cached &&
         cache_->settings().serve_stale_s != 0) {
         // RFC 8767: the resolvers failed; an expired answer is better than none.
-        const auto hit = cache_->find(*prepared.key, now_seconds(), reply, true);
+        const auto hit = cache_->find(prepared.cache_key(), now_seconds(), reply, true);
         if (hit.found != cache::Found::Miss && hit.size <= reply.size()) {
             ++counters_.cache_stale;
             return serve_cached(prepared, hit.size,
@@ -392,8 +399,8 @@ std::size_t QueryProcessor::finish(const Prepared& prepared,
     }
     const std::size_t len = answer->size();
     if (answer->data() != reply.data()) std::memmove(reply.data(), answer->data(), len);
-    if (cache_ != nullptr && prepared.key) {
-        (void)cache_->store(*prepared.key, Bytes(reply.data(), len), now_seconds());
+    if (cache_ != nullptr && prepared.cached) {
+        (void)cache_->store(prepared.cache_key(), Bytes(reply.data(), len), now_seconds());
     }
     ++counters_.answered;
     return finish_answer(prepared, len, transport, reply);

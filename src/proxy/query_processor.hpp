@@ -52,14 +52,22 @@ struct Prepared {
     dns::EdnsDecision edns;
     rules::Decision decision;
     upstream::Upstream* upstream = nullptr;  // the resolvers, or a forwarding rule's servers
-    std::optional<dns::QueryInfo> target;    // a cloaking rule's target: the query sent instead
-    std::optional<cache::Key> key;           // where its answer goes in the cache
+    bool cloaked = false;                    // a cloaking rule's target is sent instead
+    bool cached = false;                     // looked up in the cache; the answer goes there
     // The rules it was decided by: a reload may come before its answer (kept alive by the
     // processor for a while after they are replaced: see set_rules).
     const rules::RuleSet* rules = nullptr;
 
     // The question actually sent upstream.
-    [[nodiscard]] const dns::QueryInfo& sent() const { return target ? *target : info; }
+    [[nodiscard]] const dns::QueryInfo& sent() const { return cloaked ? *target : info; }
+    // Where its answer goes in the cache (when `cached`). Made when needed rather than kept:
+    // each UDP slot holds a Prepared, and a slot per query in flight is the proxy's memory
+    // under load.
+    [[nodiscard]] cache::Key cache_key() const;
+
+    // The cloaking target's query when `cloaked`: allocated for the first such query of this
+    // Prepared (a slot's, reused), not kept inline for the rare query that needs it.
+    std::unique_ptr<dns::QueryInfo> target;
 };
 
 struct ProcessorSettings {

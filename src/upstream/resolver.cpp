@@ -163,17 +163,21 @@ net::awaitable<void> Resolver::refresh_loop() {
 void Resolver::set_keys(Attempt& a) const {
     const auto& session = *a.session_;
     a.magic_ = session.certificate().client_magic;
-    a.public_key_ = client_keys_.public_key;
+    a.public_key_ = &client_keys_.public_key;
     a.session_key_ = &session.shared_key();
-    a.ephemeral_.reset();
+    a.ephemeral_in_use_ = false;
     if (config_.ephemeral_keys) {
         // A new key pair per query: the resolver cannot link our queries by key.
         const auto pair = crypto::KeyPair::generate();
-        a.ephemeral_ = crypto::SharedKey::precompute(session.certificate().construction,
-                                                     session.certificate().resolver_public_key,
-                                                     pair.secret_key)
-                           .value();  // the certificate's key passed precompute once already
-        a.public_key_ = pair.public_key;
+        if (!a.ephemeral_) a.ephemeral_ = std::make_unique<Attempt::Ephemeral>();
+        a.ephemeral_->shared =
+            crypto::SharedKey::precompute(session.certificate().construction,
+                                          session.certificate().resolver_public_key,
+                                          pair.secret_key)
+                .value();  // the certificate's key passed precompute once already
+        a.ephemeral_->public_key = pair.public_key;
+        a.public_key_ = &a.ephemeral_->public_key;
+        a.ephemeral_in_use_ = true;
     }
 }
 

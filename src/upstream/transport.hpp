@@ -52,9 +52,17 @@ class Attempt : public PendingUdpQuery {
     class Resolver* resolver_ = nullptr;
     std::shared_ptr<const dnscrypt::Session> session_;
     dnscrypt::ClientMagic magic_{};
-    crypto::PublicKey public_key_{};
+    const crypto::PublicKey* public_key_ = nullptr;  // the resolver's, or ephemeral_'s
     const crypto::SharedKey* session_key_ = nullptr;
-    std::optional<crypto::SharedKey> ephemeral_;
+    // --ephemeral-keys: this try's own key pair. Out of line (made for the first such try of
+    // this Attempt, then reused): an Attempt per possible try is kept for each UDP query in
+    // flight, and most runs never use it.
+    struct Ephemeral {
+        crypto::PublicKey public_key{};
+        std::optional<crypto::SharedKey> shared;
+    };
+    std::unique_ptr<Ephemeral> ephemeral_;
+    bool ephemeral_in_use_ = false;
     std::size_t padded_len_ = 0;
     std::chrono::steady_clock::time_point deadline_{};
 
@@ -62,9 +70,11 @@ class Attempt : public PendingUdpQuery {
     void* transport_state_ = nullptr;
 
     [[nodiscard]] const crypto::SharedKey& shared() const {
-        return ephemeral_ ? *ephemeral_ : *session_key_;
+        return ephemeral_in_use_ ? *ephemeral_->shared : *session_key_;
     }
-    [[nodiscard]] dnscrypt::QueryKeys query_keys() const { return {magic_, public_key_, shared()}; }
+    [[nodiscard]] dnscrypt::QueryKeys query_keys() const {
+        return {magic_, *public_key_, shared()};
+    }
 };
 
 class Transport {

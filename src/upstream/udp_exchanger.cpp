@@ -24,9 +24,6 @@ constexpr std::size_t kReceiveCapacity = 8192;
 struct UdpExchanger::Socket {
     explicit Socket(asio::io_context& io) : socket(io) {}
     asio::ip::udp::socket socket;
-    std::unique_ptr<std::uint8_t[]> buffers;
-    std::array<net::Datagram, kReceiveBatch> slots{};
-    std::unique_ptr<net::ReceiveBatch> receiver;  // over slots, once their buffers exist
 };
 
 UdpExchanger::UdpExchanger(asio::io_context& io, asio::ip::udp::endpoint resolver,
@@ -36,6 +33,7 @@ UdpExchanger::UdpExchanger(asio::io_context& io, asio::ip::udp::endpoint resolve
       socket_count_(std::max<std::size_t>(sockets, 1)),
       packet_capacity_(max_packet + dnscrypt::query::kHeaderSize),
       counters_(counters),
+      send_(kSendQueue, packet_capacity_),
       sweeper_(io) {}
 
 UdpExchanger::~UdpExchanger() {
@@ -43,7 +41,9 @@ UdpExchanger::~UdpExchanger() {
 }
 
 void UdpExchanger::start() {
-    send_arena_ = net::attach_buffers(send_, packet_capacity_, packet_capacity_);
+    received_.resize(kReceiveBatch);
+    receive_arena_ = net::attach_buffers(received_, kReceiveCapacity, kReceiveCapacity);
+    receiver_ = std::make_unique<net::ReceiveBatch>(received_);
     for (std::size_t i = 0; i < socket_count_; ++i) {
         auto s = std::make_unique<Socket>(io_);
         s->socket.open(resolver_.protocol());
@@ -52,8 +52,6 @@ void UdpExchanger::start() {
         s->socket.set_option(asio::socket_base::receive_buffer_size(1 << 20), ignored);
         s->socket.connect(resolver_);
         s->socket.non_blocking(true);
-        s->buffers = net::attach_buffers(s->slots, kReceiveCapacity, kReceiveCapacity);
-        s->receiver = std::make_unique<net::ReceiveBatch>(s->slots);
         sockets_.push_back(std::move(s));
     }
     for (std::size_t i = 0; i < sockets_.size(); ++i) wait_readable(i);
@@ -85,9 +83,9 @@ bool UdpExchanger::cancel(PendingUdpQuery& query) {
 }
 
 MutableBytes UdpExchanger::send_buffer() {
-    if (queued_ == kSendQueue && !send_blocked_) flush();
-    if (queued_ == kSendQueue || sockets_.empty() || !*alive_) return {};
-    return {send_[queued_].data, packet_capacity_};
+    if (send_.full() && !send_blocked_) flush();
+    if (send_.full() || sockets_.empty() || !*alive_) return {};
+    return {send_.next().data, packet_capacity_};
 }
 
 void UdpExchanger::submit(PendingUdpQuery& query, const Request& request) {
@@ -97,10 +95,11 @@ void UdpExchanger::submit(PendingUdpQuery& query, const Request& request) {
     query.question_ = request.question;
     query.deadline_ = request.deadline;
     link(query);
-    send_[queued_].size = request.packet_len;
-    send_owner_[queued_] = &query;
-    send_key_[queued_] = table_key(request.nonce_half);
-    ++queued_;
+    const std::size_t at = send_.size();
+    send_.next().size = request.packet_len;
+    send_owner_[at] = &query;
+    send_key_[at] = table_key(request.nonce_half);
+    send_.push();
     arm_sweeper();
     request_flush();
 }
@@ -122,16 +121,17 @@ void UdpExchanger::unlink(PendingUdpQuery& q) {
 }
 
 void UdpExchanger::flush() {
-    if (send_blocked_ || queued_ == 0 || sockets_.empty()) return;
+    if (send_blocked_ || send_.empty() || sockets_.empty()) return;
     // One socket per batch, in turn: the source ports still vary across queries.
     auto& socket = sockets_[next_socket_]->socket;
     next_socket_ = (next_socket_ + 1) % sockets_.size();
+    const std::size_t queued = send_.size();
     std::size_t start = 0;
-    while (start < queued_) {
+    while (start < queued) {
         std::error_code ec;
-        start += net::send_datagrams(socket.native_handle(),
-                                     std::span(send_.data() + start, queued_ - start), true, ec);
-        if (start == queued_) break;
+        start +=
+            net::send_datagrams(socket.native_handle(), send_.queued().subspan(start), true, ec);
+        if (start == queued) break;
         if (net::would_block(ec)) {
             // Keep the rest; send it when the socket can take it.
             send_blocked_ = true;
@@ -143,13 +143,11 @@ void UdpExchanger::flush() {
                                   request_flush();
                               });
             // Compact: move the unsent packets to the front of the queue.
-            for (std::size_t i = start; i < queued_; ++i) {
-                std::memcpy(send_[i - start].data, send_[i].data, send_[i].size);
-                send_[i - start].size = send_[i].size;
+            for (std::size_t i = start; i < queued; ++i) {
                 send_owner_[i - start] = send_owner_[i];
                 send_key_[i - start] = send_key_[i];
             }
-            queued_ -= start;
+            send_.drop_front(start);
             return;
         }
         // This packet could not be sent (a pending ICMP error, say): its query fails now,
@@ -162,7 +160,7 @@ void UdpExchanger::flush() {
             q->on_udp_failure(ExchangeError::Network);
         }
     }
-    queued_ = 0;
+    send_.clear();
 }
 
 void UdpExchanger::wait_readable(std::size_t index) {
@@ -176,15 +174,15 @@ void UdpExchanger::wait_readable(std::size_t index) {
 
 void UdpExchanger::read_available(std::size_t index) {
     const net::FlushScope scope;  // replies and follow-up sends leave together at the end
-    auto& s = *sockets_[index];
     const bool drained =
-        net::drain(s.socket.native_handle(), *s.receiver, kReadsPerEvent, [this](net::Datagram& d) {
-            if (d.truncated) {
-                ++counters_.reply_bad_magic;  // larger than any answer to our queries
-                return;
-            }
-            on_datagram(MutableBytes(d.data, d.size));
-        });
+        net::drain(sockets_[index]->socket.native_handle(), *receiver_, kReadsPerEvent,
+                   [this](net::Datagram& d) {
+                       if (d.truncated) {
+                           ++counters_.reply_bad_magic;  // larger than any answer to our queries
+                           return;
+                       }
+                       on_datagram(MutableBytes(d.data, d.size));
+                   });
     if (drained) {
         wait_readable(index);
         return;

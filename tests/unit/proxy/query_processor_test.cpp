@@ -229,7 +229,7 @@ TEST_F(Fixture, OnlyStandardQueriesAreCached) {
     const auto notify =
         test::MsgBuilder().header(5, 0x2000, 1, 0, 0, 0).question("a.test", 1).build();
     ASSERT_EQ(prepare(p, notify), Step::Forward);
-    EXPECT_FALSE(prepared.key);
+    EXPECT_FALSE(prepared.cached);
     EXPECT_EQ(counters.cache_misses, 0U);
     auto a = answer_for("a.test", 5, 1, false);
     (void)p.finish(prepared, MutableBytes(a), ClientTransport::Udp, reply);
@@ -277,7 +277,7 @@ TEST_F(Fixture, CloakedTargetIsAskedAndAnsweredUnderTheNameAsked) {
     QueryProcessor p(io, upstream, settings, counters, active);
     p.set_rules(rules_for(nullptr, "safe.example strict.example\n", nullptr), {});
     ASSERT_EQ(prepare(p, test::make_query("www.safe.example", 1, 21)), Step::Forward);
-    ASSERT_TRUE(prepared.target);
+    ASSERT_TRUE(prepared.cloaked);
     EXPECT_EQ(prepared.sent().question.name.to_text(), "strict.example.");
     EXPECT_EQ(prepared.info.question.name.to_text(), "www.safe.example.");
     // The query sent carries the target and parses whole (its OPT moved along).
@@ -291,6 +291,17 @@ TEST_F(Fixture, CloakedTargetIsAskedAndAnsweredUnderTheNameAsked) {
     ASSERT_TRUE(dns::read_question(Bytes(reply.data(), reply_len), q));
     EXPECT_EQ(q.name.to_text(), "www.safe.example.");
     EXPECT_EQ(counters.cloaked, 1U);
+
+    // The same Prepared (a UDP slot's) for a query no rule touches: its own name is sent; the
+    // target's storage stays for the next cloaked query instead of being allocated again.
+    const dns::QueryInfo* storage = prepared.target.get();
+    ASSERT_EQ(prepare(p, test::make_query("other.example", 1, 22)), Step::Forward);
+    EXPECT_FALSE(prepared.cloaked);
+    EXPECT_EQ(prepared.sent().question.name.to_text(), "other.example.");
+    ASSERT_EQ(prepare(p, test::make_query("a.safe.example", 1, 23)), Step::Forward);
+    EXPECT_TRUE(prepared.cloaked);
+    EXPECT_EQ(prepared.target.get(), storage);
+    EXPECT_EQ(prepared.sent().question.name.to_text(), "strict.example.");
 }
 
 }  // namespace
