@@ -218,9 +218,16 @@ class Pool(unittest.TestCase):
             self.assertGreater(sent[1] + sent[2], 280, (strategy, sent))
             _, servers = self.stats(p)
             # Its estimate climbs an eighth of the way per answer, and it gets few: it is not at
-            # 40 ms, but far above the others'.
+            # 40 ms, but far above the others'. Unless it never got a query: p2 draws among the
+            # best two only and does not explore, so a server whose certificate fetch was the
+            # slowest of the three may never be tried (a CI run: p2 sent it none, its estimate
+            # still the 0.6 ms seed; wp2's one query in 50 may miss it too, rarely). Then it has
+            # no answers and no share: what the strategy is for.
             others = max(s["rtt"] for n, s in servers.items() if n != slow.provider_name)
-            self.assertGreater(servers[slow.provider_name]["rtt"], 3 * others)
+            if servers[slow.provider_name]["answers"] > 0:
+                self.assertGreater(servers[slow.provider_name]["rtt"], 3 * others)
+            else:
+                self.assertEqual(servers[slow.provider_name]["queries"], 0)
             p.terminate()
         # Against random, which does not look at latency, the same server gets its third.
         p = self.start("--lb-strategy", "random", "--no-hedging", name="slow-random")
