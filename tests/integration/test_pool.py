@@ -341,10 +341,20 @@ class Pool(unittest.TestCase):
         self.assertEqual((lost, set(rcodes)), (0, {0}))
         counters, servers = self.stats(p)
         p.terminate()
-        p = self.start("--lb-strategy", "random", "--no-hedging", *threads, name="unhedged")
-        load(p.port, 100)
-        unhedged, rcodes, lost = load(p.port, 1000)
-        self.assertEqual((lost, set(rcodes)), (0, {0}))
+        # Without hedging, a held-back answer is a failure (300 ms > the 100 ms failover delay),
+        # and three in a row take the slow server out of rotation for a while: a run can spend
+        # all of its 1000 queries with it out (an ASan CI run: p99 2.15 ms, no query over 90
+        # ms), and then there is no tail to compare with. A run whose p99 shows no wait is
+        # measured again, at most twice more.
+        for attempt in range(3):
+            p = self.start("--lb-strategy", "random", "--no-hedging", *threads,
+                           name="unhedged-%d" % attempt)
+            load(p.port, 100)
+            unhedged, rcodes, lost = load(p.port, 1000)
+            self.assertEqual((lost, set(rcodes)), (0, {0}))
+            p.terminate()
+            if percentile(unhedged, 99) > 0.09:
+                break
         p99 = [percentile(x, 99) * 1000 for x in (fast, hedged, unhedged)]
         waited = [sum(1 for v in x if v > 0.09) for x in (fast, hedged, unhedged)]
         print("\np99 ms: fast servers only %.2f, hedged %.2f, unhedged %.2f; hedges %d (%d won); "
