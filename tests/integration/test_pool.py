@@ -198,6 +198,7 @@ class Pool(unittest.TestCase):
             sent = self.sent_to(before)
             self.assertTrue(want(sent), (strategy, sent))
             p.terminate()
+            p.wait(10)  # before the cleanup's check: a second SIGTERM would find it exiting
 
     def test_slow_server_loses_its_share(self):
         slow = self.labs[0]
@@ -229,6 +230,7 @@ class Pool(unittest.TestCase):
             else:
                 self.assertEqual(servers[slow.provider_name]["queries"], 0)
             p.terminate()
+            p.wait(10)  # before the cleanup's check: a second SIGTERM would find it exiting
         # Against random, which does not look at latency, the same server gets its third.
         p = self.start("--lb-strategy", "random", "--no-hedging", name="slow-random")
         before = self.counts()
@@ -332,6 +334,7 @@ class Pool(unittest.TestCase):
         fast, rcodes, lost = load(p.port, 1000)
         self.assertEqual((lost, set(rcodes)), (0, {0}))
         p.terminate()
+        p.wait(10)  # before the cleanup's check: a second SIGTERM would find it exiting
         slow.set_delay(0.2, 300)
         time.sleep(1.2)
         p = self.start("--lb-strategy", "random", *threads, name="hedged")
@@ -341,6 +344,7 @@ class Pool(unittest.TestCase):
         self.assertEqual((lost, set(rcodes)), (0, {0}))
         counters, servers = self.stats(p)
         p.terminate()
+        p.wait(10)  # before the cleanup's check: a second SIGTERM would find it exiting
         # Without hedging, a held-back answer is a failure (300 ms > the 100 ms failover delay),
         # and three in a row take the slow server out of rotation for a while: a run can spend
         # all of its 1000 queries with it out (an ASan CI run: p99 2.15 ms, no query over 90
@@ -352,9 +356,10 @@ class Pool(unittest.TestCase):
             load(p.port, 100)
             unhedged, rcodes, lost = load(p.port, 1000)
             self.assertEqual((lost, set(rcodes)), (0, {0}))
-            p.terminate()
             if percentile(unhedged, 99) > 0.09:
                 break
+            p.terminate()  # (its clean exit is checked at the end, as for the others)
+            p.wait(10)
         p99 = [percentile(x, 99) * 1000 for x in (fast, hedged, unhedged)]
         waited = [sum(1 for v in x if v > 0.09) for x in (fast, hedged, unhedged)]
         print("\np99 ms: fast servers only %.2f, hedged %.2f, unhedged %.2f; hedges %d (%d won); "
