@@ -39,6 +39,7 @@
 #include "net/spill_control.hpp"
 #include "proxy/query_processor.hpp"
 #include "upstream/doh_transport.hpp"
+#include "upstream/lazy_tls.hpp"
 #include "upstream/plain_transport.hpp"
 #include "upstream/pool.hpp"
 #include "upstream/resolver.hpp"
@@ -397,7 +398,14 @@ class Proxy {
         : rules_config_(settings.rules) {
         // One trust store in memory for every DoH connection of every worker.
         std::shared_ptr<asio::ssl::context> tls;
-        if (!settings.doh_servers.empty()) tls = upstream::make_doh_tls_context();
+        if (!settings.doh_servers.empty()) {
+            // Now, before a chroot hides the libraries (lazy_tls.hpp).
+            if (auto loaded = upstream::load_tls_libraries(); !loaded) {
+                throw config::ConfigError("DoH servers need OpenSSL and nghttp2: " +
+                                          loaded.error());
+            }
+            tls = upstream::make_doh_tls_context();
+        }
         if (settings.cache) cache_ = std::make_unique<cache::Cache>(*settings.cache);
         for (unsigned i = 0; i < settings.threads; ++i) {
             workers_.push_back(std::make_unique<Worker>(settings, keys, clock_, limits_, i,

@@ -318,6 +318,48 @@ class DohServers(unittest.TestCase):
         self.assertEqual(c.get("servfail_timeout", 0), 0)
 
 
+def tls_libraries_mapped(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        maps = f.read()
+    return sorted({lib for lib in ("libssl", "libcrypto", "libnghttp2") if "/" + lib in maps})
+
+
+def links_tls_libraries():
+    """Whether the binary under test links OpenSSL itself (sanitizer builds do): then it maps
+    them at start whatever its servers, and the lazy loading cannot be checked."""
+    r = subprocess.run(["readelf", "-d", BIN], capture_output=True, text=True, timeout=10)
+    return "libssl" in r.stdout
+
+
+class TlsLibrariesOnlyForDoh(unittest.TestCase):
+    """OpenSSL and nghttp2 (~1.8 MiB resident) are loaded when a DoH server is configured, before
+    privileges are dropped, and never by a proxy without one (lazy_tls.hpp)."""
+
+    def test_mapped_with_doh_servers_only(self):
+        if links_tls_libraries():
+            self.skipTest("this build links OpenSSL and nghttp2 (not a lean build)")
+        lab = Lab()
+        self.addCleanup(lab.stop)
+        lab.start_nsd()
+        lab.start_dnsdist()
+        ca = doh_lab.make_certificates(lab.dir)
+        _, ports = doh_lab.start_dnsdist_doh(
+            lab, [(os.path.join(lab.dir, "doh.pem"), os.path.join(lab.dir, "doh.key"))])
+        dnscrypt = lab.start_proxy()
+        r = Response(dnsclient.udp(dnscrypt.port, make_query("www.dcp.test")))
+        self.assertEqual(r.answer, [("www.dcp.test.", 1, "192.0.2.10")])
+        self.assertEqual(tls_libraries_mapped(dnscrypt.pid), [])
+
+        port = free_port()
+        env = dict(os.environ, SSL_CERT_FILE=ca)
+        doh = start_logged(self, ["--local-address", "127.0.0.1:%d" % port, "--resolver",
+                                  doh_stamp(ports[0])], os.path.join(lab.dir, "doh.log"),
+                           env=env, ready="connected to")
+        r = Response(dnsclient.udp(port, make_query("www.dcp.test")))
+        self.assertEqual(r.answer, [("www.dcp.test.", 1, "192.0.2.10")])
+        self.assertEqual(tls_libraries_mapped(doh.pid), ["libcrypto", "libnghttp2", "libssl"])
+
+
 class DohServersSwitch(unittest.TestCase):
     """dnscrypt-proxy 2's doh_servers: false leaves DoH servers out, as its filters do."""
 
