@@ -8,7 +8,7 @@ import hashlib
 import os
 import subprocess
 
-from lab import Process, free_port, wait_until
+from lab import Process, free_port, stop_loop, wait_until
 
 HOST = "doh.dcp.test"
 
@@ -102,6 +102,7 @@ class SilentBackend:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.received = 0
+        self.closed = False
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
@@ -111,6 +112,8 @@ class SilentBackend:
                 data, peer = self.sock.recvfrom(65535)
             except OSError:
                 return
+            if self.closed:
+                return  # woken by close()
             if b"\x01a\x0croot-servers\x03net" in data.lower():
                 reply = bytearray(data)
                 reply[2] |= 0x80
@@ -119,7 +122,8 @@ class SilentBackend:
                 self.received += 1
 
     def close(self):
-        self.sock.close()
+        self.closed = True
+        stop_loop(self.sock, self.thread)
 
 
 def restart(lab, proc):

@@ -15,7 +15,7 @@ import threading
 import time
 
 import dnsclient
-from lab import free_port
+from lab import free_port, stop_loop
 
 _sodium = ctypes.CDLL(ctypes.util.find_library("sodium") or "libsodium.so.23")
 if _sodium.sodium_init() < 0:
@@ -125,8 +125,10 @@ class FakeResolver:
                     raise
         self.tcp.listen(64)
         self.closed = False
-        threading.Thread(target=self._serve_udp, daemon=True).start()
-        threading.Thread(target=self._serve_tcp, daemon=True).start()
+        self.threads = [threading.Thread(target=self._serve_udp, daemon=True),
+                        threading.Thread(target=self._serve_tcp, daemon=True)]
+        for t in self.threads:
+            t.start()
 
     @property
     def provider_key_hex(self):
@@ -194,6 +196,8 @@ class FakeResolver:
                 data, client = self.udp.recvfrom(65535)
             except OSError:
                 return
+            if self.closed:
+                return  # woken by close()
             try:
                 reply = self._answer(data, "udp")
                 if reply is not None:
@@ -206,6 +210,9 @@ class FakeResolver:
             try:
                 conn, _ = self.tcp.accept()
             except OSError:
+                return
+            if self.closed:
+                conn.close()
                 return
             self.tcp_connections += 1
             threading.Thread(target=self._serve_connection, args=(conn,), daemon=True).start()
@@ -225,8 +232,5 @@ class FakeResolver:
 
     def close(self):
         self.closed = True
-        for s in (self.udp, self.tcp):
-            try:
-                s.close()
-            except OSError:
-                pass
+        for sock, thread in zip((self.udp, self.tcp), self.threads):
+            stop_loop(sock, thread)

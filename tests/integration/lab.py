@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -106,6 +107,22 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError("no VmRSS")
+
+
+def stop_loop(sock, thread):
+    """Closes a socket a thread is blocked on (accept or recvfrom), without the race in closing
+    it outright: the thread may have read the descriptor number and not yet entered the system
+    call; the number, freed by close(), then goes to the next socket the test opens (a relay's
+    listener, say), and the old thread serves that one with its own settings and counters
+    (test_pool's relay tests saw it: a new relay's TCP queries counted by a closed one).
+    shutdown() wakes the blocked call, the thread is waited for, then the descriptor closes."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # a UDP socket (ENOTCONN) is still woken on Linux; the join has a timeout anyway
+    if thread is not threading.current_thread():
+        thread.join(2)
+    sock.close()
 
 
 def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):

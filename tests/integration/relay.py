@@ -8,7 +8,7 @@ import struct
 import threading
 import time
 
-from lab import free_port
+from lab import free_port, stop_loop
 
 RESOLVER_MAGIC = b"r6fnvWj8"
 
@@ -27,13 +27,17 @@ class TcpForwarder:
         self.sock.listen(64)
         self.port = self.sock.getsockname()[1]
         self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
 
     def _accept(self):
         while not self.closed:
             try:
                 client, _ = self.sock.accept()
             except OSError:
+                return
+            if self.closed:
+                client.close()
                 return
             self.connections += 1
             try:
@@ -95,7 +99,7 @@ class TcpForwarder:
 
     def close(self):
         self.closed = True
-        self.sock.close()
+        stop_loop(self.sock, self.thread)
 
 
 class HostileRelay:
@@ -115,7 +119,8 @@ class HostileRelay:
         self.port = free_port()
         self.sock.bind(("127.0.0.1", self.port))
         self.closed = False
-        threading.Thread(target=self._loop, daemon=True).start()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
 
     def _loop(self):
         while not self.closed:
@@ -123,6 +128,8 @@ class HostileRelay:
                 data, client = self.sock.recvfrom(65535)
             except OSError:
                 return
+            if self.closed:
+                return  # woken by close()
             threading.Thread(target=self._handle, args=(data, client), daemon=True).start()
 
     def _handle(self, data, client):
@@ -155,7 +162,7 @@ class HostileRelay:
 
     def close(self):
         self.closed = True
-        self.sock.close()
+        stop_loop(self.sock, self.thread)
 
 
 ANON_MAGIC = b"\xff" * 8 + b"\x00\x00"
@@ -188,8 +195,10 @@ class DnscryptRelay:
                 continue
         self.tcp.listen(64)
         self.port = port
-        threading.Thread(target=self._udp_loop, daemon=True).start()
-        threading.Thread(target=self._tcp_loop, daemon=True).start()
+        self.threads = [threading.Thread(target=self._udp_loop, daemon=True),
+                        threading.Thread(target=self._tcp_loop, daemon=True)]
+        for t in self.threads:
+            t.start()
 
     def _target_of(self, packet):
         if len(packet) < 28 + 12 or packet[:10] != ANON_MAGIC:
@@ -227,6 +236,8 @@ class DnscryptRelay:
                 data, client = self.udp.recvfrom(65535)
             except OSError:
                 return
+            if self.closed:
+                return  # woken by close()
             parsed = self._target_of(data)
             if parsed is None:
                 with self.lock:
@@ -247,6 +258,9 @@ class DnscryptRelay:
             try:
                 conn, _ = self.tcp.accept()
             except OSError:
+                return
+            if self.closed:
+                conn.close()
                 return
             threading.Thread(target=self._tcp_serve, args=(conn,), daemon=True).start()
 
@@ -286,8 +300,5 @@ class DnscryptRelay:
 
     def close(self):
         self.closed = True
-        for s in (self.udp, self.tcp):
-            try:
-                s.close()
-            except OSError:
-                pass
+        for sock, thread in zip((self.udp, self.tcp), self.threads):
+            stop_loop(sock, thread)
