@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "common/shared_library.hpp"
+
 namespace dcp::sources {
 namespace {
 
@@ -30,14 +32,10 @@ bool find_symbol(void* lib, const char* name, F& out) {
 }
 
 dcp::Result<CurlApi, std::string> load_curl() {
-    void* lib = nullptr;
-    std::string tried;
-    for (const char* name : {"libcurl.so.4", "libcurl.4.dylib", "libcurl.so", "libcurl.dylib"}) {
-        lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-        if (lib != nullptr) break;
-        if (const char* why = dlerror(); why != nullptr && tried.empty()) tried = why;
-    }
-    if (lib == nullptr) return Unexpected("cannot load libcurl: " + tried);
+    const auto opened =
+        open_first_library({"libcurl.so.4", "libcurl.4.dylib", "libcurl.so", "libcurl.dylib"});
+    if (!opened) return Unexpected("cannot load libcurl: " + opened.error());
+    void* lib = *opened;
     CurlApi api;
     if (!find_symbol(lib, "curl_global_init", api.global_init) ||
         !find_symbol(lib, "curl_easy_init", api.easy_init) ||

@@ -16,6 +16,8 @@
 #include <initializer_list>
 #include <type_traits>
 
+#include "common/shared_library.hpp"
+
 namespace dcp::upstream {
 namespace {
 
@@ -35,29 +37,25 @@ struct Libraries {
     std::string error;
 };
 
-void* open_first(std::initializer_list<const char*> names, std::string& error) {
-    for (const char* name : names) {
-        // RTLD_LOCAL: their symbols stay out of the global scope, where our forwarders are.
-        if (void* lib = dlopen(name, RTLD_NOW | RTLD_LOCAL); lib != nullptr) return lib;
-        if (const char* why = dlerror(); why != nullptr && error.empty()) error = why;
-    }
-    return nullptr;
-}
-
 std::atomic<bool> loaded{false};
 
 const Libraries& libraries() {
     static const Libraries libs = [] {
+        // Opened RTLD_LOCAL: their symbols stay out of the global scope, where our forwarders are.
         Libraries l;
-        std::string why;
-        l.ssl = open_first(kSslNames, why);
-        if (l.ssl == nullptr) {
-            l.error = "cannot load libssl: " + why;
+        const auto ssl = open_first_library(kSslNames);
+        if (!ssl) {
+            l.error = "cannot load libssl: " + ssl.error();
             return l;
         }
-        l.nghttp2 = open_first(kNghttp2Names, why);
-        if (l.nghttp2 == nullptr) l.error = "cannot load libnghttp2: " + why;
-        loaded.store(l.error.empty(), std::memory_order_release);
+        l.ssl = *ssl;
+        const auto nghttp2 = open_first_library(kNghttp2Names);
+        if (!nghttp2) {
+            l.error = "cannot load libnghttp2: " + nghttp2.error();
+            return l;
+        }
+        l.nghttp2 = *nghttp2;
+        loaded.store(true, std::memory_order_release);
         return l;  // never unloaded: OpenSSL's global state lives until exit
     }();
     return libs;
