@@ -1,8 +1,9 @@
 # Logging and configuration libraries, as the rest of the build uses them: dcp::spdlog and
 # dcp::toml.
 #
-# With DCP_LEAN_RUNTIME, spdlog and fmt are used header-only (seven translation units include
-# them) and toml++ header-only (one), and the daemon links libstdc++ and libgcc statically: the
+# With DCP_LEAN_RUNTIME, spdlog is compiled into the binary from its headers (once, in
+# spdlog_compiled.cpp), fmt is used header-only and toml++ header-only (one file), and the daemon
+# links libstdc++ and libgcc statically: the
 # running process then maps no shared C++ library. A C++ program's resident memory is mostly the
 # pages the dynamic linker and start-up touch in shared libraries (libstdc++ alone ~1.5 MiB
 # here), so this is where the idle footprint goes down. Sanitizer and fuzzing builds keep the
@@ -24,9 +25,14 @@ add_library(dcp::toml ALIAS dcp_toml)
 if(DCP_LEAN)
     get_target_property(_spdlog_inc spdlog::spdlog_header_only INTERFACE_INCLUDE_DIRECTORIES)
     get_target_property(_fmt_inc fmt::fmt-header-only INTERFACE_INCLUDE_DIRECTORIES)
-    target_include_directories(dcp_spdlog SYSTEM INTERFACE ${_spdlog_inc} ${_fmt_inc})
-    target_compile_definitions(dcp_spdlog INTERFACE SPDLOG_FMT_EXTERNAL FMT_HEADER_ONLY=1)
-    target_link_libraries(dcp_spdlog INTERFACE Threads::Threads)
+    # spdlog's implementation compiled once (spdlog_compiled.cpp), not in every file that logs.
+    add_library(dcp_spdlog_compiled STATIC ${CMAKE_CURRENT_LIST_DIR}/spdlog_compiled.cpp)
+    target_include_directories(dcp_spdlog_compiled SYSTEM PUBLIC ${_spdlog_inc} ${_fmt_inc})
+    target_compile_definitions(dcp_spdlog_compiled PUBLIC SPDLOG_COMPILED_LIB SPDLOG_FMT_EXTERNAL
+                               FMT_HEADER_ONLY=1)
+    target_link_libraries(dcp_spdlog_compiled PUBLIC Threads::Threads)
+    target_compile_options(dcp_spdlog_compiled PRIVATE -ffunction-sections -fdata-sections)
+    target_link_libraries(dcp_spdlog INTERFACE dcp_spdlog_compiled)
     get_target_property(_toml_inc tomlplusplus::tomlplusplus INTERFACE_INCLUDE_DIRECTORIES)
     target_include_directories(dcp_toml SYSTEM INTERFACE ${_toml_inc})
     target_compile_definitions(dcp_toml INTERFACE TOML_HEADER_ONLY=1)

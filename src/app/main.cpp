@@ -1,5 +1,6 @@
 // dnscrypt-proxy: command line, wiring, process set-up. Everything else lives in the libraries.
 
+#include <spdlog/fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <CLI/CLI.hpp>
@@ -628,19 +629,22 @@ class Proxy {
             std::mutex mutex;
             Counters sum;
             std::vector<upstream::ServerReport> servers;
+            std::vector<std::uint64_t> per_worker;  // queries received, by worker
             std::size_t remaining;
         };
         auto tally = std::make_shared<Tally>();
         tally->remaining = workers_.size();
-        for (auto& w : workers_) {
-            asio::post(w->io, [tally, w = w.get()] {
+        tally->per_worker.resize(workers_.size());
+        for (std::size_t i = 0; i < workers_.size(); ++i) {
+            asio::post(workers_[i]->io, [tally, w = workers_[i].get(), i] {
                 const std::lock_guard lock(tally->mutex);
                 tally->sum += w->counters;
+                tally->per_worker[i] = w->counters.queries_udp + w->counters.queries_tcp;
                 auto mine = w->pool.report();
                 if (tally->servers.empty()) {
                     tally->servers = std::move(mine);
                 } else {
-                    for (std::size_t i = 0; i < mine.size(); ++i) tally->servers[i] += mine[i];
+                    for (std::size_t s = 0; s < mine.size(); ++s) tally->servers[s] += mine[s];
                 }
                 if (--tally->remaining != 0) return;
                 // Asked for explicitly: shown even when --loglevel hides info lines.
@@ -648,6 +652,9 @@ class Proxy {
                 const auto level = std::max(spdlog::level::info, logger->level());
                 if (level == spdlog::level::off) return;
                 logger->log(level, "counters: {}", tally->sum.to_string());
+                if (tally->per_worker.size() > 1) {
+                    logger->log(level, "queries by worker: {}", fmt::join(tally->per_worker, " "));
+                }
                 if (tally->servers.size() < 2) return;
                 std::uint64_t total = 0;
                 for (const auto& r : tally->servers) total += r.queries;
@@ -681,8 +688,16 @@ class Proxy {
                 spdlog::warn("SIGHUP: {}; the rules in use are kept", e.what());
                 return;
             }
+            // Said once the last worker has swapped: a test (or an operator) that sees the line
+            // knows every query from then on meets the new rules.
+            auto remaining = std::make_shared<std::atomic<std::size_t>>(workers_.size());
             for (auto& w : workers_) {
-                asio::post(w->io, [w = w.get(), rules] { w->set_rules(rules); });
+                asio::post(w->io, [w = w.get(), rules, remaining] {
+                    w->set_rules(rules);
+                    if (remaining->fetch_sub(1) == 1) {
+                        spdlog::info("SIGHUP: the new rules are in use by every worker");
+                    }
+                });
             }
         });
     }

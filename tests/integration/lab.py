@@ -30,14 +30,23 @@ def _ephemeral_range():
         return 32768, 60999  # Linux's default; the BSDs use 49152-65535
 
 
-# Ports handed out by free_port: a range below the kernel's ephemeral ports, so that no
+# Ports handed out by free_port: from a range below the kernel's ephemeral ports, so that no
 # connect() or bind(0) anywhere on the machine can take one between our check and the server's
-# bind, walked in order from an offset per process, so two calls never return the same port and
-# two test runs at once rarely meet.
+# bind, walked in order, so two calls never return the same port. ctest runs parts of the suite
+# side by side and gives each its own block (DCP_PORT_BLOCK=LO-HI, tests/CMakeLists.txt): then
+# a port checked here is one no other part hands out. Run by hand, the whole range is walked
+# from an offset per process.
 _EPHEMERAL_LO, _ = _ephemeral_range()
-_RANGE_HI = min(_EPHEMERAL_LO, 32768) - 1
-_RANGE_LO = max(1024, _RANGE_HI - 12000)
-_next_port = [_RANGE_LO + (os.getpid() * 97) % (_RANGE_HI - _RANGE_LO)]
+if os.environ.get("DCP_PORT_BLOCK"):
+    _RANGE_LO, _RANGE_HI = (int(x) for x in os.environ["DCP_PORT_BLOCK"].split("-"))
+    if _RANGE_HI >= _EPHEMERAL_LO:
+        raise RuntimeError("DCP_PORT_BLOCK %s reaches the ephemeral ports (from %d)"
+                           % (os.environ["DCP_PORT_BLOCK"], _EPHEMERAL_LO))
+    _next_port = [_RANGE_LO]
+else:
+    _RANGE_HI = min(_EPHEMERAL_LO, 32768) - 1
+    _RANGE_LO = max(1024, _RANGE_HI - 12000)
+    _next_port = [_RANGE_LO + (os.getpid() * 97) % (_RANGE_HI - _RANGE_LO)]
 
 
 def _bindable(port):
@@ -285,7 +294,7 @@ setUDPSocketBufferSizes(4194304, 4194304)
 udp_count, tcp_count = 0, 0
 -- A slow server on demand: the test writes "<probability> <ms>" to the delay file; that share
 -- of UDP answers is held back that long (dnsdist delays UDP answers only).
-delay_p, delay_ms = 0, 0
+delay_p, delay_ms, delay_token = 0, 0, 0
 function count(dq)
   if dq.tcp then tcp_count = tcp_count + 1 else udp_count = udp_count + 1 end
   if not dq.tcp and delay_p > 0 and math.random() < delay_p then
@@ -299,16 +308,18 @@ rotated = {{}}
 generation = 0
 function maintenance()
   generation = generation + 1
-  local f = io.open("{stats}.tmp", "w")
-  f:write(udp_count .. " " .. tcp_count .. " " .. generation .. "\\n")
-  f:close()
-  os.rename("{stats}.tmp", "{stats}")
+  -- The delay file first, so that the stats written below say which delay is in force: the
+  -- test waits for its token there instead of sleeping through a maintenance run.
   local d = io.open("{dir}/delay", "r")
   if d then
-    local p, ms = d:read("*n", "*n")
+    local p, ms, token = d:read("*n", "*n", "*n")
     d:close()
-    if p and ms then delay_p, delay_ms = p, ms end
+    if p and ms and token then delay_p, delay_ms, delay_token = p, ms, token end
   end
+  local f = io.open("{stats}.tmp", "w")
+  f:write(udp_count .. " " .. tcp_count .. " " .. generation .. " " .. delay_token .. "\\n")
+  f:close()
+  os.rename("{stats}.tmp", "{stats}")
   local r = io.open("{flag}", "r")
   if r then
     local serial, version, drop = r:read("*n", "*n", "*n")
@@ -348,24 +359,36 @@ end
         self.dnsdist.stop()."""
         return self._run_dnsdist()
 
-    def set_delay(self, probability, ms):
-        """From dnsdist's next maintenance run (within a second): that share of its UDP answers
-        is delayed by `ms`."""
+    def set_delay(self, probability, ms, wait=True):
+        """That share of dnsdist's UDP answers is delayed by `ms` from its next maintenance run
+        (once a second); with `wait`, returns once that run has taken it (its stats carry the
+        delay's token). wait=False: call wait_delay() later (several labs at once)."""
+        self._delay_token = getattr(self, "_delay_token", 0) + 1
         with open(os.path.join(self.dir, "delay.tmp"), "w") as f:
-            f.write("%f %d\n" % (probability, ms))
+            f.write("%f %d %d\n" % (probability, ms, self._delay_token))
         os.rename(os.path.join(self.dir, "delay.tmp"), os.path.join(self.dir, "delay"))
+        if wait:
+            self.wait_delay()
+
+    def wait_delay(self):
+        wait_until(lambda: self._dnsdist_stats()[3] >= self._delay_token, 10, interval=0.02,
+                   what="dnsdist to take the new delay")
 
     def _dnsdist_stats(self):
         with open(self.dnsdist_stats) as f:
             return [int(x) for x in f.read().split()]
 
-    def dnsdist_counts(self):
+    def dnsdist_generation(self):
+        return self._dnsdist_stats()[2]
+
+    def dnsdist_counts(self, since_generation=None):
         """(UDP, TCP) encrypted queries dnsdist has seen until now: read from the second
-        maintenance run (once a second) after the call, so that one started after it."""
-        first = self._dnsdist_stats()[2]
-        wait_until(lambda: self._dnsdist_stats()[2] >= first + 2, 10, interval=0.1,
+        maintenance run (once a second) after the call (or after `since_generation`, read
+        before it), so that one started after it."""
+        first = self._dnsdist_stats()[2] if since_generation is None else since_generation
+        wait_until(lambda: self._dnsdist_stats()[2] >= first + 2, 10, interval=0.02,
                    what="dnsdist's maintenance")
-        udp, tcp, _ = self._dnsdist_stats()
+        udp, tcp = self._dnsdist_stats()[:2]
         return udp, tcp
 
     def rotate_certificate(self, serial, es_version=2, drop_serial=0):
@@ -453,7 +476,8 @@ def start_logged(test, args, log, env=None, timeout=20, certificates=1, ready="u
                  cache=False):
     """Starts the proxy with `args`, its output in `log`, and waits until it has logged
     `certificates` lines with `ready` (one certificate per DNSCrypt server; DoH servers: pass
-    ready="connected to"). The process gains text() (its log so far); at the test's end it is
+    ready="connected to"). The process gains text() (its log so far) and counters() (SIGUSR1's
+    counters line as a dict); at the test's end it is
     stopped and must exit 0. Without `cache`, --no-cache (see Lab.start_proxy)."""
     with open(log, "w") as out:
         p = subprocess.Popen([PROXY_BIN] + list(args) + ([] if cache else ["--no-cache"]),
@@ -468,7 +492,16 @@ def start_logged(test, args, log, env=None, timeout=20, certificates=1, ready="u
             p.terminate()
         test.assertEqual(p.wait(10), 0, text()[-3000:])
 
+    def counters():
+        """SIGUSR1: the newest counters line, as a dict."""
+        before = text().count("counters:")
+        p.send_signal(signal.SIGUSR1)
+        wait_until(lambda: text().count("counters:") > before, 5, what="counters in the log")
+        line = text().rsplit("counters:", 1)[1].splitlines()[0]
+        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line)}
+
     p.text = text
+    p.counters = counters
     test.addCleanup(stop)
     wait_until(lambda: text().count(ready) >= certificates or p.poll() is not None,
                timeout, what="'%s' in the log" % ready)

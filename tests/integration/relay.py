@@ -182,17 +182,22 @@ class DnscryptRelay:
         self.refused = 0
         self.lock = threading.Lock()
         self.closed = False
-        for _ in range(20):
+        # free_port checked both; a bind that still fails (another program took the port since)
+        # gets another port, closing what it opened; after 20, the error is raised, not hidden.
+        for attempt in range(20):
             port = free_port()
+            self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
-                self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 self.udp.bind(("127.0.0.1", port))
-                self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 self.tcp.bind(("127.0.0.1", port))
                 break
             except OSError:
-                continue
+                self.udp.close()
+                self.tcp.close()
+                if attempt == 19:
+                    raise
         self.tcp.listen(64)
         self.port = port
         self.threads = [threading.Thread(target=self._udp_loop, daemon=True),

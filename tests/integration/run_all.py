@@ -1,25 +1,175 @@
-"""Runs every integration test (unittest discovery) and ends with a loud list of the tests
-skipped and why: the root-only ones (daemon, --user, chroot, syslog namespace) skip when not run
-as root. With DCP_NO_SKIPS=1 (CI sets it when it runs as root) a test skipped for want of root
-fails the run: there, nothing may be skipped. Skips for what the machine lacks (no ::1) stay
-skips, listed."""
+"""Runs the integration tests, all of them or one part, and ends with the part's duration, its
+slowest ten tests and a loud list of what was skipped and why.
 
+    run_all.py                   every part, one after another (what a developer runs by hand)
+    run_all.py --part NAME ...   those parts only (ctest runs one part per test, side by side)
+    run_all.py --list-parts      "name labels serial|parallel" per line: CMake makes one ctest
+                                 test of each
+
+Parts are the unit ctest schedules: each has its own block of ports (DCP_PORT_BLOCK, set by
+CMake; lab.free_port walks only it), so parts run side by side without meeting. Its labels say
+which builds run it (.ci/run selects by ctest label):
+  functional   behaviour against real servers (RelWithDebInfo and ASan)
+  statistical  shares, tails, rates and load (RelWithDebInfo and Release), not under the
+               sanitizers, whose slowdown is not the product's
+  smoke        a few tests of the functional parts again, for the clang build
+A serial part never runs beside another (ctest RUN_SERIAL): its figures are timing- or
+memory-shaped. Every test belongs to exactly one non-smoke part; a test no part names fails the
+run, so a new class cannot silently fall out of CI.
+
+Skips: a test skipped for want of root fails the run under DCP_NO_SKIPS=1 (CI as root). In CI
+(CI=true) every skip fails the run unless ALLOWED_SKIPS names it with its reason; the allowed
+ones are printed at the end."""
+
+import argparse
+import fnmatch
 import os
 import sys
+import time
 import unittest
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
-suite = unittest.defaultTestLoader.discover(here)
-result = unittest.TextTestRunner(verbosity=2).run(suite)
-if result.skipped:
-    print("\n*** %d TEST(S) SKIPPED ***" % len(result.skipped), file=sys.stderr)
-    for test, reason in result.skipped:
-        print("  SKIPPED %s: %s" % (test.id(), reason), file=sys.stderr)
-failed = not result.wasSuccessful()
-needed_root = [t for t, reason in result.skipped if reason.startswith("needs root")]
-if needed_root and os.environ.get("DCP_NO_SKIPS") == "1":
-    print("DCP_NO_SKIPS=1: %d root-only test(s) skipped count as failures" % len(needed_root),
-          file=sys.stderr)
-    failed = True
-sys.exit(1 if failed else 0)
+
+# (name, labels, serial, test-id patterns). A test goes to the first part (smoke aside) whose
+# pattern matches its id (module.Class.test_method); the smoke part takes copies on top.
+PARTS = [
+    ("pool", ("statistical",), True, ["test_pool.Pool.*"]),
+    ("spill", ("statistical",), True, ["test_behaviours.SpillOver.*"]),
+    # Floods with a memory bound: hostile input (so under ASan too) measured by RSS.
+    ("memory", ("functional", "statistical"), True,
+     ["test_hardening.NonReadingClient.*", "test_service.ActiveLimit.*",
+      "test_local.Cache.test_random_name_flood_keeps_the_bound",
+      "test_local.Rules.test_a_200000_entry_list_loads_fast_and_matches"]),
+    ("relays", ("functional",), False, ["test_pool.*"]),
+    ("proxy", ("functional",), False, ["test_proxy.*"]),
+    ("behaviours", ("functional",), False, ["test_behaviours.*"]),
+    ("catalogue", ("functional",), False, ["test_catalogue.*"]),
+    ("doh", ("functional",), False, ["test_doh.*"]),
+    ("hardening", ("functional",), False, ["test_hardening.*"]),
+    ("cache", ("functional",), False, ["test_local.Cache.*"]),
+    ("rules", ("functional",), False, ["test_local.*"]),
+    ("service", ("functional",), False, ["test_service.*"]),
+    ("smoke", ("smoke",), False,
+     ["test_proxy.SameAnswersEs2.*", "test_proxy.LargeAnswers.*",
+      "test_proxy.TcpOnly.test_tcp_only", "test_local.Cache.test_hit_*",
+      "test_local.Rules.test_example_files_*",
+      "test_pool.Relays.test_queries_and_certificates_go_through_the_relay",
+      "test_doh.DohServers.test_answers_equal_*", "test_catalogue.DnscryptProxy2Example.*"]),
+]
+
+# Skips CI accepts, each with the reason it is not a hole: test-id pattern -> (reason prefix the
+# test gives, why that is acceptable).
+ALLOWED_SKIPS = {
+    "test_doh.TlsLibrariesOnlyForDoh.*": (
+        "this build links OpenSSL",
+        "sanitizer builds link OpenSSL and nghttp2 (their runtimes expect it); the lean builds "
+        "run it"),
+    "test_behaviours.OnRealServers.test_out_of_file_descriptors": (
+        "under the sanitizers",
+        "UBSan's reports need free descriptors; the other builds run it"),
+}
+
+
+def all_tests(suite):
+    for t in suite:
+        if isinstance(t, unittest.TestSuite):
+            yield from all_tests(t)
+        else:
+            yield t
+
+
+def part_of(test_id):
+    for name, labels, _, patterns in PARTS:
+        if "smoke" not in labels and any(fnmatch.fnmatchcase(test_id, p) for p in patterns):
+            return name
+    return None
+
+
+def select(tests, part):
+    labels, patterns = next((l, p) for n, l, _, p in PARTS if n == part)
+    if "smoke" in labels:
+        return [t for t in tests if any(fnmatch.fnmatchcase(t.id(), p) for p in patterns)]
+    return [t for t in tests if part_of(t.id()) == part]
+
+
+class TimedResult(unittest.TextTestResult):
+    def startTest(self, test):
+        self._started = time.monotonic()
+        super().startTest(test)
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        self.durations.append((time.monotonic() - self._started, test.id()))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--part", action="append", default=[])
+    ap.add_argument("--list-parts", action="store_true")
+    args = ap.parse_args()
+    names = [n for n, _, _, _ in PARTS]
+    if args.list_parts:
+        for n, labels, serial, _ in PARTS:
+            print(n, ",".join(labels), "serial" if serial else "parallel")
+        return 0
+    for p in args.part:
+        if p not in names:
+            ap.error("no part %r (parts: %s)" % (p, ", ".join(names)))
+
+    tests = list(all_tests(unittest.defaultTestLoader.discover(here)))
+    # Import errors come back as tests named unittest.loader._FailedTest.*: they fail every part.
+    broken = [t for t in tests if t.id().startswith("unittest.loader.")]
+    homeless = [t.id() for t in tests if not broken and part_of(t.id()) is None]
+    if homeless:
+        print("tests in no part (add them to PARTS in run_all.py):\n  " + "\n  ".join(homeless),
+              file=sys.stderr)
+        return 1
+    parts = args.part or [n for n, l, _, _ in PARTS if "smoke" not in l]
+    failed, skipped, summary = False, [], []
+    durations = []
+    for part in parts:
+        suite = unittest.TestSuite(broken + select(tests, part))
+        print("=== part %s: %d tests" % (part, suite.countTestCases()), file=sys.stderr)
+        runner = unittest.TextTestRunner(verbosity=2, resultclass=TimedResult)
+        TimedResult.durations = durations
+        start = time.monotonic()
+        result = runner.run(suite)
+        summary.append((part, time.monotonic() - start, result.testsRun))
+        failed |= not result.wasSuccessful()
+        skipped += result.skipped
+
+    print("\n=== duration per part", file=sys.stderr)
+    for part, seconds, n in summary:
+        print("  %-12s %4d tests %7.1f s" % (part, n, seconds), file=sys.stderr)
+    print("=== slowest tests", file=sys.stderr)
+    for seconds, test_id in sorted(durations, reverse=True)[:10]:
+        print("  %7.1f s  %s" % (seconds, test_id), file=sys.stderr)
+
+    in_ci = os.environ.get("CI") == "true"
+    allowed, refused = [], []
+    for test, reason in skipped:
+        rule = next((why for pattern, (prefix, why) in ALLOWED_SKIPS.items()
+                     if fnmatch.fnmatchcase(test.id(), pattern) and reason.startswith(prefix)),
+                    None)
+        if reason.startswith("needs root") and os.environ.get("DCP_NO_SKIPS") == "1":
+            rule = None
+        (allowed if rule or not (in_ci or reason.startswith("needs root") and
+                                 os.environ.get("DCP_NO_SKIPS") == "1") else refused).append(
+            (test, reason, rule))
+    if allowed:
+        print("\n*** %d TEST(S) SKIPPED ***" % len(allowed), file=sys.stderr)
+        for test, reason, rule in allowed:
+            print("  SKIPPED %s: %s%s" % (test.id(), reason, " (allowed: %s)" % rule if rule else ""),
+                  file=sys.stderr)
+    if refused:
+        print("\n*** %d SKIP(S) NOT ALLOWED HERE (CI=true or DCP_NO_SKIPS=1): each fails the run "
+              "***" % len(refused), file=sys.stderr)
+        for test, reason, _ in refused:
+            print("  SKIPPED %s: %s" % (test.id(), reason), file=sys.stderr)
+        failed = True
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

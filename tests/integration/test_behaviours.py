@@ -351,8 +351,10 @@ class OnRealServers(LabTestCase):
 
     def test_truncated_for_the_client(self):
         p = self.lab.start_proxy(name="proxy-trunc")
-        for name in ("kb.dcp.test", "big.dcp.test", "txt.dcp.test"):
-            dnsclient.udp(p.port, make_query(name, "TXT"))  # no OPT: 512 bytes
+        for name, truncated in (("kb.dcp.test", True), ("big.dcp.test", True),
+                                ("txt.dcp.test", False)):
+            r = Response(dnsclient.udp(p.port, make_query(name, "TXT")))  # no OPT: 512 bytes
+            self.assertEqual((r.rcode, r.tc, bool(r.answer)), (0, truncated, not truncated), name)
         self.assertEqual(p.counters().get("truncated_for_client", 0), 2)
 
     def test_padding_grows_then_shrinks_back(self):

@@ -478,6 +478,9 @@ class DnscryptProxy2Example(LabTestCase):
         for _ in range(2):
             r = Response(dnsclient.udp(port, make_query("www.dcp.test")))
             self.assertEqual(r.answer, [("www.dcp.test.", 1, "192.0.2.10")])
+        c = p.counters()
+        self.assertEqual((c.get("cache_misses"), c.get("cache_hits"), c.get("answered")),
+                         (1, 1, 1))  # answered: by a resolver
         out = p.text()
         self.assertIn("source public-resolvers: 816 servers from cache %s/public-resolvers.md"
                       % d, out)

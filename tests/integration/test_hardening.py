@@ -230,7 +230,9 @@ class EphemeralKeysAreUnlinkable(LabTestCase):
         try:
             p = self.lab.start_proxy("--threads", "1", resolver_port=rec.port, name="proxy-socks")
             for i in range(8):
-                Response(dnsclient.udp(p.port, make_query("d%d.wild.dcp.test" % i, "A")))
+                r = Response(dnsclient.udp(p.port, make_query("d%d.wild.dcp.test" % i, "A")))
+                self.assertEqual(r.answer, [("d%d.wild.dcp.test." % i, 1, "192.0.2.99")])
+            self.assertEqual(len(rec.client_ports), 8)  # every query went through the relay
             p.stop()
             self.assertLessEqual(len(set(rec.client_ports)), 4)  # the long-lived sockets
         finally:
