@@ -43,6 +43,32 @@ def make_certificates(directory):
     return os.path.join(directory, "ca.pem")
 
 
+def make_chain(directory):
+    """A certificate for doh.dcp.test signed by an intermediate CA that the test CA
+    (make_certificates' ca.pem) signed: chain.key with chain-sent.pem (leaf and intermediate,
+    what servers usually send) and chain-full.pem (the root too); inter.pem, the intermediate."""
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    with open(os.path.join(directory, "inter.ext"), "w") as f:
+        f.write("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n")
+    _run(directory, "openssl", "req", *ec, "-keyout", "inter.key", "-out", "inter.csr",
+         "-subj", "/CN=dcp DoH test intermediate CA")
+    _run(directory, "openssl", "x509", "-req", "-in", "inter.csr", "-CA", "ca.pem", "-CAkey",
+         "ca.key", "-CAcreateserial", "-out", "inter.pem", "-days", "3", "-extfile", "inter.ext")
+    with open(os.path.join(directory, "chain.ext"), "w") as f:
+        f.write("subjectAltName=DNS:%s,IP:127.0.0.1\n" % HOST)
+    _run(directory, "openssl", "req", *ec, "-keyout", "chain.key", "-out", "chain.csr",
+         "-subj", "/CN=" + HOST)
+    _run(directory, "openssl", "x509", "-req", "-in", "chain.csr", "-CA", "inter.pem", "-CAkey",
+         "inter.key", "-CAcreateserial", "-out", "chain.pem", "-days", "3", "-extfile",
+         "chain.ext")
+    parts = {n: open(os.path.join(directory, n + ".pem")).read() for n in ("chain", "inter", "ca")}
+    for name, members in (("chain-sent", ("chain", "inter")), ("chain-full", ("chain", "inter", "ca"))):
+        with open(os.path.join(directory, name + ".pem"), "w") as f:
+            f.write("".join(parts[m] for m in members))
+    return (os.path.join(directory, "chain-sent.pem"), os.path.join(directory, "chain-full.pem"),
+            os.path.join(directory, "chain.key"))
+
+
 def _der_element(data, at):
     """(start of contents, end) of the DER element at `at`."""
     length = data[at + 1]

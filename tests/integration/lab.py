@@ -294,9 +294,11 @@ setUDPSocketBufferSizes(4194304, 4194304)
 udp_count, tcp_count = 0, 0
 -- A slow server on demand: the test writes "<probability> <ms>" to the delay file; that share
 -- of UDP answers is held back that long (dnsdist delays UDP answers only).
-delay_p, delay_ms, delay_token = 0, 0, 0
+delay_p, delay_ms, delay_token, servfail = 0, 0, 0, 0
 function count(dq)
   if dq.tcp then tcp_count = tcp_count + 1 else udp_count = udp_count + 1 end
+  -- A failing resolver on demand: every query answered SERVFAIL (the same control file).
+  if servfail == 1 then return DNSAction.ServFail, "" end
   if not dq.tcp and delay_p > 0 and math.random() < delay_p then
     return DNSAction.Delay, tostring(delay_ms)
   end
@@ -312,9 +314,11 @@ function maintenance()
   -- test waits for its token there instead of sleeping through a maintenance run.
   local d = io.open("{dir}/delay", "r")
   if d then
-    local p, ms, token = d:read("*n", "*n", "*n")
+    local p, ms, token, fail = d:read("*n", "*n", "*n", "*n")
     d:close()
-    if p and ms and token then delay_p, delay_ms, delay_token = p, ms, token end
+    if p and ms and token and fail then
+      delay_p, delay_ms, delay_token, servfail = p, ms, token, fail
+    end
   end
   local f = io.open("{stats}.tmp", "w")
   f:write(udp_count .. " " .. tcp_count .. " " .. generation .. " " .. delay_token .. "\\n")
@@ -359,13 +363,14 @@ end
         self.dnsdist.stop()."""
         return self._run_dnsdist()
 
-    def set_delay(self, probability, ms, wait=True):
+    def set_delay(self, probability, ms, wait=True, servfail=False):
         """That share of dnsdist's UDP answers is delayed by `ms` from its next maintenance run
-        (once a second); with `wait`, returns once that run has taken it (its stats carry the
-        delay's token). wait=False: call wait_delay() later (several labs at once)."""
+        (once a second), and with `servfail` every query is answered SERVFAIL; with `wait`,
+        returns once that run has taken it (its stats carry the setting's token). wait=False:
+        call wait_delay() later (several labs at once)."""
         self._delay_token = getattr(self, "_delay_token", 0) + 1
         with open(os.path.join(self.dir, "delay.tmp"), "w") as f:
-            f.write("%f %d %d\n" % (probability, ms, self._delay_token))
+            f.write("%f %d %d %d\n" % (probability, ms, self._delay_token, 1 if servfail else 0))
         os.rename(os.path.join(self.dir, "delay.tmp"), os.path.join(self.dir, "delay"))
         if wait:
             self.wait_delay()

@@ -314,6 +314,34 @@ block_ipv6 = false
                       % (self.lab.dnsdist_port, self.lab_b.dnsdist_port), p.text())
         self.assertTrue(self.answers(port))
 
+    def test_two_sources_merged_one_with_a_prefix(self):
+        # A second list (its own file and signature) naming lab-b again, taken in with the
+        # prefix 'two-': its servers are 'two-lab-b', chosen by that name beside the first
+        # list's lab-dnsdist; the first list's lab-b (not named) is left out.
+        path = os.path.join(self.www, "second.md")
+        with open(path, "w") as f:
+            f.write("# second list\n\nAnother list.\n\n## lab-b\n\nB again.\n\n%s\n"
+                    % stamp_tool("encode", "--address", "127.0.0.1:%d" % self.lab_b.dnsdist_port,
+                                 "--provider-name", self.lab_b.provider_name, "--provider-key",
+                                 self.lab_b.provider_key_hex, "--no-log",
+                                 "--no-filter").stdout.strip())
+        self.ls.sign(self.secret, path, False)
+        second_cache = os.path.join(self.cache, "second")
+        os.mkdir(second_cache)
+        conf, port = self.config(self.server.url("list.md"),
+                                 "server_names = ['lab-dnsdist', 'two-lab-b']")
+        with open(conf, "a") as f:
+            f.write("  [sources.second]\n  urls = ['%s']\n  cache_file = '%s/second.md'\n"
+                    "  minisign_key = '%s'\n  refresh_delay = 72\n  prefix = 'two-'\n"
+                    % (self.server.url("second.md"), second_cache, self.pub))
+        p = self.start(conf, "two-sources")
+        log = p.text()
+        self.assertIn("using 2 DNSCrypt servers: lab-dnsdist (127.0.0.1:%d), two-lab-b "
+                      "(127.0.0.1:%d)" % (self.lab.dnsdist_port, self.lab_b.dnsdist_port), log)
+        self.assertTrue(self.answers(port))
+        with open(os.path.join(second_cache, "second.md")) as f:
+            self.assertIn("## lab-b", f.read())  # cached under its own name
+
     def test_stale_cache_serves_while_the_list_host_is_down(self):
         import shutil
         shutil.copy(os.path.join(self.www, "list.md"), os.path.join(self.cache, "list.md"))

@@ -127,6 +127,85 @@ class DohServers(unittest.TestCase):
             self.assertEqual(Response(dnsclient.udp(p.port, make_query("none.dcp.test"))).rcode,
                              3)  # NXDOMAIN
 
+    def test_id_zero_and_padding_on_the_wire(self):
+        # What the server receives: DNS ID 0 (RFC 8484 4.1, so that HTTP caches can share
+        # answers) and an EDNS padding option filling the message to 128-byte blocks (RFC 8467);
+        # the client gets its own ID back. dnsdist records each query: ID, length, padding.
+        wire = os.path.join(self.lab.dir, "doh-wire.log")
+        lua = ['wire_log = io.open("%s", "a")' % wire,
+               "function record(dq)",
+               "  local opts = dq:getEDNSOptions()",
+               "  local pad = -1",
+               "  if opts[12] ~= nil then pad = string.len(opts[12]:getValues()[1] or '') end",
+               '  wire_log:write(dq.dh:getID() .. " " .. dq.len .. " " .. pad .. "\\n")',
+               "  wire_log:flush()",
+               '  return DNSAction.None, ""',
+               "end",
+               "addAction(AllRule(), LuaAction(record))"]
+        _, ports = doh_lab.start_dnsdist_doh(self.lab, [self.cert], extra=lua)
+        p = self.start("--resolver", doh_stamp(ports[0]), "--threads", "1", name="wire")
+        with open(wire) as f:
+            before = len(f.readlines())  # dnsdist's own start-up probe on its plain port
+        asked = [("www.dcp.test", "A", None), ("txt.dcp.test", "TXT", 1232),
+                 ("a-rather-longer-name-than-the-others.wild.dcp.test", "AAAA", 4096)]
+        for i, (qname, qtype, edns) in enumerate(asked):
+            r = Response(dnsclient.udp(p.port, make_query(qname, qtype, qid=0x4321 + i,
+                                                          edns=edns)))
+            self.assertEqual((r.id, r.rcode), (0x4321 + i, 0))
+        with open(wire) as f:
+            rows = [[int(x) for x in line.split()] for line in f.readlines()[before:]]
+        self.assertEqual(len(rows), len(asked), rows)
+        for qid, length, pad in rows:
+            self.assertEqual(qid, 0, rows)
+            self.assertGreaterEqual(pad, 0, rows)  # a padding option is there
+            self.assertEqual(length % 128, 0, rows)
+
+    def test_pins_on_the_intermediate_and_on_a_root_the_server_sends(self):
+        # A stamp's hashes name any certificate of the chain the server presents, as
+        # dnscrypt-proxy 2 checks them: the intermediate CA (servers send it with their own),
+        # or the root where the server sends that too. A pin on a root it does not send
+        # matches nothing the server presented: refused, and named in the log.
+        sent, full, key = doh_lab.make_chain(self.lab.dir)
+        _, (sent_port, full_port) = doh_lab.start_dnsdist_doh(self.lab, [(sent, key), (full, key)])
+        inter, root = (doh_lab.tbs_hash(os.path.join(self.lab.dir, n + ".pem"))
+                       for n in ("inter", "ca"))
+        for port, pin in ((sent_port, inter), (full_port, root)):
+            p = self.start("--resolver", doh_stamp(port, hashes=[pin]), name="pin-%d" % port)
+            r = Response(dnsclient.udp(p.port, make_query("www.dcp.test")))
+            self.assertEqual(r.answer, [("www.dcp.test.", 1, "192.0.2.10")])
+        p = self.start("--resolver", doh_stamp(sent_port, hashes=[root]),
+                       "--resolver", doh_stamp(full_port, hashes=[root]), name="pin-unsent")
+        wait_until(lambda: "no certificate of the chain has a hash the stamp pins" in p.text(),
+                   10, what="the refusal")
+        self.assertEqual(Response(dnsclient.udp(p.port, make_query("www.dcp.test"))).rcode, 0)
+
+    def test_one_pool_of_dnscrypt_and_doh_servers(self):
+        # Both protocols in one pool, both answering: random spreads the queries over the two
+        # (either one with none of 60: 2^-59).
+        if self.lab.dnsdist_port is None:
+            self.lab.start_dnsdist()
+        dnscrypt = subprocess.run(
+            [BIN, "stamp", "encode", "--address", "127.0.0.1:%d" % self.lab.dnsdist_port,
+             "--provider-name", self.lab.provider_name, "--provider-key",
+             self.lab.provider_key_hex], capture_output=True, text=True, timeout=10).stdout.strip()
+        p = self.start("--resolver", dnscrypt, "--resolver", doh_stamp(self.doh_port),
+                       "--lb-strategy", "random", "--no-hedging", name="mixed")
+        wait_until(lambda: "using certificate" in p.text(), 10, what="the DNSCrypt certificate")
+        for i in range(60):
+            r = Response(dnsclient.udp(p.port, make_query("m%d.wild.dcp.test" % i)))
+            self.assertEqual(r.answer, [("m%d.wild.dcp.test." % i, 1, "192.0.2.99")])
+        before = p.text().count("counters:")
+        p.send_signal(signal.SIGUSR1)
+        wait_until(lambda: p.text().count("counters:") > before and
+                   p.text().rsplit("counters:", 1)[1].count("server ") >= 2, 5,
+                   what="the per-server lines")
+        answers = {m.group(1): int(m.group(2)) for m in re.finditer(
+            r"server ([^:\n]+): up, .*?queries \([\d.]+ %\), (\d+) answers",
+            p.text().rsplit("counters:", 1)[1])}
+        self.assertEqual(len(answers), 2, answers)
+        self.assertEqual(sum(answers.values()), 60, answers)
+        self.assertTrue(all(n > 0 for n in answers.values()), answers)
+
     def test_stamp_without_address_resolves_the_host_name(self):
         # "localhost" is resolved by the system (from /etc/hosts: no packet leaves); dnsdist
         # listens on 127.0.0.1 only, so an address ::1 that comes first is refused and the next

@@ -2,6 +2,7 @@
 (its own example files included), with dig and our client against real NSD and dnsdist on
 loopback. Forwarding goes to a second NSD serving another zone."""
 
+import glob
 import os
 import re
 import resource
@@ -105,6 +106,38 @@ class Cache(LabTestCase):
         self.assertEqual((c.get("cache_misses"), c.get("cache_hits")), (1, 2))
         self.assertEqual(c.get("truncated_for_client"), 1)
 
+    def test_sixteen_shards_keep_their_bound(self):
+        # The default size, 4096 entries: 16 shards of 256. 12,000 names go in; then the newest
+        # 6,000 are asked again, newest first. A hit is an entry still kept, so there are at
+        # most 4096 of them; the newest are kept, so nearly that many.
+        p = self.lab.start_proxy("--cache-size", "4096", cache=True, name="proxy-shards")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.settimeout(3)
+        self.addCleanup(sock.close)
+
+        def flood(names):
+            answered = 0
+            for base in range(0, len(names), 50):
+                for i in names[base:base + 50]:
+                    sock.sendto(make_query("s%d.wild.dcp.test" % i), ("127.0.0.1", p.port))
+                for _ in names[base:base + 50]:
+                    try:
+                        sock.recvfrom(4096)
+                        answered += 1
+                    except socket.timeout:
+                        break
+            return answered
+
+        self.assertGreater(flood(list(range(12000))), 11800)
+        before = p.counters()
+        rss_before = rss_kib(p.popen.pid)
+        self.assertGreater(flood(list(range(11999, 5999, -1))), 5900)
+        hits = p.counters().get("cache_hits", 0) - before.get("cache_hits", 0)
+        self.assertLessEqual(hits, 4096)
+        self.assertGreater(hits, 3500)
+        if not sanitized(p.popen.pid):  # (ASan's quarantine keeps freed memory)
+            self.assertLess(rss_kib(p.popen.pid) - rss_before, 1024)
+
     def test_random_name_flood_keeps_the_bound(self):
         p = self.lab.start_proxy("--cache-size", "200", cache=True)
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -153,6 +186,27 @@ class Cache(LabTestCase):
         c = p.counters()
         self.assertEqual(c.get("cache_stale"), 1)
         self.assertEqual(c.get("servfail_timeout"), None)
+
+    def test_serve_stale_after_a_servfail_and_not_past_its_window(self):
+        # The resolver answers, then fails every query with SERVFAIL (dnsdist is told to): within
+        # the stale window the expired answer is given (TTL 30, RFC 8767); past it, the failure.
+        # (The test above has a resolver that does not answer at all.)
+        p = self.lab.start_proxy("--cache-max-ttl", "1", "--cache-min-ttl", "1",
+                                 "--cache-serve-stale", "3", cache=True, name="stale-servfail")
+        self.addCleanup(self.lab.set_delay, 0, 0)
+        self.assertEqual(ask(p.port, "mail.dcp.test").answer[0][2], "192.0.2.25")
+        stored = time.monotonic()
+        self.lab.set_delay(0, 0, servfail=True)
+        # The cache counts whole seconds: stored in second N, expired from N + 1, stale until
+        # N + 4. Asked at +1.5 s (expired, stale) and at +5.5 s (past the window).
+        time.sleep(max(0.0, stored + 1.5 - time.monotonic()))
+        out = dig(p.port, "mail.dcp.test", "+noall", "+answer")
+        self.assertIn("192.0.2.25", out)
+        self.assertEqual(ttls(out), [30])
+        time.sleep(max(0.0, stored + 5.5 - time.monotonic()))
+        self.assertEqual(ask(p.port, "mail.dcp.test").rcode, 2)
+        c = p.counters()
+        self.assertEqual((c.get("cache_stale"), c.get("cache_misses")), (1, 3))
 
     def test_popular_entries_are_refreshed_before_they_expire(self):
         p = self.lab.start_proxy("--cache-max-ttl", "10", cache=True)
@@ -467,6 +521,46 @@ www IN A 192.0.2.200
 
     def lab_bin(self):
         return os.environ["DCP_PROXY_BIN"]
+
+    def test_a_schedule_boundary_crossed_while_running(self):
+        # The proxy's wall clock (libfaketime; its monotonic clock, which timers use, stays
+        # real) starts 10 s before a minute M; 'mail.dcp.test @soon' with soon = M and M + 1 on
+        # that weekday. Answered before M, blocked once M comes, without a reload.
+        lib = glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1")
+        self.assertTrue(lib, "libfaketime is missing (scripts/install-deps.sh: faketime)")
+        boundary = (int(time.time()) // 60 + 3) * 60  # inside the certificate's validity
+        at, after = time.localtime(boundary), time.localtime(boundary + 60)
+        day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[at.tm_wday]
+        d = os.path.join(self.lab.dir, "schedule")
+        os.makedirs(d)
+        with open(os.path.join(d, "blocked.txt"), "w") as f:
+            f.write("mail.dcp.test @soon\n")
+        stamp = subprocess.run([self.lab_bin(), "stamp", "encode", "--address",
+                                "127.0.0.1:%d" % self.lab.dnsdist_port, "--provider-name",
+                                "2.dnscrypt-cert.dcp.test", "--provider-key",
+                                self.lab.provider_key_hex],
+                               capture_output=True, text=True).stdout.strip()
+        port = free_port()
+        conf = os.path.join(d, "dnscrypt-proxy.toml")
+        with open(conf, "w") as f:
+            f.write("listen_addresses = ['127.0.0.1:%d']\nserver_names = ['lab']\n"
+                    "[blocked_names]\n  blocked_names_file = 'blocked.txt'\n"
+                    "[schedules]\n  [schedules.soon]\n"
+                    "    %s = [{after='%d:%02d', before='%d:%02d'}]\n"
+                    "[static]\n  [static.lab]\n  stamp = '%s'\n"
+                    % (port, day, at.tm_hour, at.tm_min, after.tm_hour, after.tm_min, stamp))
+        env = dict(os.environ, LD_PRELOAD=lib[0], FAKETIME_DONT_FAKE_MONOTONIC="1",
+                   DONT_FAKE_MONOTONIC="1",
+                   FAKETIME="@" + time.strftime("%Y-%m-%d %H:%M:%S",
+                                                time.localtime(boundary - 10)))
+        started = time.monotonic()
+        p = start_logged(self, ["--config", conf], os.path.join(d, "proxy.log"), env=env)
+        self.assertEqual(ask(port, "mail.dcp.test").answer[0][2], "192.0.2.25")
+        self.assertLess(time.monotonic() - started, 9, "asked too late to be before the minute")
+        wait_until(lambda: blocked(ask(port, "mail.dcp.test")), 15, interval=0.5,
+                   what="the rule to apply from its minute")
+        self.assertGreater(time.monotonic() - started, 9)  # not before the minute came
+        self.assertEqual(p.counters().get("blocked_names"), 1)
 
     def test_dnscrypt_proxy2_configuration_keys(self):
         d = os.path.join(self.lab.dir, "v2conf")

@@ -286,6 +286,39 @@ class Pool(unittest.TestCase):
         load(p.port, 150)
         self.assertGreaterEqual(self.sent_to(before)[0], binomial_bounds(150, 1 / 3)[0])
 
+    def test_without_the_estimator_the_start_up_ranking_stays(self):
+        # lb_estimator = false: the ranking made from the certificate round trips is kept. With
+        # 'first', every query goes to the server it put first, even once that one is slow (40 ms
+        # late: slow, not failing). With the estimator, queries leave it.
+        for estimator in ("false", "true"):
+            port = free_port()
+            conf = os.path.join(self.labs[0].dir, "estimator-%s-%d.toml" % (estimator, port))
+            with open(conf, "w") as f:
+                f.write("listen_addresses = ['127.0.0.1:%d']\nserver_names = ['a', 'b', 'c']\n"
+                        "lb_strategy = 'first'\nlb_estimator = %s\n[static]\n" % (port, estimator)
+                        + "".join("  [static.%s]\n  stamp = '%s'\n" % (n, s)
+                                  for n, s in zip(NAMES, self.stamps)))
+            p = start_logged(self, ["--config", conf], conf + ".log", timeout=15, certificates=3)
+            before = self.counts()
+            load(port, 40)
+            sent = self.sent_to(before)
+            first = max(range(3), key=lambda i: sent[i])
+            if estimator == "false":
+                self.assertEqual(sent[first], 40, sent)  # no exploration without the estimator
+            self.delay((first, 1.0, 40))
+            before = self.counts()
+            lat, rcodes, lost = load(port, 100)
+            self.assertEqual((lost, set(rcodes)), (0, {0}))
+            sent = self.sent_to(before)
+            if estimator == "false":
+                self.assertEqual(sent[first], 100, sent)
+            else:
+                # Its smoothed RTT passes the others' after its first slow answer or two.
+                self.assertLess(sent[first], 30, sent)
+            self.delay((first, 0, 0))
+            p.terminate()
+            p.wait(10)  # before the cleanup's check: a second SIGTERM would find it exiting
+
     # -- failover -----------------------------------------------------------------------------
 
     def failover_under_load(self, rate, seconds):
@@ -561,6 +594,35 @@ class Relays(unittest.TestCase):
         self.assertIn("a via first", servers)
         self.assertIn("a via second", servers)
         self.assertGreater(servers["a via second"]["answers"], 150)
+
+    def test_relays_from_a_signed_relay_list(self):
+        # The relays of a [sources] list (signed, read from its cache file), named in routes
+        # as users name them: 'relay-one' for a, '*' (any relay of the lists) for b.
+        import list_server
+        relay = self.relay(self.labs[0], self.labs[1])
+        d = os.path.join(self.labs[0].dir, "relay-list-%d" % relay.port)
+        os.mkdir(d)
+        pub, secret = list_server.make_minisign_key(d)
+        path = os.path.join(d, "relays.md")
+        with open(path, "w") as f:
+            f.write("# relays\n\nRelays for the test.\n\n## relay-one\n\nOur relay.\n\n%s\n"
+                    % relay_stamp(relay))
+        list_server.sign(secret, path)
+        p = self.start("{ server_name='a', via=['relay-one'] }, { server_name='*', via=['*'] }",
+                       extra="[sources]\n  [sources.relays]\n  urls = []\n"
+                             "  cache_file = '%s'\n  minisign_key = '%s'\n"
+                             "  refresh_delay = 72\n" % (path, pub),
+                       wait=2, name="list-relays")
+        self.assertIn("source relays: 1 servers from cache", p.text())
+        lat, rcodes, lost = load(p.port, 40)
+        self.assertEqual((lost, set(rcodes)), (0, {0}))
+        counters, servers = self.stats(p, 2)
+        self.assertEqual(sorted(servers), ["a via relay-one", "b via relay-one"])
+        self.assertEqual(sum(s["answers"] for s in servers.values()), 40)
+        # Both servers' certificates and queries went through it, and nothing was refused.
+        self.assertEqual(set(relay.forwarded), {("127.0.0.1", lab.dnsdist_port)
+                                                for lab in self.labs[:2]})
+        self.assertEqual(relay.refused, 0)
 
     def test_a_server_is_never_its_own_relay(self):
         # Server b's own address as the only relay of b: not usable; b is used directly.

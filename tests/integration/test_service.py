@@ -56,9 +56,9 @@ class DaemonAndUser(ServiceTest):
     def tearDown(self):
         subprocess.run(["userdel", self.user], check=False)
 
-    def start_daemon(self, port, pid_file, log_file):
+    def start_daemon(self, port, pid_file, log_file, *extra):
         r = subprocess.run(proxy_args(self.lab, port, "--daemonize", "--pid-file", pid_file,
-                                      "--logfile", log_file, "--user", self.user),
+                                      "--logfile", log_file, "--user", self.user, *extra),
                            capture_output=True, text=True, timeout=10)
         self.assertEqual(r.returncode, 0, r.stderr)  # the launcher returns once the daemon runs
         wait_until(lambda: os.path.exists(pid_file) and open(pid_file).read().strip(), 5,
@@ -182,6 +182,48 @@ class DaemonAndUser(ServiceTest):
         finally:
             self.stop_daemon(pid)
         self.assertFalse(os.path.exists(pid_file))
+
+    def test_sighup_rereads_rule_files_inside_the_jail(self):
+        def blocked(port, name):
+            r = Response(dnsclient.udp(port, make_query(name, "A")))
+            return any(t == 13 for _, t, _ in r.answer)  # the HINFO of a blocked name
+
+        inside = os.path.join(self.home, "blocked.txt")
+        with open(inside, "w") as f:
+            f.write("=one.example.com\n")
+        port = free_port()
+        log_file = os.path.join(self.lab.dir, "rules-%s.log" % self.user)
+        pid = self.start_daemon(port, os.path.join(self.lab.dir, "rules-%s.pid" % self.user),
+                                log_file, "--blocked-names", inside)
+        try:
+            self.assertTrue(blocked(port, "one.example.com"))
+            with open(inside, "w") as f:
+                f.write("=two.example.com\n")
+            os.kill(pid, signal.SIGHUP)
+            # Read through its path inside the jail (/blocked.txt), as the worker rules swap.
+            wait_until(lambda: "new rules are in use by every worker" in open(log_file).read(),
+                       5, what="the reload")
+            self.assertTrue(blocked(port, "two.example.com"))
+            self.assertFalse(blocked(port, "one.example.com"))
+        finally:
+            self.stop_daemon(pid)
+        # A file outside the jail: said at the start; a SIGHUP keeps the rules in use.
+        outside = os.path.join(self.lab.dir, "outside-%s.txt" % self.user)
+        with open(outside, "w") as f:
+            f.write("=three.example.com\n")
+        port = free_port()
+        log_file = os.path.join(self.lab.dir, "rules-outside-%s.log" % self.user)
+        pid = self.start_daemon(port, os.path.join(self.lab.dir, "rules-o-%s.pid" % self.user),
+                                log_file, "--blocked-names", outside)
+        try:
+            self.assertIn("%s is outside the chroot %s: SIGHUP cannot read it again"
+                          % (outside, self.home), open(log_file).read())
+            os.kill(pid, signal.SIGHUP)
+            wait_until(lambda: "the rules in use are kept" in open(log_file).read(), 5,
+                       what="the warning")
+            self.assertTrue(blocked(port, "three.example.com"))
+        finally:
+            self.stop_daemon(pid)
 
     def test_unknown_user_and_missing_home(self):
         port = free_port()
