@@ -495,6 +495,23 @@ class Proxy {
         spdlog::info("stopped; counters: {}", total_counters().to_string());
     }
 
+    // Under --user's chroot, SIGHUP reads the rule files through their paths inside the jail
+    // (found now, before the chroot, like the log file's); a file outside it cannot be read
+    // again, which is said once here rather than at every SIGHUP.
+    void rules_in_jail(const std::string& root) {
+        auto& c = rules_config_;
+        for (std::string* path : {&c.blocked_names, &c.allowed_names, &c.blocked_ips,
+                                  &c.allowed_ips, &c.cloaking, &c.forwarding, &c.captive_portals}) {
+            if (path->empty()) continue;
+            if (auto inside = app::path_in_jail(app::canonical_path(*path), root)) {
+                *path = std::move(*inside);
+            } else {
+                spdlog::warn("{} is outside the chroot {}: SIGHUP cannot read it again", *path,
+                             root);
+            }
+        }
+    }
+
   private:
     Worker& main() { return *workers_[0]; }
 
@@ -710,23 +727,6 @@ class Proxy {
                 });
             }
         });
-    }
-
-    // Under --user's chroot, SIGHUP reads the rule files through their paths inside the jail
-    // (found now, before the chroot, like the log file's); a file outside it cannot be read
-    // again, which is said once here rather than at every SIGHUP.
-    void rules_in_jail(const std::string& root) {
-        auto& c = rules_config_;
-        for (std::string* path : {&c.blocked_names, &c.allowed_names, &c.blocked_ips,
-                                  &c.allowed_ips, &c.cloaking, &c.forwarding, &c.captive_portals}) {
-            if (path->empty()) continue;
-            if (auto inside = app::path_in_jail(app::canonical_path(*path), root)) {
-                *path = std::move(*inside);
-            } else {
-                spdlog::warn("{} is outside the chroot {}: SIGHUP cannot read it again", *path,
-                             root);
-            }
-        }
     }
 
     void stop() {

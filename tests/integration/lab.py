@@ -400,6 +400,16 @@ end
         with open(self.dnsdist_rotate_flag, "w") as f:
             f.write("%d %d %d\n" % (serial, es_version, drop_serial))
 
+    def stamp(self):
+        """The sdns:// stamp of this lab's dnsdist DNSCrypt server (made by our stamp tool)."""
+        r = subprocess.run([PROXY_BIN, "stamp", "encode", "--address",
+                            "127.0.0.1:%d" % self.dnsdist_port, "--provider-name",
+                            self.provider_name, "--provider-key", self.provider_key_hex],
+                           capture_output=True, text=True, timeout=10)
+        if r.returncode != 0:
+            raise RuntimeError("stamp encode: " + r.stderr)
+        return r.stdout.strip()
+
     # -- the proxy --------------------------------------------------------------------------
     def start_proxy(self, *extra, resolver_port=None, provider_key=None, wait_cert=True,
                     name="proxy", provider_name=PROVIDER_NAME, resolver_host="127.0.0.1",

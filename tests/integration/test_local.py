@@ -46,6 +46,24 @@ def blocked(r):
     return any(t == HINFO and BLOCKED.encode() in d for _, t, d in r.answer)
 
 
+def udp_flood(test, port, names):
+    """Asks every name over UDP from one socket, 50 in flight at a time; the answers counted."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(3)
+    test.addCleanup(sock.close)
+    answered = 0
+    for base in range(0, len(names), 50):
+        for name in names[base:base + 50]:
+            sock.sendto(make_query(name), ("127.0.0.1", port))
+        for _ in names[base:base + 50]:
+            try:
+                sock.recvfrom(4096)
+                answered += 1
+            except socket.timeout:
+                break
+    return answered
+
+
 def process(lab, name):
     return next(p for p in lab.procs if p.name == name)
 
@@ -111,23 +129,7 @@ class Cache(LabTestCase):
         # 6,000 are asked again, newest first. A hit is an entry still kept, so there are at
         # most 4096 of them; the newest are kept, so nearly that many.
         p = self.lab.start_proxy("--cache-size", "4096", cache=True, name="proxy-shards")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.settimeout(3)
-        self.addCleanup(sock.close)
-
-        def flood(names):
-            answered = 0
-            for base in range(0, len(names), 50):
-                for i in names[base:base + 50]:
-                    sock.sendto(make_query("s%d.wild.dcp.test" % i), ("127.0.0.1", p.port))
-                for _ in names[base:base + 50]:
-                    try:
-                        sock.recvfrom(4096)
-                        answered += 1
-                    except socket.timeout:
-                        break
-            return answered
-
+        flood = lambda names: udp_flood(self, p.port, ["s%d.wild.dcp.test" % i for i in names])
         self.assertGreater(flood(list(range(12000))), 11800)
         before = p.counters()
         rss_before = rss_kib(p.popen.pid)
@@ -140,22 +142,10 @@ class Cache(LabTestCase):
 
     def test_random_name_flood_keeps_the_bound(self):
         p = self.lab.start_proxy("--cache-size", "200", cache=True)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.settimeout(3)
-        self.addCleanup(sock.close)
 
         def flood(start, count):
-            answered = 0
-            for base in range(start, start + count, 50):
-                for i in range(base, base + 50):
-                    sock.sendto(make_query("r%d.wild.dcp.test" % i), ("127.0.0.1", p.port))
-                for _ in range(50):
-                    try:
-                        sock.recvfrom(4096)
-                        answered += 1
-                    except socket.timeout:
-                        break
-            return answered
+            return udp_flood(self, p.port,
+                             ["r%d.wild.dcp.test" % i for i in range(start, start + count)])
 
         self.assertGreater(flood(0, 3000), 2900)
         before = rss_kib(p.popen.pid)
@@ -535,11 +525,7 @@ www IN A 192.0.2.200
         os.makedirs(d)
         with open(os.path.join(d, "blocked.txt"), "w") as f:
             f.write("mail.dcp.test @soon\n")
-        stamp = subprocess.run([self.lab_bin(), "stamp", "encode", "--address",
-                                "127.0.0.1:%d" % self.lab.dnsdist_port, "--provider-name",
-                                "2.dnscrypt-cert.dcp.test", "--provider-key",
-                                self.lab.provider_key_hex],
-                               capture_output=True, text=True).stdout.strip()
+        stamp = self.lab.stamp()
         port = free_port()
         conf = os.path.join(d, "dnscrypt-proxy.toml")
         with open(conf, "w") as f:
@@ -570,11 +556,7 @@ www IN A 192.0.2.200
             f.write("ads.*\nmail.dcp.test @always\nwww.dcp.test @never\n")
         with open(os.path.join(d, "cloak.txt"), "w") as f:
             f.write("router.example.com 192.168.1.1\n")
-        stamp = subprocess.run([self.lab_bin(), "stamp", "encode", "--address",
-                                "127.0.0.1:%d" % self.lab.dnsdist_port, "--provider-name",
-                                "2.dnscrypt-cert.dcp.test", "--provider-key",
-                                self.lab.provider_key_hex],
-                               capture_output=True, text=True).stdout.strip()
+        stamp = self.lab.stamp()
         port = free_port()
         conf = os.path.join(d, "dnscrypt-proxy.toml")
         with open(conf, "w") as f:

@@ -188,42 +188,39 @@ class DaemonAndUser(ServiceTest):
             r = Response(dnsclient.udp(port, make_query(name, "A")))
             return any(t == 13 for _, t, _ in r.answer)  # the HINFO of a blocked name
 
+        def daemon(tag, rules, text):
+            with open(rules, "w") as f:
+                f.write(text)
+            port = free_port()
+            log_file = os.path.join(self.lab.dir, "rules-%s-%s.log" % (tag, self.user))
+            pid = self.start_daemon(port, os.path.join(self.lab.dir, "rules-%s.pid" % tag),
+                                    log_file, "--blocked-names", rules)
+            self.addCleanup(lambda: os.path.exists("/proc/%d" % pid) and self.stop_daemon(pid))
+            def log():
+                with open(log_file) as f:
+                    return f.read()
+            return pid, port, log
+
+        # Inside the jail: read again through its path there (/blocked.txt).
         inside = os.path.join(self.home, "blocked.txt")
+        pid, port, log = daemon("inside", inside, "=one.example.com\n")
+        self.assertTrue(blocked(port, "one.example.com"))
         with open(inside, "w") as f:
-            f.write("=one.example.com\n")
-        port = free_port()
-        log_file = os.path.join(self.lab.dir, "rules-%s.log" % self.user)
-        pid = self.start_daemon(port, os.path.join(self.lab.dir, "rules-%s.pid" % self.user),
-                                log_file, "--blocked-names", inside)
-        try:
-            self.assertTrue(blocked(port, "one.example.com"))
-            with open(inside, "w") as f:
-                f.write("=two.example.com\n")
-            os.kill(pid, signal.SIGHUP)
-            # Read through its path inside the jail (/blocked.txt), as the worker rules swap.
-            wait_until(lambda: "new rules are in use by every worker" in open(log_file).read(),
-                       5, what="the reload")
-            self.assertTrue(blocked(port, "two.example.com"))
-            self.assertFalse(blocked(port, "one.example.com"))
-        finally:
-            self.stop_daemon(pid)
-        # A file outside the jail: said at the start; a SIGHUP keeps the rules in use.
+            f.write("=two.example.com\n")
+        os.kill(pid, signal.SIGHUP)
+        wait_until(lambda: "new rules are in use by every worker" in log(), 5, what="the reload")
+        self.assertTrue(blocked(port, "two.example.com"))
+        self.assertFalse(blocked(port, "one.example.com"))
+        self.stop_daemon(pid)
+        # Outside it: said at the start; a SIGHUP keeps the rules in use.
         outside = os.path.join(self.lab.dir, "outside-%s.txt" % self.user)
-        with open(outside, "w") as f:
-            f.write("=three.example.com\n")
-        port = free_port()
-        log_file = os.path.join(self.lab.dir, "rules-outside-%s.log" % self.user)
-        pid = self.start_daemon(port, os.path.join(self.lab.dir, "rules-o-%s.pid" % self.user),
-                                log_file, "--blocked-names", outside)
-        try:
-            self.assertIn("%s is outside the chroot %s: SIGHUP cannot read it again"
-                          % (outside, self.home), open(log_file).read())
-            os.kill(pid, signal.SIGHUP)
-            wait_until(lambda: "the rules in use are kept" in open(log_file).read(), 5,
-                       what="the warning")
-            self.assertTrue(blocked(port, "three.example.com"))
-        finally:
-            self.stop_daemon(pid)
+        pid, port, log = daemon("outside", outside, "=three.example.com\n")
+        self.assertIn("%s is outside the chroot %s: SIGHUP cannot read it again"
+                      % (outside, self.home), log())
+        os.kill(pid, signal.SIGHUP)
+        wait_until(lambda: "the rules in use are kept" in log(), 5, what="the warning")
+        self.assertTrue(blocked(port, "three.example.com"))
+        self.stop_daemon(pid)
 
     def test_unknown_user_and_missing_home(self):
         port = free_port()
