@@ -91,8 +91,7 @@ class Pool::Probe final : public Attempt {
 
 Pool::Pool(asio::io_context& io, std::vector<PoolMember> members, BalancerSettings settings,
            Counters& counters)
-    : io_(io),
-      members_(std::move(members)),
+    : members_(std::move(members)),
       counters_(counters),
       balancer_(settings, members_.size(),
                 [this](std::uint32_t bound) { return rng_.uniform(bound); }),

@@ -85,7 +85,6 @@ class Pool final : public Upstream {
     void start_probe(std::size_t i);
     void on_probe(std::size_t i, bool answered, Micros rtt);
 
-    asio::io_context& io_;
     std::vector<PoolMember> members_;
     Counters& counters_;
     crypto::FastRandom rng_;

@@ -103,10 +103,23 @@ cname IN CNAME www.dcp.test.
 """ + kb + twok + big
 
 
+_sanitized_binaries = {}
+
+
+def sanitized_binary(path):
+    """Whether the executable is built with AddressSanitizer: g++ links its runtime as a shared
+    library (libasan.so), clang links it in (then its __asan_init is in the file)."""
+    path = os.path.realpath(path)
+    if path not in _sanitized_binaries:
+        with open(path, "rb") as f:
+            data = f.read()
+        _sanitized_binaries[path] = b"libasan.so" in data or b"__asan_init" in data
+    return _sanitized_binaries[path]
+
+
 def sanitized(pid):
-    """Whether the process runs under AddressSanitizer (its runtime is mapped)."""
-    with open("/proc/%d/maps" % pid) as f:
-        return "libasan" in f.read()
+    """Whether the process runs under AddressSanitizer."""
+    return sanitized_binary("/proc/%d/exe" % pid)
 
 
 def rss_kib(pid):

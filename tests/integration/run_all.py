@@ -41,6 +41,10 @@ PARTS = [
       "test_local.Cache.test_random_name_flood_keeps_the_bound",
       "test_local.Cache.test_sixteen_shards_keep_their_bound",
       "test_local.Rules.test_a_200000_entry_list_loads_fast_and_matches"]),
+    # A wall clock made up with libfaketime, which cannot be preloaded into a sanitizer build:
+    # functional, and statistical too so that a second build (Release) runs it.
+    ("clock", ("functional", "statistical"), False,
+     ["test_local.Rules.test_a_schedule_boundary_crossed_while_running"]),
     ("relays", ("functional",), False, ["test_pool.*"]),
     ("proxy", ("functional",), False, ["test_proxy.*"]),
     ("behaviours", ("functional",), False, ["test_behaviours.*"]),
@@ -55,7 +59,7 @@ PARTS = [
 # Seconds a part took in a RelWithDebInfo build (stop 22): ctest starts the longest first.
 COST = {"pool": 112, "proxy": 41, "behaviours": 35, "cache": 28, "service": 25,
         "catalogue": 21, "memory": 15, "hardening": 14, "relays": 14, "doh": 11, "spill": 5,
-        "rules": 4}
+        "rules": 4, "clock": 15}
 
 # Skips CI accepts, each with the reason it is not a hole: test-id pattern -> (reason prefix the
 # test gives, why that is acceptable).
@@ -64,6 +68,10 @@ ALLOWED_SKIPS = {
         "this build links OpenSSL",
         "sanitizer builds link OpenSSL and nghttp2 (their runtimes expect it); the lean builds "
         "run it"),
+    "test_local.Rules.test_a_schedule_boundary_crossed_while_running": (
+        "under the sanitizers",
+        "libfaketime cannot be preloaded before the sanitizer runtime; RelWithDebInfo and "
+        "Release run it"),
     "test_behaviours.OnRealServers.test_out_of_file_descriptors": (
         "under the sanitizers",
         "UBSan's reports need free descriptors; the other builds run it"),
