@@ -482,6 +482,9 @@ www IN A 192.0.2.200
         t = threading.Thread(target=load)
         t.start()
         try:
+            # Queries flow before the first reload and go on past the last: over 100 in all,
+            # however fast the reloads (they are waited for, not slept through).
+            wait_until(lambda: results["sent"] >= 20, 10, what="the load to start")
             for i in range(5):
                 with open(path, "w") as f:
                     f.write("=%s.example.com\nbad[line\n" % ("two" if i % 2 == 0 else "one"))
@@ -489,6 +492,7 @@ www IN A 192.0.2.200
                 # Logged once every worker has the new rules (not when the files are read).
                 wait_until(lambda: p.log().count("new rules are in use by every worker") == i + 1,
                            5, what="the reload")
+            wait_until(lambda: results["sent"] > 100, 20, what="100 queries")
         finally:
             stop.set()
             t.join()
