@@ -200,6 +200,12 @@ class Proxy(Process):
         line = [l for l in self.log().splitlines() if "counters:" in l][-1]
         return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line.split("counters:", 1)[1])}
 
+    def queries_by_worker(self):
+        """The newest SIGUSR1 report's queries received by each worker (several workers only):
+        call counters() first."""
+        line = self.log().rsplit("queries by worker: ", 1)[1].splitlines()[0]
+        return [int(n) for n in line.split()]
+
 
 class Lab:
     def __init__(self, provider_name=PROVIDER_NAME):

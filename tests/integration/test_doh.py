@@ -31,10 +31,6 @@ def doh_stamp(port, host=doh_lab.HOST, hashes=()):
     return r.stdout.strip()
 
 
-def counters(p):
-    return p.counters()
-
-
 def burst(port, names):
     """Sends one UDP query per name at once, each from its own socket, then reads every answer:
     all of them are in flight together. Returns the responses (None where none came)."""
@@ -223,7 +219,7 @@ class DohServers(unittest.TestCase):
         names = ["n%d.wild.dcp.test" % i for i in range(100)]
         answers = burst(p.port, names)
         self.assertEqual([a.answer[0][2] if a else None for a in answers], ["192.0.2.99"] * 100)
-        c = counters(p)
+        c = p.counters()
         self.assertEqual(c["doh_connections"], 1)
         self.assertEqual(c["doh_queries"], 101)  # one each: nothing asked twice
         # Seen from the server's side: one TCP connection from the proxy.
@@ -234,7 +230,7 @@ class DohServers(unittest.TestCase):
                        name="workers", ready=2)
         answers = burst(p.port, ["w%d.wild.dcp.test" % i for i in range(100)])
         self.assertTrue(all(a is not None and a.rcode == 0 for a in answers))
-        self.assertEqual(counters(p)["doh_connections"], 2)
+        self.assertEqual(p.counters()["doh_connections"], 2)
         self.assertEqual(doh_lab.established(self.unbound.port), 2)
 
     # -- refusals ---------------------------------------------------------------------------
@@ -319,7 +315,7 @@ class DohServers(unittest.TestCase):
             dnsdist = doh_lab.restart(self.lab, dnsdist)
             wait_until(lambda: doh_lab.listening(ports[0]), 10, what="dnsdist back")
             # Back in use: the pool probes it, the transport opens a new connection.
-            wait_until(lambda: counters(p).get("doh_connections", 0) >= 3, 20,
+            wait_until(lambda: p.counters().get("doh_connections", 0) >= 3, 20,
                        what="a new connection to the restarted server")
             time.sleep(1)
         finally:
@@ -342,7 +338,7 @@ class DohServers(unittest.TestCase):
         self.assertEqual(ask(), 0)
         wait_until(lambda: doh_lab.established(ports[0]) == 0, 10, what="the idle close")
         self.assertEqual([ask() for _ in range(5)], [0] * 5)  # none lost to the closed one
-        c = counters(p)
+        c = p.counters()
         self.assertEqual(c["doh_connections"], 2)
         dnsdist.stop()
         self.assertEqual(ask(), 2)  # nothing to ask: SERVFAIL at once, no hang
@@ -350,7 +346,7 @@ class DohServers(unittest.TestCase):
         wait_until(lambda: doh_lab.listening(ports[0]), 10, what="dnsdist back")
         # After the back-off (half a second, then doubling), queries are answered again.
         wait_until(lambda: ask() == 0, 15, interval=0.2, what="answers after the restart")
-        self.assertEqual(counters(p)["doh_connections"], 3)
+        self.assertEqual(p.counters()["doh_connections"], 3)
         dnsdist.stop()
 
 
@@ -364,7 +360,7 @@ class DohServers(unittest.TestCase):
         for i in range(3):
             self.assertEqual(Response(dnsclient.udp(p.port, make_query("www.dcp.test"))).rcode,
                              2, i)
-        self.assertEqual(counters(p)["doh_errors"], 3)
+        self.assertEqual(p.counters()["doh_errors"], 3)
         self.assertIn("DoH server doh.dcp.test (https://doh.dcp.test/not-here): answer refused: "
                       "HTTP status 404", p.text())
 
@@ -385,7 +381,7 @@ class DohServers(unittest.TestCase):
         # Sent again on a new connection (which cannot be opened: nobody listens any more),
         # then a SERVFAIL, well before the 5 s deadline.
         self.assertEqual(done, [2])
-        c = counters(p)
+        c = p.counters()
         self.assertEqual(c["doh_retries"], 1)
         self.assertEqual(c.get("servfail_timeout", 0), 0)
 

@@ -235,7 +235,7 @@ class Cache(LabTestCase):
         self.assertEqual((c.get("cache_misses"), c.get("cache_hits"), c.get("answered")),
                          (1, 29, 1))
         # Both workers answered some (all 29 others on the storing worker: 2^-29).
-        per_worker = [int(n) for n in p.log().rsplit("queries by worker: ", 1)[1].split()[:2]]
+        per_worker = p.queries_by_worker()
         self.assertEqual(sum(per_worker), 30)
         self.assertTrue(all(n > 0 for n in per_worker), per_worker)
 

@@ -563,7 +563,7 @@ class Workers(LabTest):
         # Shared: every worker received some. The kernel hashes each of the 48 client sockets
         # (40 UDP, 8 TCP) to one of the 4 workers: one worker with none of them happens with
         # probability 4 * (3/4)^48, about 4 in a million.
-        per_worker = [int(n) for n in p.log().rsplit("queries by worker: ", 1)[1].split()[:4]]
+        per_worker = p.queries_by_worker()
         self.assertEqual(sum(per_worker), 208, per_worker)
         self.assertEqual(len(per_worker), 4)
         self.assertTrue(all(n > 0 for n in per_worker), per_worker)
