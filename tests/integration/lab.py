@@ -194,11 +194,7 @@ class Proxy(Process):
 
     def counters(self):
         """Asks for the counters (SIGUSR1) and returns the newest counters line as a dict."""
-        before = self.log().count("counters:")
-        self.popen.send_signal(signal.SIGUSR1)
-        wait_until(lambda: self.log().count("counters:") > before, 5, what="counters in the log")
-        line = [l for l in self.log().splitlines() if "counters:" in l][-1]
-        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line.split("counters:", 1)[1])}
+        return sigusr1_report(self.log, self.popen.send_signal)[0]
 
     def queries_by_worker(self):
         """The newest SIGUSR1 report's queries received by each worker (several workers only):
@@ -506,12 +502,36 @@ remote-control:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+SERVER_LINE = re.compile(
+    r"server ([^:\n]+): (up|down), rtt ([\d.]+) ms \(p95 ([\d.]+) ms\), (\d+) queries "
+    r"\(([\d.]+) %\), (\d+) answers, (\d+) failures, (\d+) hedges \((\d+) won\)")
+
+
+def sigusr1_report(text, send_signal, servers=0):
+    """Sends SIGUSR1 and waits for the report (its counters line, then `servers` per-server
+    lines) in the log `text()` returns: ({counter: n}, {server name: fields})."""
+    before = text().count("counters:")
+    send_signal(signal.SIGUSR1)
+    wait_until(lambda: text().count("counters:") > before and
+               text().rsplit("counters:", 1)[1].count("server ") >= servers, 5,
+               what="the SIGUSR1 report in the log")
+    tail = text().rsplit("counters:", 1)[1]
+    counters = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", tail.splitlines()[0])}
+    stats = {}
+    for m in SERVER_LINE.finditer(tail):
+        stats[m.group(1)] = {"up": m.group(2) == "up", "rtt": float(m.group(3)),
+                             "p95": float(m.group(4)), "queries": int(m.group(5)),
+                             "answers": int(m.group(7)), "failures": int(m.group(8)),
+                             "hedges": int(m.group(9)), "won": int(m.group(10))}
+    return counters, stats
+
+
 def start_logged(test, args, log, env=None, timeout=20, certificates=1, ready="using certificate",
                  cache=False):
     """Starts the proxy with `args`, its output in `log`, and waits until it has logged
     `certificates` lines with `ready` (one certificate per DNSCrypt server; DoH servers: pass
-    ready="connected to"). The process gains text() (its log so far) and counters() (SIGUSR1's
-    counters line as a dict); at the test's end it is
+    ready="connected to"). The process gains text() (its log so far), counters() (SIGUSR1's
+    counters line as a dict) and stats(servers) (sigusr1_report); at the test's end it is
     stopped and must exit 0. Without `cache`, --no-cache (see Lab.start_proxy)."""
     with open(log, "w") as out:
         p = subprocess.Popen([PROXY_BIN] + list(args) + ([] if cache else ["--no-cache"]),
@@ -526,16 +546,9 @@ def start_logged(test, args, log, env=None, timeout=20, certificates=1, ready="u
             p.terminate()
         test.assertEqual(p.wait(10), 0, text()[-3000:])
 
-    def counters():
-        """SIGUSR1: the newest counters line, as a dict."""
-        before = text().count("counters:")
-        p.send_signal(signal.SIGUSR1)
-        wait_until(lambda: text().count("counters:") > before, 5, what="counters in the log")
-        line = text().rsplit("counters:", 1)[1].splitlines()[0]
-        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line)}
-
     p.text = text
-    p.counters = counters
+    p.counters = lambda: sigusr1_report(text, p.send_signal)[0]
+    p.stats = lambda servers: sigusr1_report(text, p.send_signal, servers)
     test.addCleanup(stop)
     wait_until(lambda: text().count(ready) >= certificates or p.poll() is not None,
                timeout, what="'%s' in the log" % ready)

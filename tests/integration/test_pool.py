@@ -162,22 +162,7 @@ class Pool(unittest.TestCase):
 
     def stats(self, p, servers=3):
         """SIGUSR1: the counters and the per-server lines, as ({counter: n}, {name: fields})."""
-        before = p.text().count("counters:")
-        p.send_signal(signal.SIGUSR1)
-        wait_until(lambda: p.text().count("counters:") > before and
-                   p.text().rsplit("counters:", 1)[1].count("server ") >= servers, 5,
-                   what="statistics in the log")
-        tail = p.text().rsplit("counters:", 1)[1]
-        counters = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", tail.splitlines()[0])}
-        servers = {}
-        for m in re.finditer(r"server ([^:\n]+): (up|down), rtt ([\d.]+) ms \(p95 ([\d.]+) ms\), "
-                             r"(\d+) queries \(([\d.]+) %\), (\d+) answers, (\d+) failures, "
-                             r"(\d+) hedges \((\d+) won\)", tail):
-            servers[m.group(1)] = {"up": m.group(2) == "up", "rtt": float(m.group(3)),
-                                   "p95": float(m.group(4)), "queries": int(m.group(5)),
-                                   "answers": int(m.group(7)), "failures": int(m.group(8)),
-                                   "hedges": int(m.group(9)), "won": int(m.group(10))}
-        return counters, servers
+        return p.stats(servers)
 
     def sent_to(self, before):
         """UDP queries each dnsdist received since `before` (a list of dnsdist_counts())."""
@@ -623,7 +608,14 @@ class Relays(unittest.TestCase):
         self.assertEqual((lost, set(rcodes)), (0, {0}))
         counters, servers = self.stats(p, 2)
         self.assertEqual(sorted(servers), ["a via relay-one", "b via relay-one"])
-        self.assertEqual(sum(s["answers"] for s in servers.values()), 40)
+        # Each of the 40 queries went out once through one of these routes, plus its hedges
+        # (a CI run under load hedged 9 of them: both answers of a hedged query come back).
+        total = {k: sum(s[k] for s in servers.values())
+                 for k in ("queries", "answers", "failures", "hedges")}
+        self.assertEqual(total["queries"] - total["hedges"], 40, total)
+        self.assertEqual(total["failures"], 0, total)
+        self.assertGreaterEqual(total["answers"], 40, total)
+        self.assertLessEqual(total["answers"], total["queries"], total)
         # Both servers' certificates and queries went through it, and nothing was refused.
         self.assertEqual(set(relay.forwarded), {("127.0.0.1", lab.dnsdist_port)
                                                 for lab in self.labs[:2]})
