@@ -138,6 +138,7 @@ net::awaitable<void> Resolver::refresh_loop() {
             }
             publish(*choice->chosen);
             retry = kFirstRetry;
+            last_failure_.clear();
             const auto until_expiry = std::chrono::duration_cast<std::chrono::seconds>(
                                           choice->chosen->not_after() - clock_.now()) -
                                       kExpiryMargin;
@@ -145,13 +146,18 @@ net::awaitable<void> Resolver::refresh_loop() {
         } else {
             ++counters_.cert_refresh_failures;
             wait = retry;
-            spdlog::warn("no valid certificate from {} at {}{}: {}; retrying in {}s{}",
-                         config_.provider_name_text, net::to_string(config_.server_endpoint()),
-                         config_.relayed() ? " via relay " + config_.relay_name + " (" +
-                                                 net::to_string(config_.udp_endpoint()) + ")"
-                                           : std::string(),
-                         choice.error().reason, retry.count(),
-                         session() ? "" : " (queries get SERVFAIL until then)");
+            // Said once: a server that stays unreachable (no network at boot) must not fill
+            // the log every minute; the line comes again when the reason changes.
+            const bool repeated = choice.error().reason == last_failure_;
+            last_failure_ = choice.error().reason;
+            spdlog::log(repeated ? spdlog::level::debug : spdlog::level::warn,
+                        "no valid certificate from {} at {}{}: {}; retrying in {}s{}",
+                        config_.provider_name_text, net::to_string(config_.server_endpoint()),
+                        config_.relayed() ? " via relay " + config_.relay_name + " (" +
+                                                net::to_string(config_.udp_endpoint()) + ")"
+                                          : std::string(),
+                        choice.error().reason, retry.count(),
+                        session() ? "" : " (queries get SERVFAIL until then)");
             retry = std::min(retry * 2, kMaxRetry);
         }
         spdlog::debug("next certificate check in {}s", wait.count());

@@ -107,6 +107,7 @@ class Resolver final : public Transport {
     TruncationLesson on_truncation_;
     std::function<void(std::chrono::microseconds)> on_certificate_rtt_;
     std::chrono::microseconds last_fetch_rtt_{0};  // of the last successful certificate fetch
+    std::string last_failure_;  // of the last failed fetch, said once while it repeats
     asio::steady_timer refresh_timer_;
     bool stopped_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "dnscrypt/packet.hpp"
+#include "net/endpoint.hpp"
 #include "upstream/answer_check.hpp"
 #include "upstream/reply_drops.hpp"
 
@@ -44,17 +45,34 @@ void UdpExchanger::start() {
     received_.resize(kReceiveBatch);
     receive_arena_ = net::attach_buffers(received_, kReceiveCapacity, kReceiveCapacity);
     receiver_ = std::make_unique<net::ReceiveBatch>(received_);
-    for (std::size_t i = 0; i < socket_count_; ++i) {
+    if (const auto ec = open_sockets()) {
+        // No route yet (a boot before the network, an IPv6 server on an IPv4-only host): the
+        // server is down, not the proxy. The certificate fetch retries with back-off, and the
+        // sockets are opened with the first query after it succeeds.
+        spdlog::debug("{}: {}: the server is unusable until it can be reached",
+                     net::to_string(resolver_), ec.message());
+    }
+}
+
+asio::error_code UdpExchanger::open_sockets() {
+    asio::error_code ec;
+    for (std::size_t i = 0; i < socket_count_ && !ec; ++i) {
         auto s = std::make_unique<Socket>(io_);
-        s->socket.open(resolver_.protocol());
+        s->socket.open(resolver_.protocol(), ec);
+        if (ec) break;
         // Bursts of answers must not be lost to a small default buffer.
         asio::error_code ignored;
         s->socket.set_option(asio::socket_base::receive_buffer_size(1 << 20), ignored);
-        s->socket.connect(resolver_);
-        s->socket.non_blocking(true);
-        sockets_.push_back(std::move(s));
+        s->socket.connect(resolver_, ec);
+        if (!ec) s->socket.non_blocking(true, ec);
+        if (!ec) sockets_.push_back(std::move(s));
+    }
+    if (ec) {
+        sockets_.clear();
+        return ec;
     }
     for (std::size_t i = 0; i < sockets_.size(); ++i) wait_readable(i);
+    return {};
 }
 
 void UdpExchanger::stop() {
@@ -83,8 +101,10 @@ bool UdpExchanger::cancel(PendingUdpQuery& query) {
 }
 
 MutableBytes UdpExchanger::send_buffer() {
+    if (!*alive_) return {};
+    if (sockets_.empty() && receiver_ && open_sockets()) return {};  // still unreachable
     if (send_.full() && !send_blocked_) flush();
-    if (send_.full() || sockets_.empty() || !*alive_) return {};
+    if (send_.full() || sockets_.empty()) return {};
     return {send_.next().data, packet_capacity_};
 }
 

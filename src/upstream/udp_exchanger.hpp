@@ -66,12 +66,14 @@ class UdpExchanger final : public net::Flushable {
     UdpExchanger(const UdpExchanger&) = delete;
     UdpExchanger& operator=(const UdpExchanger&) = delete;
 
-    // Opens the sockets and starts reading them. Throws asio::system_error on failure.
+    // Opens the sockets and starts reading them. A server that cannot be reached yet is
+    // logged; its sockets are opened by the first send_buffer() that finds a route.
     void start();
     void stop();
 
     // Where to write the next encrypted query (at least max_packet bytes), or an empty span
-    // when the send queue is full and the sockets cannot take more now.
+    // when the send queue is full and the sockets cannot take more now, or the server cannot
+    // be reached.
     [[nodiscard]] MutableBytes send_buffer();
 
     struct Request {
@@ -94,6 +96,7 @@ class UdpExchanger final : public net::Flushable {
 
   private:
     struct Socket;
+    asio::error_code open_sockets();  // all of them, or none
     void flush() override;
     void wait_readable(std::size_t index);
     void read_available(std::size_t index);

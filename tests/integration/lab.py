@@ -285,8 +285,11 @@ zone:
             self.provider_key_hex = f.read().hex()
         return os.path.join(self.dir, cert_name + ".cert"), os.path.join(self.dir, cert_name + ".key")
 
-    def start_dnsdist(self, es_version=2, serial=1, validity=86400, start_offset=-60):
-        """start_offset: seconds from now to the certificate's first second (negative: past)."""
+    def start_dnsdist(self, es_version=2, serial=1, validity=86400, start_offset=-60,
+                      extra_binds=()):
+        """start_offset: seconds from now to the certificate's first second (negative: past).
+        extra_binds: more "address:port"s for the same DNSCrypt server (in a test's own network
+        namespace only)."""
         cert, key = self.generate_provider(es_version, serial, validity,
                                            start_offset=start_offset)
         self.dnsdist_port, self.dnsdist_plain_port = free_port(), free_port()
@@ -294,6 +297,10 @@ zone:
         self.dnsdist_port6 = free_port() if has_ipv6_loopback() else None
         bind6 = ('addDNSCryptBind("[::1]:%d", "%s", "%s", "%s")' %
                  (self.dnsdist_port6, self.provider_name, cert, key) if self.dnsdist_port6 else "")
+        # (Queries to such an address come from it too: dnsdist's default ACL must allow it.)
+        bind6 += "".join('\naddDNSCryptBind("%s", "%s", "%s", "%s")\naddACL("%s")'
+                         % (where, self.provider_name, cert, key, where.rsplit(":", 1)[0])
+                         for where in extra_binds)
         stats = os.path.join(self.dir, "dnsdist-stats")
         self.dnsdist_rotate_flag = os.path.join(self.dir, "rotate")
         self.dnsdist_stats = stats
