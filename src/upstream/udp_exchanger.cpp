@@ -50,7 +50,7 @@ void UdpExchanger::start() {
         // server is down, not the proxy. The certificate fetch retries with back-off, and the
         // sockets are opened with the first query after it succeeds.
         spdlog::debug("{}: {}: the server is unusable until it can be reached",
-                     net::to_string(resolver_), ec.message());
+                      net::to_string(resolver_), ec.message());
     }
 }
 
