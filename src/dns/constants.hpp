@@ -22,6 +22,10 @@ inline constexpr std::size_t kMaxMessageSize = 65535;
 inline constexpr std::size_t kMinQuerySize = kHeaderSize + 1 + 4;
 // Payload size a client that sent no OPT can receive over UDP (RFC 1035 4.2.1).
 inline constexpr std::uint16_t kClassicUdpLimit = 512;
+// The largest UDP answer we send a client, whatever it advertises: a spoofed 60-byte query must
+// not reflect tens of KiB (an answer that came over TCP or DoH is truncated beyond it). 4096 as
+// dnscrypt-proxy 2 (MaxDNSUDPPacketSize) and Unbound's edns-buffer-size ceiling.
+inline constexpr std::uint16_t kMaxClientUdpLimit = 4096;
 
 // Fixed part of a resource record after its owner name: type, class, TTL, RDLENGTH.
 inline constexpr std::size_t kRecordFixedSize = 10;

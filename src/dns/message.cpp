@@ -96,7 +96,7 @@ Result<std::size_t> read_question(Bytes msg, Question& out) noexcept {
 
 std::uint16_t QueryInfo::client_udp_limit() const noexcept {
     if (!opt) return kClassicUdpLimit;
-    return std::max(opt->udp_payload, kClassicUdpLimit);
+    return std::clamp(opt->udp_payload, kClassicUdpLimit, kMaxClientUdpLimit);
 }
 
 Result<QueryInfo> parse_query(Bytes msg) noexcept {

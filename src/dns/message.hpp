@@ -82,8 +82,8 @@ struct QueryInfo {
     std::optional<OptRecord> opt;
     std::size_t size = 0;
 
-    // The largest UDP answer the client accepts: 512 without OPT, its advertised size (never
-    // below 512, RFC 6891 6.2.5) with one.
+    // The largest UDP answer the client gets: 512 without OPT, its advertised size with one
+    // (never below 512, RFC 6891 6.2.5, and never above kMaxClientUdpLimit).
     [[nodiscard]] std::uint16_t client_udp_limit() const noexcept;
 };
 

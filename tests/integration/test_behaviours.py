@@ -357,6 +357,20 @@ class OnRealServers(LabTestCase):
             self.assertEqual((r.rcode, r.tc, bool(r.answer)), (0, truncated, not truncated), name)
         self.assertEqual(p.counters().get("truncated_for_client", 0), 2)
 
+    def test_udp_answers_to_clients_stop_at_4096_bytes(self):
+        # A client (or a spoofed source) advertising 65535 does not get the ~5 KB answer in one
+        # datagram, fetched from the resolver or from the cache: the proxy is no amplifier.
+        p = self.lab.start_proxy(name="proxy-cap", cache=True)
+        for attempt in ("resolver", "cache"):
+            raw = dnsclient.udp(p.port, make_query("big.dcp.test", "TXT", edns=65535))
+            r = Response(raw)
+            self.assertLessEqual(len(raw), 4096, attempt)
+            self.assertEqual((r.rcode, r.tc), (0, True), attempt)
+        # Under the cap, what the client advertises holds: ~2 KB in one datagram.
+        r = Response(dnsclient.udp(p.port, make_query("twok.dcp.test", "TXT", edns=65535)))
+        self.assertEqual((r.rcode, r.tc, len(r.answer)), (0, False, 9))
+        self.assertEqual(p.counters().get("truncated_for_client", 0), 2)
+
     def test_padding_grows_then_shrinks_back(self):
         p = self.lab.start_proxy("--threads", "1", name="proxy-shrink")
         kb = lambda: Response(dnsclient.udp(p.port, make_query("kb.dcp.test", "TXT", edns=1232)))

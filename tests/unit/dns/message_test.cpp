@@ -60,6 +60,19 @@ TEST(Query, ClientLimitWithoutOptIs512AndNeverBelow) {
     EXPECT_EQ(tiny->client_udp_limit(), 512);  // RFC 6891 6.2.5
 }
 
+TEST(Query, ClientLimitIsCappedAt4096) {
+    // A client (or a spoofed source) advertising 65535 gets at most 4096 bytes over UDP.
+    for (const int advertised : {4096, 4097, 8192, 65535}) {
+        const auto q =
+            parse_query(make_query("a.example", 1, 1, static_cast<std::uint16_t>(advertised)));
+        ASSERT_TRUE(q);
+        EXPECT_EQ(q->client_udp_limit(), 4096) << advertised;
+    }
+    const auto q = parse_query(make_query("a.example", 1, 1, 4000));
+    ASSERT_TRUE(q);
+    EXPECT_EQ(q->client_udp_limit(), 4000);
+}
+
 TEST(Query, OptFlagsAndVersion) {
     auto b = MsgBuilder().header(1, 0x0100, 1, 0, 0, 1).question("a.example", 1);
     b.name(".").u16(41).u16(4096).raw({0x01, 0x00}).u16(0x8000).u16(0);
