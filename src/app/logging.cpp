@@ -5,6 +5,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -24,10 +25,9 @@ namespace {
 // a failed reopen (a path outside the chroot, no permission) leaves logging where it was.
 class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
   public:
-    explicit ReopenableFileSink(const std::string& path) {
+    ReopenableFileSink(const std::string& path, std::optional<uid_t> user) : user_(user) {
         fd_ = open_log(path);
-        if (fd_ < 0)
-            throw std::runtime_error("cannot open '" + path + "': " + std::strerror(errno));
+        if (fd_ < 0) throw std::runtime_error(why_not(path));
         path_ = canonical_path(path);
     }
     ~ReopenableFileSink() override {
@@ -42,7 +42,7 @@ class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
     // now on. Returns the error text when it cannot be opened; the old file stays in use then.
     std::optional<std::string> reopen(const std::string& where) {
         const int fd = open_log(where);
-        if (fd < 0) return std::string(std::strerror(errno));
+        if (fd < 0) return why_not(where);
         std::lock_guard<std::mutex> lock(mutex_);
         ::close(fd_);
         fd_ = fd;
@@ -68,12 +68,50 @@ class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
     void flush_() override {}
 
   private:
-    static int open_log(const std::string& path) {
+    // Opened as root, the file must be one the proxy's user cannot have planted: a symbolic
+    // link or a hard link (to /etc/cron.d/x, say) would have root write through it at the next
+    // start. So no link, a regular file, owned by root or by the proxy's user (--user).
+    int open_log(const std::string& path) {
+        refusal_.clear();
         // O_APPEND: lines land at the end even when logrotate's copytruncate shortens the file.
-        return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+        const int fd = ::open(
+            path.c_str(),
+            O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0640);
+        if (fd < 0) {
+            if (errno == ELOOP) refusal_ = "it is a symbolic link; refusing to write through it";
+            return -1;
+        }
+        struct stat st {};
+        if (fstat(fd, &st) != 0) {
+            ::close(fd);
+            return -1;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            refusal_ = "it is not a regular file";
+        } else if (st.st_nlink != 1) {
+            refusal_ = "it has other hard links; refusing to write to it";
+        } else if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != user_) {
+            refusal_ = "it belongs to uid " + std::to_string(st.st_uid) +
+                       ", neither root nor the proxy's user; refusing to write to it";
+        }
+        if (!refusal_.empty()) {
+            ::close(fd);
+            return -1;
+        }
+        // Blocking writes from now on (O_NONBLOCK only kept a planted FIFO from hanging open).
+        const int flags = fcntl(fd, F_GETFL);
+        if (flags >= 0) (void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+        return fd;
+    }
+
+    std::string why_not(const std::string& path) const {
+        return "cannot open '" + path +
+               "': " + (refusal_.empty() ? std::strerror(errno) : refusal_);
     }
 
     std::string path_;  // absolute, as seen before any chroot
+    std::optional<uid_t> user_;
+    std::string refusal_;  // why open_log refused a file it could open
     int fd_ = -1;
 };
 
@@ -88,7 +126,7 @@ void setup_logging(const LogSettings& settings, bool daemon) {
     std::vector<spdlog::sink_ptr> sinks;
     if (settings.file) {
         try {
-            g_file_sink = std::make_shared<ReopenableFileSink>(*settings.file);
+            g_file_sink = std::make_shared<ReopenableFileSink>(*settings.file, settings.user);
         } catch (const std::runtime_error& e) {
             throw std::runtime_error("--logfile: " + std::string(e.what()));
         }

@@ -2,6 +2,8 @@
 // Where logs go: stdout in the foreground, syslog when daemonized (or with --syslog), a file with
 // --logfile (reopened on SIGHUP, for logrotate). One default logger; subsystems log through it.
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 
@@ -13,6 +15,7 @@ struct LogSettings {
     config::LogLevel level = config::LogLevel::Info;
     std::optional<std::string> file;  // --logfile
     bool syslog = false;              // --syslog
+    std::optional<uid_t> user;        // --user's: may own the log file, as root may
 };
 
 // Throws std::runtime_error with a message for a log file that cannot be opened.

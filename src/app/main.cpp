@@ -758,14 +758,16 @@ class Proxy {
 
 int serve(config::Settings settings) {
     const auto& svc = settings.service;
-    app::setup_logging({svc.loglevel, svc.logfile, svc.syslog}, svc.daemonize);
-    for (const auto& note : settings.notes) spdlog::warn("{}", note);
-    std::vector<app::LoadedSource> sources;
-    if (settings.catalogue) sources = app::choose_catalogue_servers(settings);
     // Everything that can fail for a reason the user must fix fails here, before serving and
     // while errors still reach the terminal.
     std::optional<app::UserInfo> user;
     if (svc.user) user = app::lookup_user(*svc.user, svc.user_chroot);
+    app::setup_logging({svc.loglevel, svc.logfile, svc.syslog,
+                        user ? std::optional<uid_t>(user->uid) : std::nullopt},
+                       svc.daemonize);
+    for (const auto& note : settings.notes) spdlog::warn("{}", note);
+    std::vector<app::LoadedSource> sources;
+    if (settings.catalogue) sources = app::choose_catalogue_servers(settings);
     // The time zone, for time-restricted rules, read now: a chroot hides /etc/localtime.
     tzset();
     auto keys = config::load_client_keys(settings.client_key_file);

@@ -1,5 +1,7 @@
 #include "app/process.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -84,24 +86,34 @@ PidFile::PidFile(std::string path) {
     const std::string text = std::to_string(getpid()) + "\n";
     const bool ok = ftruncate(fd_, 0) == 0 &&
                     write(fd_, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    if (!ok) fail("--pid-file: cannot write " + path);
+    if (!ok) {
+        ::close(fd_);
+        fd_ = -1;
+        fail("--pid-file: cannot write " + path);
+    }
+    // Closed now: a descriptor kept past the privilege drop would let a compromised proxy write
+    // another pid, which root's stop scripts would then kill.
+    ::close(fd_);
+    fd_ = -1;
+    written_ = true;
 }
 
 void PidFile::note_chroot(const std::string& root) {
     chrooted_ = true;
     jail_path_ = path_in_jail(path_, root);
+    if (!jail_path_) {
+        spdlog::warn("the pid file {} lies beyond the jail {}: it cannot be removed at exit", path_,
+                     root);
+    }
 }
 
 PidFile::~PidFile() {
-    if (fd_ < 0) return;
+    if (!written_) return;
     if (!chrooted_) {
         ::unlink(path_.c_str());
     } else if (jail_path_) {
         ::unlink(jail_path_->c_str());
-    } else {
-        (void)ftruncate(fd_, 0);  // best effort: the pid is gone, the file says so
     }
-    ::close(fd_);
 }
 
 UserInfo lookup_user(const std::string& name, bool chroot) {

@@ -34,7 +34,8 @@ class PidFile {
     std::string path_;                      // absolute and canonical, as seen before any chroot
     std::optional<std::string> jail_path_;  // its path inside the chroot, when it lies there
     bool chrooted_ = false;
-    int fd_ = -1;
+    bool written_ = false;
+    int fd_ = -1;  // only while it is written
 };
 
 // The path without symbolic links or relative parts (relative to the current directory when it

@@ -102,10 +102,14 @@ class DaemonAndUser(ServiceTest):
                 if target.startswith("/") and os.path.isdir(target):
                     self.assertTrue(target == self.home or target.startswith(self.home + "/"),
                                     "fd %s: directory %s outside the jail" % (fd, target))
+                # Nor a descriptor of the pid file: the user could write another pid into it,
+                # which root's stop script would kill.
+                self.assertNotEqual(target, os.path.realpath(pid_file), "fd %s" % fd)
         finally:
             self.stop_daemon(pid)
-        # Outside the jail the file cannot be removed from inside it: it is emptied instead.
-        self.assertEqual(open(pid_file).read(), "")
+        # Outside the jail the file cannot be removed from inside it: said at start, and left.
+        self.assertEqual(open(pid_file).read(), "%d\n" % pid)
+        self.assertIn("it cannot be removed at exit", open(log_file).read())
         self.assertIn("signal 15: stopping", open(log_file).read())
 
     def test_pid_file_inside_the_jail_is_removed(self):
@@ -131,6 +135,40 @@ class DaemonAndUser(ServiceTest):
             self.assertEqual(r.returncode, 1, words)
             self.assertIn(words, r.stderr)
             self.assertEqual(open(victim).read(), "precious\n")
+
+    def test_planted_log_file_is_refused(self):
+        # Root opens the log file at every start: one the proxy's user could have planted in a
+        # directory it writes to (a link to a root file, a file of someone else's) is refused.
+        victim = os.path.join(self.lab.dir, "victim-log-%s" % self.user)
+        with open(victim, "w") as f:
+            f.write("precious\n")
+        log_file = os.path.join(self.run_dir, "proxy.log")
+        other_uid = 65534 if self.pw.pw_uid != 65534 else 65533
+
+        def someone_elses(_, path):
+            with open(path, "w"):
+                pass
+            os.chown(path, other_uid, other_uid)
+
+        for plant, words in ((os.symlink, "is a symbolic link"), (os.link, "has other hard links"),
+                             (someone_elses, "neither root nor the proxy's user")):
+            if os.path.lexists(log_file):
+                os.unlink(log_file)
+            plant(victim, log_file)
+            r = subprocess.run(proxy_args(self.lab, free_port(), "--logfile", log_file,
+                                          "--user", self.user),
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual(r.returncode, 1, words)
+            self.assertIn(words, r.stderr)
+            self.assertEqual(open(victim).read(), "precious\n")
+        # The user's own log file (logrotate's create with its owner) is the proxy's.
+        os.unlink(log_file)
+        with open(log_file, "w"):
+            pass
+        os.chown(log_file, self.pw.pw_uid, self.pw.pw_gid)
+        pid = self.start_daemon(free_port(), os.path.join(self.lab.dir, "own-log.pid"), log_file)
+        self.stop_daemon(pid)
+        self.assertIn("running as %s" % self.user, open(log_file).read())
 
     def test_sighup_under_user_with_log_file_outside_the_jail(self):
         # What `systemctl reload` and logrotate do. Before the fix the process died (SIGSEGV).
