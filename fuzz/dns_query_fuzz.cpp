@@ -19,6 +19,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto info = dns::parse_query(input);
     if (!info) return 0;
 
+    // Every byte of the client's OPT options is read (the cache decision), never past it.
+    if (info->opt) (void)dns::has_edns_option(input, *info->opt, dns::kEdnsOptionClientSubnet);
+    if (info->client_udp_limit() > dns::kMaxClientUdpLimit) std::abort();
+
     static std::array<std::uint8_t, dns::kMaxMessageSize + 64> buf;
     std::memcpy(buf.data(), data, size);
     const std::uint16_t configured = size > 2 ? static_cast<std::uint16_t>(data[0] << 4) : 1280;

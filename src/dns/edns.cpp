@@ -22,6 +22,22 @@ Result<EdnsDecision> apply_edns_payload_policy(MutableBytes buf, const QueryInfo
     return EdnsDecision{w.position(), true, configured_size};
 }
 
+bool has_edns_option(Bytes msg, const OptRecord& opt, std::uint16_t code) noexcept {
+    // Root owner (1 byte), type, class, TTL, then RDLENGTH and the options.
+    std::size_t at = opt.offset + kEmptyOptSize;
+    if (opt.end > msg.size() || at > opt.end) return true;
+    while (at < opt.end) {
+        if (opt.end - at < 4) return true;
+        const std::uint16_t option = load_u16_be(msg.data() + at);
+        const std::size_t len = load_u16_be(msg.data() + at + 2);
+        if (option == code) return true;
+        at += 4;
+        if (opt.end - at < len) return true;
+        at += len;
+    }
+    return false;
+}
+
 void set_opt_udp_payload(MutableBytes msg, const OptRecord& opt, std::uint16_t size) noexcept {
     // owner (1 byte, root) + type (2) precede the class field that carries the payload size.
     store_u16_be(msg.data() + opt.offset + 3, size);

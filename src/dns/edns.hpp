@@ -30,6 +30,12 @@ struct EdnsDecision {
 [[nodiscard]] Result<EdnsDecision> apply_edns_payload_policy(
     MutableBytes buf, const QueryInfo& info, std::uint16_t configured_size) noexcept;
 
+inline constexpr std::uint16_t kEdnsOptionClientSubnet = 8;  // RFC 7871
+
+// Whether the message's OPT record carries an option with this code (a malformed option list
+// counts as carrying it: the caller then treats the query as the more cautious way).
+[[nodiscard]] bool has_edns_option(Bytes msg, const OptRecord& opt, std::uint16_t code) noexcept;
+
 // Sets the advertised UDP payload size of an OPT record in place.
 void set_opt_udp_payload(MutableBytes msg, const OptRecord& opt, std::uint16_t size) noexcept;
 

@@ -166,6 +166,7 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
     out.upstream = &upstream_;
     out.cloaked = false;
     out.cached = false;
+    out.storable = false;
     out.rules = rules_.get();
 
     if (rules_) {
@@ -208,6 +209,12 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
     // Only standard queries are cached (an UPDATE or NOTIFY answer is no answer to a query).
     if (cache_ != nullptr && (sent.header.flags & dns::flags::kOpcodeMask) == 0) {
         out.cached = true;
+        // Served from the cache either way, but kept only when the answer is everyone's: a
+        // non-recursive query (RD=0) gets what the resolver happens to hold, often an empty
+        // NOERROR, and an answer to a client subnet (RFC 7871) is that subnet's.
+        out.storable = (sent.header.flags & dns::flags::kRd) != 0 &&
+                       !(sent.opt && dns::has_edns_option(Bytes(buffer.data(), len), *sent.opt,
+                                                          dns::kEdnsOptionClientSubnet));
         const cache::Key key = out.cache_key();
         const std::uint32_t now = now_seconds();
         auto hit = cache_->find(key, now, reply, false);
@@ -219,7 +226,7 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
         }
         if (hit.found == cache::Found::Fresh) {
             ++counters_.cache_hits;
-            if (hit.prefetch) start_prefetch(out, Bytes(buffer.data(), len));
+            if (hit.prefetch && out.storable) start_prefetch(out, Bytes(buffer.data(), len));
             if (hit.size > reply.size()) {
                 // Larger than any UDP reply we make: the client retries over TCP.
                 ++counters_.truncated_for_client;
@@ -399,7 +406,7 @@ std::size_t QueryProcessor::finish(const Prepared& prepared,
     }
     const std::size_t len = answer->size();
     if (answer->data() != reply.data()) std::memmove(reply.data(), answer->data(), len);
-    if (cache_ != nullptr && prepared.cached) {
+    if (cache_ != nullptr && prepared.cached && prepared.storable) {
         (void)cache_->store(prepared.cache_key(), Bytes(reply.data(), len), now_seconds());
     }
     ++counters_.answered;

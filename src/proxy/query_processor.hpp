@@ -53,7 +53,8 @@ struct Prepared {
     rules::Decision decision;
     upstream::Upstream* upstream = nullptr;  // the resolvers, or a forwarding rule's servers
     bool cloaked = false;                    // a cloaking rule's target is sent instead
-    bool cached = false;                     // looked up in the cache; the answer goes there
+    bool cached = false;                     // looked up in the cache
+    bool storable = false;                   // and its answer goes there
     // The rules it was decided by: a reload may come before its answer (kept alive by the
     // processor for a while after they are replaced: see set_rules).
     const rules::RuleSet* rules = nullptr;

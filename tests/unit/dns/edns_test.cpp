@@ -143,5 +143,32 @@ TEST(Edns, RemoveOptRejectsMalformed) {
     EXPECT_FALSE(remove_opt(msg, msg.size()));
 }
 
+TEST(HasEdnsOption, FindsTheCodeAndTreatsAMalformedListAsCarryingIt) {
+    const auto with = [](const std::vector<std::uint8_t>& options) {
+        return test::MsgBuilder()
+            .header(1, 0x0100, 1, 0, 0, 1)
+            .question("a.test", 1)
+            .opt(1232, 0, options)
+            .build();
+    };
+    const std::vector<std::uint8_t> padding_then_ecs = {0, 12, 0, 2, 0, 0, 0, 8, 0, 4, 0, 1, 0, 0};
+    const std::vector<std::uint8_t> padding = {0, 12, 0, 2, 0, 0};
+    const std::vector<std::uint8_t> cut = {0, 12, 0, 9, 0, 0};  // says 9 bytes, has 2
+    const std::vector<std::uint8_t> short_header = {0, 12, 0};
+    for (const auto& [options, expected] :
+         std::vector<std::pair<std::vector<std::uint8_t>, bool>>{{{}, false},
+                                                                 {padding, false},
+                                                                 {padding_then_ecs, true},
+                                                                 {cut, true},
+                                                                 {short_header, true}}) {
+        const auto msg = with(options);
+        const auto q = parse_query(msg);
+        ASSERT_TRUE(q);
+        ASSERT_TRUE(q->opt);
+        EXPECT_EQ(has_edns_option(msg, *q->opt, kEdnsOptionClientSubnet), expected)
+            << options.size();
+    }
+}
+
 }  // namespace
 }  // namespace dcp::dns

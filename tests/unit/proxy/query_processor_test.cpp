@@ -236,6 +236,36 @@ TEST_F(Fixture, OnlyStandardQueriesAreCached) {
     EXPECT_EQ(cache.size(), 0U);
 }
 
+TEST_F(Fixture, NonRecursiveAndClientSubnetAnswersAreServedButNotKept) {
+    cache::Cache cache(small_cache());
+    QueryProcessor p(io, upstream, settings, counters, active, &cache);
+    // RD=0: whatever the resolver holds (here an empty NOERROR) is not everyone's answer.
+    const auto norec = test::MsgBuilder().header(3, 0, 1, 0, 0, 0).question("a.test", 1).build();
+    ASSERT_EQ(prepare(p, norec), Step::Forward);
+    auto empty = answer_for("a.test", 3, 0, false);
+    ASSERT_GT(p.finish(prepared, MutableBytes(empty), ClientTransport::Udp, reply), 0U);
+    EXPECT_EQ(cache.size(), 0U);
+    // A client subnet option (RFC 7871, code 8): the answer is that subnet's.
+    const std::vector<std::uint8_t> ecs = {0, 8, 0, 7, 0, 1, 24, 0, 198, 51, 100};
+    const auto subnet = test::MsgBuilder()
+                            .header(4, 0x0100, 1, 0, 0, 1)
+                            .question("a.test", 1)
+                            .opt(1232, 0, ecs)
+                            .build();
+    ASSERT_EQ(prepare(p, subnet), Step::Forward);
+    auto a = answer_for("a.test", 4, 1, true);
+    ASSERT_GT(p.finish(prepared, MutableBytes(a), ClientTransport::Udp, reply), 0U);
+    EXPECT_EQ(cache.size(), 0U);
+    // A recursive query's answer is kept, and a non-recursive one is then served from it.
+    ASSERT_EQ(prepare(p, test::make_query("a.test", 1, 5)), Step::Forward);
+    auto b = answer_for("a.test", 5, 2, false);
+    ASSERT_GT(p.finish(prepared, MutableBytes(b), ClientTransport::Udp, reply), 0U);
+    EXPECT_EQ(cache.size(), 1U);
+    ASSERT_EQ(prepare(p, norec), Step::Reply);
+    EXPECT_EQ(reply_header().ancount, 2);
+    EXPECT_FALSE(reply_header().rd());
+}
+
 std::shared_ptr<rules::RuleSet> rules_for(const char* blocked, const char* cloaking,
                                           const char* forwarding) {
     auto set = std::make_shared<rules::RuleSet>();
