@@ -348,6 +348,10 @@ std::size_t QueryProcessor::finish_answer(const Prepared& p, std::size_t len,
                                              rules->needs_time() ? local_now() : rules::LocalTime{})
                        : rules::AnswerVerdict::Pass;
                verdict != rules::AnswerVerdict::Pass) {
+        if (verdict == rules::AnswerVerdict::Malformed) {
+            ++counters_.servfail_upstream_error;
+            return synthesize(info, dns::Rcode::ServFail, false, reply);
+        }
         if (verdict == rules::AnswerVerdict::BlockedIp) {
             ++counters_.blocked_ips;
         } else {

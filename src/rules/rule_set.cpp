@@ -349,12 +349,12 @@ dcp::Result<std::size_t, dns::Error> RuleSet::write_reply(const Decision& d,
 
 AnswerVerdict RuleSet::check_answer(Bytes answer, LocalTime now) const {
     const auto layout = dns::parse_layout(answer);
-    if (!layout) return AnswerVerdict::Pass;
+    if (!layout) return AnswerVerdict::Malformed;
     bool blocked_ip = false;
     std::size_t offset = layout->answer_offset;
     for (std::uint16_t i = 0; i < layout->header.ancount; ++i) {
         const auto rr = dns::read_record(answer, offset);
-        if (!rr) break;
+        if (!rr) return AnswerVerdict::Malformed;  // parse_layout read it: cannot happen
         offset = rr->end();
         if (rr->klass != kClassIn) continue;
         const bool a = rr->type == kTypeA && rr->rdlength == 4;

@@ -56,7 +56,9 @@ struct Decision {
     std::uint32_t index = 0;  // the cloaking, captive portal or forwarding entry
 };
 
-enum class AnswerVerdict : std::uint8_t { Pass, BlockedIp, BlockedName };
+// Malformed: the answer cannot be read whole (trailing bytes, a second OPT...), so it cannot be
+// checked either: it must not pass unfiltered.
+enum class AnswerVerdict : std::uint8_t { Pass, BlockedIp, BlockedName, Malformed };
 
 class RuleSet {
   public:

@@ -292,6 +292,25 @@ TEST_F(Fixture, RulesAnswerEvenWithNoServerReady) {
     EXPECT_EQ(active.load(), 0U);
 }
 
+TEST_F(Fixture, AnAnswerTheFiltersCannotReadIsServfail) {
+    QueryProcessor p(io, upstream, settings, counters, active);
+    p.set_rules(rules_for("ads.com\n", nullptr, nullptr), {});
+    // A CNAME to a blocked name, then one byte too many: before, it passed unfiltered.
+    auto answer = test::MsgBuilder()
+                      .header(31, 0x8180, 1, 2, 0, 0)
+                      .question("www.example", 1)
+                      .record_at(12, 5, 60, {3, 'a', 'd', 's', 3, 'c', 'o', 'm', 0})
+                      .record("ads.com", 1, 60, {192, 0, 2, 1})
+                      .build();
+    answer.push_back(0);
+    ASSERT_EQ(prepare(p, test::make_query("www.example", 1, 31)), Step::Forward);
+    reply_len = p.finish(prepared, MutableBytes(answer), ClientTransport::Udp, reply);
+    EXPECT_EQ(reply_header().rcode(), static_cast<std::uint8_t>(dns::Rcode::ServFail));
+    EXPECT_EQ(reply_header().ancount, 0);
+    EXPECT_EQ(counters.servfail_upstream_error, 1U);
+    EXPECT_EQ(counters.blocked_names, 0U);
+}
+
 TEST_F(Fixture, ForwardingRulesPickTheirUpstream) {
     FakeUpstream lan;
     QueryProcessor p(io, upstream, settings, counters, active);

@@ -184,7 +184,20 @@ TEST(RuleSet, AnswerFilter) {
                            .build();
     EXPECT_EQ(set.check_answer(cname), AnswerVerdict::BlockedName);
     const std::uint8_t garbage[] = {0xff, 0xff};
-    EXPECT_EQ(set.check_answer(Bytes(garbage, 2)), AnswerVerdict::Pass);
+    EXPECT_EQ(set.check_answer(Bytes(garbage, 2)), AnswerVerdict::Malformed);
+    // A blocked address followed by a trailing byte, or a second OPT: unreadable as a whole, so
+    // never passed unchecked.
+    auto trailing = with_a(1);
+    trailing.push_back(0);
+    EXPECT_EQ(set.check_answer(trailing), AnswerVerdict::Malformed);
+    const auto two_opts = test::MsgBuilder()
+                              .header(1, 0x8180, 1, 1, 0, 2)
+                              .question("www.example", kA)
+                              .record_at(12, kA, 60, {198, 51, 100, 1})
+                              .opt(1232)
+                              .opt(1232)
+                              .build();
+    EXPECT_EQ(set.check_answer(two_opts), AnswerVerdict::Malformed);
 }
 
 TEST(RuleSet, FlattenedAnswerIsOwnedByTheQuestion) {
