@@ -269,13 +269,25 @@ class DohTransport::Connection final : public std::enable_shared_from_this<Conne
         // whenever they are empty and allocate them again for the next record, i.e. twice per
         // query on a connection that carries one at a time. Keep them (32 KiB per connection).
         SSL_clear_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+        // The identity the certificate must prove. Not setting it would leave only the chain
+        // checked (any publicly trusted certificate would do), so a failure here is fatal to
+        // the connection, never ignored.
+        bool identity_set = false;
         if (stamp::is_ip_literal(cfg.host)) {
-            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), cfg.host.c_str());
+            // fe80::1%eth0: the zone says where to reach it; the certificate names fe80::1
+            // (OpenSSL's parser rejects a zone).
+            const std::string ip = cfg.host.substr(0, cfg.host.find('%'));
+            identity_set = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ip.c_str()) == 1;
         } else {
             // SNI (SSL_set_tlsext_host_name, without its C-style cast)
-            SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                     const_cast<char*>(cfg.host.c_str()));
-            SSL_set1_host(ssl, cfg.host.c_str());
+            identity_set = SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                                    const_cast<char*>(cfg.host.c_str())) == 1 &&
+                           SSL_set1_host(ssl, cfg.host.c_str()) == 1;
+        }
+        if (!identity_set) {
+            close("cannot check the server's identity '" + cfg.host +
+                  "' (OpenSSL refused it): not connecting");
+            co_return;
         }
         static constexpr unsigned char kAlpn[] = {2, 'h', '2'};
         SSL_set_alpn_protos(ssl, kAlpn, sizeof kAlpn);

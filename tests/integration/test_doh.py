@@ -258,6 +258,19 @@ class DohServers(unittest.TestCase):
         # The hashes of the chain are named, so that a user can fix a stale stamp.
         self.assertIn(good_pin, log)
 
+    def test_an_address_with_a_zone_is_still_the_identity_checked(self):
+        # A host name that is an IPv6 address with a zone (fe80::1%eth0 is how link-local
+        # servers are written) is checked as that address: OpenSSL's parser rejects the zone,
+        # and the result ignored left only the chain checked, so any certificate the trust
+        # store vouches for (here: other.dcp.test's, from the test CA) was accepted.
+        p = self.start("--resolver", doh_stamp(self.other_port, host="[::1%lo]"), "--threads",
+                       "1", name="zone", ready=0)
+        wait_until(lambda: "verification failed" in p.text(), 10, what="the refusal")
+        self.assertIn("certificate verification failed: IP address mismatch", p.text())
+        self.assertNotIn("connected to", p.text())
+        r = Response(dnsclient.udp(p.port, make_query("www.dcp.test")))
+        self.assertEqual((r.rcode, r.answer), (2, []))
+
     def test_untrusted_without_the_test_ca(self):
         # No SSL_CERT_FILE: the system's trust store, which does not know the test CA.
         port = free_port()
