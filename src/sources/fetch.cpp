@@ -1,14 +1,12 @@
 #include "sources/fetch.hpp"
 
-// Our own calls go through function pointers: no curl_easy_setopt type-check macros.
-#define CURL_DISABLE_TYPECHECK
-#include <curl/curl.h>
 #include <dlfcn.h>
 
 #include <cstdlib>
 #include <memory>
 
 #include "common/shared_library.hpp"
+#include "sources/curl_protocols.hpp"
 
 namespace dcp::sources {
 namespace {
@@ -97,31 +95,34 @@ dcp::Result<std::string, std::string> fetch_url(const std::string& url, const Fe
     body.limit = limits.max_bytes;
     char error[CURL_ERROR_SIZE] = "";
     CURL* c = curl.get();
-    api.easy_setopt(c, CURLOPT_URL, url.c_str());
     // Only HTTPS and local files, redirects included: a list never comes in clear or from
     // elsewhere than the user said (its signature is checked anyway; this keeps it private).
-    api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,file");
-    api.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    api.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    api.easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-    api.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    api.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (const char* ca = std::getenv("SSL_CERT_FILE"); ca != nullptr && *ca != '\0') {
-        api.easy_setopt(c, CURLOPT_CAINFO, ca);
+    // Every option is checked: one libcurl does not know is a transfer we did not ask for.
+    const auto set = [&](CURLoption option, auto value) {
+        return api.easy_setopt(c, option, value);
+    };
+    if (auto refused = restrict_protocols(set)) return Unexpected(std::move(*refused));
+    bool ok =
+        set(CURLOPT_URL, url.c_str()) == CURLE_OK && set(CURLOPT_FOLLOWLOCATION, 1L) == CURLE_OK &&
+        set(CURLOPT_MAXREDIRS, 5L) == CURLE_OK && set(CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
+        set(CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
+        set(CURLOPT_CONNECTTIMEOUT, static_cast<long>(limits.connect_timeout.count())) ==
+            CURLE_OK &&
+        set(CURLOPT_TIMEOUT, static_cast<long>(limits.total_timeout.count())) == CURLE_OK &&
+        set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(limits.max_bytes)) == CURLE_OK &&
+        set(CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&  // timeouts without SIGALRM: threads
+        set(CURLOPT_USERAGENT, "dnscrypt-proxy") == CURLE_OK &&
+        set(CURLOPT_WRITEFUNCTION, &on_data) == CURLE_OK &&
+        set(CURLOPT_WRITEDATA, &body) == CURLE_OK && set(CURLOPT_ERRORBUFFER, error) == CURLE_OK;
+    if (const char* ca = std::getenv("SSL_CERT_FILE"); ok && ca != nullptr && *ca != '\0') {
+        ok = set(CURLOPT_CAINFO, ca) == CURLE_OK;
     }
-    api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, static_cast<long>(limits.connect_timeout.count()));
-    api.easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(limits.total_timeout.count()));
-    api.easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(limits.max_bytes));
-    api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: we have threads
-    api.easy_setopt(c, CURLOPT_USERAGENT, "dnscrypt-proxy");
-    api.easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_data);
-    api.easy_setopt(c, CURLOPT_WRITEDATA, &body);
-    api.easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-    if (limits.cancel != nullptr) {
-        api.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-        api.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &on_progress);
-        api.easy_setopt(c, CURLOPT_XFERINFODATA, limits.cancel);
+    if (ok && limits.cancel != nullptr) {
+        ok = set(CURLOPT_NOPROGRESS, 0L) == CURLE_OK &&
+             set(CURLOPT_XFERINFOFUNCTION, &on_progress) == CURLE_OK &&
+             set(CURLOPT_XFERINFODATA, limits.cancel) == CURLE_OK;
     }
+    if (!ok) return Unexpected(std::string("libcurl refused an option of the transfer"));
     const CURLcode rc = api.easy_perform(c);
     if (body.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
         return Unexpected("larger than " + std::to_string(limits.max_bytes) + " bytes");

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "common/read_file.hpp"
 #include "minisign/minisign.hpp"
@@ -51,29 +53,38 @@ long long signed_timestamp(const std::string& comment) {
     return std::strtoll(comment.c_str() + at + 10, nullptr, 10);
 }
 
-bool write_file(const std::string& path, const std::string& data, std::string& why) {
-    const int fd =
-        ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+// Writes `data` to a new file beside `path` and returns the new file's name. mkstemp: a name
+// nobody can guess, created with O_EXCL, so a file or link planted at a predictable name (the
+// old "<cache>.tmp.<pid>", a hard link to a file of root's) is never opened and written.
+std::optional<std::string> write_temporary(const std::string& path, const std::string& data,
+                                           std::string& why) {
+    std::string name = path + ".tmp.XXXXXX";
+    const int fd = ::mkstemp(name.data());
     if (fd < 0) {
         why = path + ": " + std::strerror(errno);
-        return false;
+        return std::nullopt;
     }
+    const auto fail = [&] {
+        why = path + ": " + std::strerror(errno);
+        ::close(fd);
+        ::unlink(name.c_str());
+        return std::nullopt;
+    };
     std::size_t done = 0;
     while (done < data.size()) {
         const auto n = ::write(fd, data.data() + done, data.size() - done);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            why = path + ": " + std::strerror(errno);
-            ::close(fd);
-            return false;
-        }
+        if (n <= 0) return fail();
         done += static_cast<std::size_t>(n);
     }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    // mkstemp makes it 0600: the lists are public, and readable by the proxy's user.
+    if (::fchmod(fd, 0644) != 0 || ::fsync(fd) != 0) return fail();
+    if (::close(fd) != 0) {
         why = path + ": " + std::strerror(errno);
-        return false;
+        ::unlink(name.c_str());
+        return std::nullopt;
     }
-    return true;
+    return name;
 }
 
 // Both files, each through a temporary file renamed over the old one, the list last: a reader
@@ -81,18 +92,19 @@ bool write_file(const std::string& path, const std::string& data, std::string& w
 // the next start (and downloaded again).
 bool write_cache(const SourceConfig& c, const std::string& text, const std::string& sig,
                  std::string& why) {
-    const std::string suffix = ".tmp." + std::to_string(::getpid());
     const std::string sig_path = c.cache_file + ".minisig";
-    if (!write_file(c.cache_file + suffix, text, why)) return false;
-    if (!write_file(sig_path + suffix, sig, why)) {
-        ::unlink((c.cache_file + suffix).c_str());
+    const auto text_tmp = write_temporary(c.cache_file, text, why);
+    if (!text_tmp) return false;
+    const auto sig_tmp = write_temporary(sig_path, sig, why);
+    if (!sig_tmp) {
+        ::unlink(text_tmp->c_str());
         return false;
     }
-    if (::rename((sig_path + suffix).c_str(), sig_path.c_str()) != 0 ||
-        ::rename((c.cache_file + suffix).c_str(), c.cache_file.c_str()) != 0) {
+    if (::rename(sig_tmp->c_str(), sig_path.c_str()) != 0 ||
+        ::rename(text_tmp->c_str(), c.cache_file.c_str()) != 0) {
         why = c.cache_file + ": " + std::strerror(errno);
-        ::unlink((c.cache_file + suffix).c_str());
-        ::unlink((sig_path + suffix).c_str());
+        ::unlink(text_tmp->c_str());
+        ::unlink(sig_tmp->c_str());
         return false;
     }
     return true;

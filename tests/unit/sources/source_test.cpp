@@ -174,6 +174,27 @@ TEST_F(Sources, RefreshWritesTheCache) {
     EXPECT_EQ(files, 2U);
 }
 
+TEST_F(Sources, APlantedTemporaryFileIsNeverWrittenThrough) {
+    // The cache was written through "<cache>.tmp.<pid>", opened without O_EXCL: a hard link
+    // planted there (to a file of root's, at the first start) was truncated and written.
+    const std::string victim = path("victim");
+    write(victim, "precious\n");
+    for (const auto& planted :
+         {config_.cache_file + ".tmp." + std::to_string(::getpid()),
+          config_.cache_file + ".minisig.tmp." + std::to_string(::getpid())}) {
+        std::filesystem::create_hard_link(victim, planted);
+    }
+    serve("served.md", kList, key_.sign(kList, 2000));
+    config_.urls = {url("served.md")};
+    const auto s = refresh(config_);
+    ASSERT_TRUE(s.has_value()) << s.error();
+    EXPECT_EQ(read_file(victim), "precious\n");
+    EXPECT_EQ(read_file(config_.cache_file), kList);
+    struct stat st {};
+    ASSERT_EQ(::stat(config_.cache_file.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0644U);  // readable by the proxy's user, as before
+}
+
 TEST_F(Sources, BadDownloadsNeverReplaceAGoodCache) {
     write(config_.cache_file, kList);
     write(config_.cache_file + ".minisig", key_.sign(kList, 1000));
