@@ -54,8 +54,10 @@ class Pool::Probe final : public Attempt {
     Probe(Pool& pool, std::size_t server) : pool_(pool), server_(server) {}
 
     bool live = false;
+    // Plain and DoH transports have no timeout of their own: a lost probe ends here.
+    Clock::time_point deadline{};
 
-    void send(std::uint16_t id) {
+    void send(std::uint16_t id, Clock::duration timeout) {
         const auto len = dns::write_query(id, dns::Name{}, dns::RecordType::NS, buffer_);
         if (!len) {  // cannot happen: the query is ours
             pool_.on_probe(server_, false, Micros(0));
@@ -72,6 +74,7 @@ class Pool::Probe final : public Attempt {
         udp_payload = 512;
         live = true;
         sent_ = Clock::now();
+        deadline = sent_ + timeout;
         pool_.members_[server_].transport->begin(*this);
     }
 
@@ -390,7 +393,19 @@ void Pool::on_timer() {
     auto next = Clock::time_point::max();
     for (std::size_t i = 0; i < members_.size(); ++i) {
         const auto& s = balancer_.server(i);
-        if (s.health != Health::Down || probes_[i]->live) continue;
+        if (auto& probe = *probes_[i]; probe.live) {
+            // Unanswered in time: a failed probe (the transport forgets it), and the next one
+            // follows with back-off. Without this, one lost UDP probe left the server down.
+            if (probe.deadline > now) {
+                next = std::min(next, probe.deadline);
+            } else if (members_[i].transport->cancel(probe)) {
+                probe.live = false;
+                on_probe(i, false, Micros(0));
+                if (s.health == Health::Down) next = std::min(next, s.next_probe);
+            }
+            continue;
+        }
+        if (s.health != Health::Down) continue;
         if (s.next_probe <= now) {
             start_probe(i);
         } else {
@@ -407,7 +422,8 @@ void Pool::start_probe(std::size_t i) {
         on_probe(i, false, Micros(0));
         return;
     }
-    probes_[i]->send(static_cast<std::uint16_t>(rng_.uniform(65536)));
+    probes_[i]->send(static_cast<std::uint16_t>(rng_.uniform(65536)), balancer_.settings().timeout);
+    if (probes_[i]->live) arm(probes_[i]->deadline);
 }
 
 void Pool::on_probe(std::size_t i, bool answered, Micros rtt) {

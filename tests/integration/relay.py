@@ -1,5 +1,5 @@
 """Middlemen for the integration tests, on loopback: a TCP forwarder that counts connections,
-and a hostile UDP relay that surrounds each real DNSCrypt answer with garbage, forgeries and
+a plain DNS gate that drops what a test says, and a hostile UDP relay that surrounds each real DNSCrypt answer with garbage, forgeries and
 duplicates, or delivers it late."""
 
 import os
@@ -159,6 +159,58 @@ class HostileRelay:
         tampered = answer[:-1] + bytes([answer[-1] ^ 1])
         for packet in (os.urandom(100), forged, tampered, answer, answer):
             self.sock.sendto(packet, client)
+
+    def close(self):
+        self.closed = True
+        stop_loop(self.sock, self.thread)
+
+
+class PlainGate:
+    """A plain DNS server on UDP in front of another (NSD): forwards each query and its answer,
+    unless `silent` (every query dropped) or `drop_probes` is above zero (that many of the
+    proxy's health probes, ". NS" queries, dropped). Counts what it dropped."""
+
+    PROBE_QUESTION = b"\x00\x00\x02\x00\x01"  # root name, NS, IN
+
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        self.silent = False
+        self.drop_probes = 0
+        self.dropped_probes = 0
+        self.dropped = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.port = free_port()
+        self.sock.bind(("127.0.0.1", self.port))
+        self.closed = False
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        while not self.closed:
+            try:
+                data, client = self.sock.recvfrom(65535)
+            except OSError:
+                return
+            if self.closed:
+                return
+            if data[12:17] == self.PROBE_QUESTION and self.drop_probes > 0:
+                self.drop_probes -= 1
+                self.dropped_probes += 1
+                continue
+            if self.silent:
+                self.dropped += 1
+                continue
+            threading.Thread(target=self._forward, args=(data, client), daemon=True).start()
+
+    def _forward(self, data, client):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as up:
+            up.settimeout(2)
+            up.sendto(data, self.target)
+            try:
+                answer, _ = up.recvfrom(65535)
+            except OSError:
+                return
+        self.sock.sendto(answer, client)
 
     def close(self):
         self.closed = True

@@ -419,6 +419,36 @@ www IN A 192.0.2.200
         self.assertEqual(c.get("upstream_tcp_retries"), 1)
         self.assertEqual(c.get("blocked_local_names"), 1)
 
+    def test_a_lost_probe_does_not_keep_a_forwarding_server_down(self):
+        # A forwarding server that goes silent leaves the rotation and is probed. Plain DNS has
+        # no timeout of its own: one lost probe used to wait for ever, and the server, back,
+        # stayed out for good. Now a probe has the query timeout, and the next one follows.
+        from relay import PlainGate
+        gate, other = PlainGate(self.lab.nsd_port), PlainGate(self.lab.nsd_port)
+        self.addCleanup(gate.close)
+        self.addCleanup(other.close)
+        rules = self.write("gate.txt", "dcp.test 127.0.0.1:%d, 127.0.0.1:%d\n"
+                           % (gate.port, other.port))
+        # One worker, the gate asked first: its failures come in a row.
+        p = self.lab.start_proxy("--forwarding-rules", rules, "--threads", "1", "--lb-strategy",
+                                 "first", name="lost-probe")
+        gate.silent, gate.drop_probes = True, 1
+        # The other server answers each (after a hedge); the gate's silence counts once its
+        # failover delay has passed.
+        asked = [0]
+
+        def down():
+            self.assertEqual(ask(p.port, "s%d.wild.dcp.test" % asked[0]).rcode, 0)
+            asked[0] += 1
+            return "out of rotation, probing it" in p.log()
+        wait_until(down, 20, what="the silent server out of rotation")
+        self.assertIn("server 127.0.0.1:%d failed 3 queries in a row: out of rotation"
+                      % gate.port, p.log())
+        gate.silent = False  # back, but its first probe is lost
+        wait_until(lambda: "answers again" in p.log(), 15, what="the server back in rotation")
+        self.assertEqual(gate.dropped_probes, 1)
+        self.assertIn("server 127.0.0.1:%d answers again" % gate.port, p.log())
+
     def test_ipv6_unqualified_undelegated_and_the_blocked_response(self):
         p = self.lab.start_proxy("--block-ipv6", "--block-unqualified", "--block-undelegated")
         r = ask(p.port, "www.example.com", "AAAA")
