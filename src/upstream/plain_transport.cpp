@@ -2,26 +2,30 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <cstring>
 
 #include "dns/message.hpp"
+#include "dns/query.hpp"
 #include "net/endpoint.hpp"
 #include "upstream/tcp_exchange.hpp"
 
 namespace dcp::upstream {
 namespace {
 
-// The pending table's key lives in the attempt's transport slot, shifted by one (0 = none).
-void* encode_id(std::uint16_t id) {
-    return reinterpret_cast<void*>(static_cast<std::uintptr_t>(id) + 1);
-}
-std::optional<std::uint16_t> decode_id(void* p) {
-    const auto v = reinterpret_cast<std::uintptr_t>(p);
-    if (v == 0) return std::nullopt;
-    return static_cast<std::uint16_t>(v - 1);
-}
+// Queries in flight to one server at once, each with its own socket: a bound on descriptors.
+constexpr std::size_t kMaxInFlight = 4096;
 
 }  // namespace
+
+struct PlainTransport::Query {
+    Query(asio::io_context& io, Attempt& a) : socket(io), attempt(&a) {}
+    asio::ip::udp::socket socket;
+    Attempt* attempt;
+    std::uint16_t client_id = 0;
+    std::uint16_t id = 0;
+    std::vector<std::uint8_t> sent;  // as sent: the ID and the name's case to match
+};
 
 PlainTransport::PlainTransport(asio::io_context& io, asio::ip::udp::endpoint server,
                                std::chrono::milliseconds timeout, Counters& counters)
@@ -29,7 +33,6 @@ PlainTransport::PlainTransport(asio::io_context& io, asio::ip::udp::endpoint ser
       server_(server),
       timeout_(timeout),
       counters_(counters),
-      send_buffer_(dns::kMaxMessageSize),
       receive_buffer_(dns::kMaxMessageSize) {}
 
 PlainTransport::~PlainTransport() {
@@ -37,102 +40,118 @@ PlainTransport::~PlainTransport() {
 }
 
 void PlainTransport::stop() {
+    stopped_ = true;
     *alive_ = false;
-    if (socket_) {
-        asio::error_code ignored;
-        socket_->close(ignored);
-    }
-}
-
-void PlainTransport::open() {
-    socket_.emplace(io_);
-    asio::error_code ec;
-    socket_->open(server_.protocol(), ec);
-    if (!ec) socket_->connect(server_, ec);  // a random source port, and only its datagrams
-    if (!ec) socket_->non_blocking(true, ec);
-    if (ec) {
-        spdlog::warn("forwarding to {}: {}", net::to_string(server_), ec.message());
-        socket_.reset();
-        return;
-    }
-    wait_readable();
-}
-
-void PlainTransport::wait_readable() {
-    socket_->async_wait(asio::socket_base::wait_read,
-                        [this, alive = alive_](const asio::error_code& ec) {
-                            if (!*alive || ec == asio::error::operation_aborted) return;
-                            read_available();
-                        });
-}
-
-void PlainTransport::read_available() {
-    for (int i = 0; i < 64 && socket_; ++i) {
-        asio::error_code ec;
-        const std::size_t n = socket_->receive(asio::buffer(receive_buffer_), 0, ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-        if (ec) continue;  // an ICMP error (port unreachable): the query times out or fails over
-        on_datagram(MutableBytes(receive_buffer_.data(), n));
-    }
-    if (socket_) wait_readable();
+    for (auto& [key, q] : live_) state_of(*q->attempt) = nullptr;
+    live_.clear();  // closes their sockets
 }
 
 void PlainTransport::begin(Attempt& attempt) {
-    if (!socket_) open();
-    if (!socket_ || attempt.message.size() < dns::kHeaderSize ||
-        attempt.message.size() > send_buffer_.size() || pending_.size() >= 60000) {
+    if (stopped_ || attempt.message.size() < dns::kHeaderSize ||
+        attempt.message.size() > dns::kMaxMessageSize || live_.size() >= kMaxInFlight) {
         complete(attempt, Unexpected(ExchangeError::Network));
         return;
     }
-    std::uint16_t id = 0;
-    do {
-        id = static_cast<std::uint16_t>(rng_.uniform(65536));
-    } while (pending_.contains(id));
-    std::memcpy(send_buffer_.data(), attempt.message.data(), attempt.message.size());
-    const std::uint16_t client_id = load_u16_be(send_buffer_.data());
-    store_u16_be(send_buffer_.data(), id);
+    auto q = std::make_unique<Query>(io_, attempt);
     asio::error_code ec;
-    socket_->send(asio::buffer(send_buffer_.data(), attempt.message.size()), 0, ec);
+    q->socket.open(server_.protocol(), ec);
+    // connect: the kernel picks a random source port, and only the server's datagrams arrive.
+    if (!ec) q->socket.connect(server_, ec);
+    if (!ec) q->socket.non_blocking(true, ec);
+    if (ec) {
+        spdlog::debug("forwarding to {}: {}", net::to_string(server_), ec.message());
+        complete(attempt, Unexpected(ExchangeError::Network));
+        return;
+    }
+    q->sent.assign(attempt.message.begin(), attempt.message.end());
+    q->client_id = load_u16_be(q->sent.data());
+    q->id = static_cast<std::uint16_t>(rng_.uniform(65536));
+    store_u16_be(q->sent.data(), q->id);
+    std::array<std::uint8_t, 32> case_bits{};
+    rng_.fill(case_bits);
+    (void)dns::randomize_question_case(q->sent, case_bits);
+    q->socket.send(asio::buffer(q->sent), 0, ec);
     if (ec) {
         complete(attempt, Unexpected(ExchangeError::Network));
         return;
     }
-    pending_.emplace(id, Pending{&attempt, client_id});
-    state_of(attempt) = encode_id(id);
+    Query& ref = *q;
+    state_of(attempt) = &ref;
+    live_.emplace(&ref, std::move(q));
+    wait_readable(ref);
 }
 
 bool PlainTransport::cancel(Attempt& attempt) {
-    const auto id = decode_id(state_of(attempt));
-    if (!id) return false;  // over TCP: it completes when that ends (bounded by the timeout)
-    pending_.erase(*id);
-    state_of(attempt) = nullptr;
+    auto* q = static_cast<Query*>(state_of(attempt));
+    if (q == nullptr)
+        return false;  // over TCP: it completes when that ends (bounded by the timeout)
+    finish_udp(*q);
     return true;
 }
 
-void PlainTransport::on_datagram(MutableBytes datagram) {
-    if (datagram.size() < dns::kHeaderSize) return;
-    const std::uint16_t id = load_u16_be(datagram.data());
-    const auto it = pending_.find(id);
-    if (it == pending_.end()) return;
-    Attempt& attempt = *it->second.attempt;
-    const std::uint16_t client_id = it->second.client_id;
-    if (!dns::check_response_matches(datagram, id, attempt.info->question)) {
-        ++counters_.reply_mismatch;
-        return;  // not the answer: the query keeps waiting
-    }
-    pending_.erase(it);
-    state_of(attempt) = nullptr;
-    const auto header = dns::parse_header(datagram);
-    if (header && header->tc()) {
-        ++counters_.upstream_truncated;
-        // Marked as not cancellable until the TCP exchange ends.
-        asio::co_spawn(io_, over_tcp(&attempt, client_id), [](std::exception_ptr e) {
-            if (e) spdlog::debug("forwarding over TCP: internal error");
-        });
+void PlainTransport::finish_udp(Query& q) {
+    state_of(*q.attempt) = nullptr;
+    const auto it = live_.find(&q);
+    if (it == live_.end()) return;
+    // Freed after the handler it has queued ran (it sees the attempt gone); closed now.
+    asio::error_code ignored;
+    q.socket.close(ignored);
+    asio::post(io_, [owned = std::move(it->second)] {});
+    live_.erase(it);
+}
+
+void PlainTransport::wait_readable(Query& q) {
+    q.socket.async_wait(asio::socket_base::wait_read,
+                        [this, &q, alive = alive_](const asio::error_code& ec) {
+                            if (!*alive || ec == asio::error::operation_aborted) return;
+                            if (!live_.contains(&q) || state_of(*q.attempt) != &q) return;
+                            read_available(q);
+                        });
+}
+
+void PlainTransport::read_available(Query& q) {
+    Attempt& attempt = *q.attempt;
+    for (int i = 0; i < 16; ++i) {
+        asio::error_code ec;
+        const std::size_t n = q.socket.receive(asio::buffer(receive_buffer_), 0, ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+        if (ec) {
+            // The server refused (ICMP port unreachable on this query's own socket): no answer
+            // will come, so the pool may ask another server now rather than at the timeout.
+            finish_udp(q);
+            complete(attempt, Unexpected(ExchangeError::Network));
+            return;
+        }
+        const MutableBytes datagram(receive_buffer_.data(), n);
+        if (n < dns::kHeaderSize ||
+            !dns::check_response_matches(datagram, q.id, attempt.info->question)) {
+            ++counters_.reply_mismatch;
+            continue;  // not the answer: the query keeps waiting
+        }
+        const bool echoed = dns::same_question_spelling(datagram, q.sent);
+        if (!keeps_case_) keeps_case_ = echoed;  // learnt from the first answer
+        if (*keeps_case_ && !echoed) {
+            ++counters_.reply_mismatch;  // a forger who guessed port and ID, but not the case
+            continue;
+        }
+        // The client's ID and spelling back.
+        dns::copy_question_spelling(datagram, attempt.message);
+        const std::uint16_t client_id = q.client_id;
+        finish_udp(q);
+        const auto header = dns::parse_header(datagram);
+        if (header && header->tc()) {
+            ++counters_.upstream_truncated;
+            // Not cancellable (state cleared) until the TCP exchange ends.
+            asio::co_spawn(io_, over_tcp(&attempt, client_id), [](std::exception_ptr e) {
+                if (e) spdlog::debug("forwarding over TCP: internal error");
+            });
+            return;
+        }
+        store_u16_be(datagram.data(), client_id);
+        complete(attempt, datagram);
         return;
     }
-    store_u16_be(datagram.data(), client_id);
-    complete(attempt, datagram);
+    wait_readable(q);
 }
 
 net::awaitable<void> PlainTransport::over_tcp(Attempt* attempt, std::uint16_t client_id) {

@@ -1,12 +1,16 @@
 #pragma once
 // Plain DNS to one server (forwarding rules: a LAN's or a VPN's resolver), a Transport like the
 // encrypted ones, so a forwarding rule's servers form a Pool with its failover and health
-// checks. UDP on a connected socket (the kernel drops datagrams from any other address), a
-// random ID per query (the client's is put back), the answer checked against the question; a
-// truncated answer is asked again over TCP.
+// checks. Plain DNS has only what the query carries against off-path forgery, so each UDP
+// query gets all of it (RFC 5452): a socket of its own (a source port the kernel picks at
+// random), a random ID, and its name's letters in random case (0x20) that the answer must echo
+// once the server has shown it keeps them; the answer must also name the question. What fails
+// these checks is counted (reply_mismatch) and the query keeps waiting. A refusal (ICMP port
+// unreachable on the query's own socket) fails the query at once. A truncated answer is asked
+// again over TCP.
 
 #include <memory>
-#include <string>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -30,24 +34,23 @@ class PlainTransport final : public Transport {
     [[nodiscard]] const asio::ip::udp::endpoint& server() const { return server_; }
 
   private:
-    void open();
-    void wait_readable();
-    void read_available();
-    void on_datagram(MutableBytes datagram);
+    struct Query;
+    void wait_readable(Query& q);
+    void read_available(Query& q);
+    // Ends the UDP part of `q`: closes its socket and frees it.
+    void finish_udp(Query& q);
     net::awaitable<void> over_tcp(Attempt* attempt, std::uint16_t client_id);
 
     asio::io_context& io_;
     asio::ip::udp::endpoint server_;
     std::chrono::milliseconds timeout_;
     Counters& counters_;
-    std::optional<asio::ip::udp::socket> socket_;
     crypto::FastRandom rng_;
-    struct Pending {
-        Attempt* attempt = nullptr;
-        std::uint16_t client_id = 0;
-    };
-    std::unordered_map<std::uint16_t, Pending> pending_;
-    std::vector<std::uint8_t> send_buffer_;
+    // Unknown until the first answer: whether the server echoes the question's case.
+    std::optional<bool> keeps_case_;
+    // Every query with a socket, owned here (the attempt's state points at its entry).
+    std::unordered_map<const Query*, std::unique_ptr<Query>> live_;
+    bool stopped_ = false;
     std::vector<std::uint8_t> receive_buffer_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

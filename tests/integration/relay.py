@@ -178,6 +178,11 @@ class PlainGate:
         self.drop_probes = 0
         self.dropped_probes = 0
         self.dropped = 0
+        # With `forge`, each answer is preceded by a forgery from the server's address and port,
+        # with the right ID (an off-path attacker who guessed port and ID) but the name in lower
+        # case and NXDOMAIN.
+        self.forge = False
+        self.seen = []  # (source port, question name as sent) of each query
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.port = free_port()
         self.sock.bind(("127.0.0.1", self.port))
@@ -193,6 +198,8 @@ class PlainGate:
                 return
             if self.closed:
                 return
+            end = data.index(0, 12) + 1 if 0 in data[12:] else 12
+            self.seen.append((client[1], data[12:end]))
             if data[12:17] == self.PROBE_QUESTION and self.drop_probes > 0:
                 self.drop_probes -= 1
                 self.dropped_probes += 1
@@ -210,6 +217,12 @@ class PlainGate:
                 answer, _ = up.recvfrom(65535)
             except OSError:
                 return
+        if self.forge and len(answer) > 12:
+            end = answer.index(0, 12) + 1
+            forged = bytearray(answer)
+            forged[12:end] = answer[12:end].lower()
+            forged[3] = (forged[3] & 0xF0) | 3  # NXDOMAIN
+            self.sock.sendto(bytes(forged), client)
         self.sock.sendto(answer, client)
 
     def close(self):

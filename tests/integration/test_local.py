@@ -419,6 +419,43 @@ www IN A 192.0.2.200
         self.assertEqual(c.get("upstream_tcp_retries"), 1)
         self.assertEqual(c.get("blocked_local_names"), 1)
 
+    def test_forwarded_queries_carry_their_own_port_id_and_case(self):
+        # Plain DNS has only the query's port, ID and name to tell an answer from a forgery:
+        # each forwarded query has a port of its own and its letters in random case, which
+        # the answer must echo; the client gets its own spelling back.
+        from relay import PlainGate
+        gate = PlainGate(self.lab.nsd_port)
+        self.addCleanup(gate.close)
+        rules = self.write("case.txt", "dcp.test 127.0.0.1:%d\n" % gate.port)
+        p = self.lab.start_proxy("--forwarding-rules", rules, name="forward-case")
+        for i in range(20):
+            name = "Case%d.Wild.Dcp.Test" % i
+            raw = dnsclient.udp(p.port, make_query(name))
+            self.assertEqual(Response(raw).answer[0][2], "192.0.2.99")
+            self.assertIn(dnsclient.encode_name(name), raw[12:12 + len(name) + 2])
+        ports = {port for port, _ in gate.seen}
+        names = [n for _, n in gate.seen]
+        # 20 ports the kernel drew at random: two alike happen (0.7 % of runs), three never.
+        self.assertGreaterEqual(len(ports), 18, gate.seen)
+        self.assertEqual(sum(n.lower() == n for n in names), 0, names)  # 2^-14 each
+        self.assertEqual(sum(n != names[0] for n in names[1:]), 19)
+        # A forgery with the right port and ID but not the case: counted, never answered.
+        gate.forge = True
+        for i in range(10):
+            self.assertEqual(ask(p.port, "f%d.wild.dcp.test" % i).rcode, 0, i)
+        self.assertEqual(p.counters().get("reply_mismatch"), 10)
+
+    def test_a_forwarding_server_that_refuses_is_servfail_at_once(self):
+        # Nothing listens there: the ICMP port unreachable arrives at once, and so does the
+        # answer (before: after the whole timeout, 1.5 s here).
+        rules = self.write("dead.txt", "dcp.test 127.0.0.1:%d\n" % free_port())
+        p = self.lab.start_proxy("--forwarding-rules", rules, name="forward-dead")
+        start = time.monotonic()
+        self.assertEqual(ask(p.port, "www.dcp.test").rcode, 2)
+        self.assertLess(time.monotonic() - start, 1.0)
+        c = p.counters()
+        self.assertEqual((c.get("servfail_upstream_error"), c.get("servfail_timeout", 0)), (1, 0))
+
     def test_a_lost_probe_does_not_keep_a_forwarding_server_down(self):
         # A forwarding server that goes silent leaves the rotation and is probed. Plain DNS has
         # no timeout of its own: one lost probe used to wait for ever, and the server, back,
