@@ -69,7 +69,9 @@ static_assert(kHeaderSize == 28);
 // Padding (section 8).
 inline constexpr std::size_t kPaddingBlock = 64;
 inline constexpr std::size_t kMinUdpQueryLength = 256;  // padded plaintext, spec's initial value
-inline constexpr std::size_t kMaxTcpPadding = 256;      // including the 0x80; dnsdist enforces it
+// Through a relay, which drops answers larger than the query (dnscrypt-proxy 2's floor for all).
+inline constexpr std::size_t kMinRelayedQueryLength = 512;
+inline constexpr std::size_t kMaxTcpPadding = 256;  // including the 0x80; dnsdist enforces it
 inline constexpr std::uint8_t kPaddingDelimiter = 0x80;
 // Smallest DNS message worth decrypting (dnscrypt-proxy's rule): header + 5.
 inline constexpr std::size_t kMinDnsMessage = 17;

@@ -17,7 +17,11 @@
 // again, so large answers go to TCP without making every query large for nothing.
 //
 // To give the bytes back, every kWindow UDP answers min-query-len shrinks to what the largest
-// answer of that window needed, never below 256.
+// answer of that window needed, never below the floor: 256, or 512 through a relay. A relay
+// that follows the specification drops an answer larger than the query it relayed (and
+// resolvers pad answers: dnsdist's to a 64-byte multiple plus random blocks), so a relayed query
+// padded to 256 lost a third of its answers as silence, which teaches no estimate.
+// dnscrypt-proxy 2 starts every query at 512 (InitialMinQuestionSize) for this reason.
 
 #include <cstddef>
 #include <cstdint>
@@ -30,10 +34,12 @@ class QuerySizeEstimator {
   public:
     static constexpr std::size_t kWindow = 256;
 
-    // `max_packet`: the largest UDP packet we send (the query header included).
-    explicit QuerySizeEstimator(std::size_t max_packet = 4096) noexcept;
+    // `max_packet`: the largest UDP packet we send (the query header included); `floor`: the
+    // least padded plaintext length (kMinUdpQueryLength, or kMinRelayedQueryLength).
+    explicit QuerySizeEstimator(std::size_t max_packet = 4096,
+                                std::size_t floor = kMinUdpQueryLength) noexcept;
 
-    // Padded plaintext length UDP queries must reach (a multiple of 64, at least 256).
+    // Padded plaintext length UDP queries must reach (a multiple of 64, at least the floor).
     [[nodiscard]] std::size_t min_query_len() const noexcept { return min_query_len_; }
 
     // A UDP query padded to `padded_len` and advertising an EDNS payload of `advertised_payload`
@@ -45,12 +51,15 @@ class QuerySizeEstimator {
     // A UDP query got a complete answer of `answer_len` bytes.
     void on_udp_answer(std::size_t answer_len) noexcept;
 
-    // Padded plaintext length a query needs so that an `answer_len`-byte answer fits.
-    [[nodiscard]] static std::size_t needed_for(std::size_t answer_len) noexcept;
+    // Padded plaintext length a query needs so that an `answer_len`-byte answer fits (never
+    // below `floor`).
+    [[nodiscard]] static std::size_t needed_for(std::size_t answer_len,
+                                                std::size_t floor = kMinUdpQueryLength) noexcept;
 
   private:
+    std::size_t floor_;
     std::size_t max_query_len_;  // the resolver's UDP ceiling as far as we know it
-    std::size_t min_query_len_ = kMinUdpQueryLength;
+    std::size_t min_query_len_;
     std::size_t window_count_ = 0;
     std::size_t window_max_answer_ = 0;
 };

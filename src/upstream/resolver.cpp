@@ -47,7 +47,9 @@ Resolver::Resolver(asio::io_context& io, ResolverConfig config, crypto::KeyPair 
       clock_(clock),
       udp_(io, config_.udp_endpoint(), config_.udp_sockets, config_.max_udp_packet, counters),
       tcp_(config_.tcp_endpoint(), counters),
-      estimator_(config_.max_udp_packet),
+      estimator_(
+          config_.max_udp_packet - config_.relay_header_size(),
+          config_.relayed() ? dnscrypt::kMinRelayedQueryLength : dnscrypt::kMinUdpQueryLength),
       relay_header_(config_.relay_header()),
       refresh_timer_(io) {}
 

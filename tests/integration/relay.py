@@ -239,8 +239,12 @@ class DnscryptRelay:
     target it serves and sends the answer back unchanged (length-prefixed over TCP). A target it
     does not serve, a missing magic or a looped packet get nothing. Counts what it forwarded."""
 
-    def __init__(self, targets):
+    def __init__(self, targets, strict=False):
         self.targets = set(targets)  # {(ip, port)}
+        # strict: what the specification asks of a relay over UDP, an answer no larger than the
+        # query it relayed (amplification); larger ones are dropped and counted.
+        self.strict = strict
+        self.dropped_larger = 0
         self.forwarded = {}          # (ip, port) -> packets forwarded (certificate queries too)
         self.cert_queries = 0        # plain DNS queries forwarded (not DNSCrypt-encrypted)
         self.tcp_queries = 0
@@ -317,6 +321,10 @@ class DnscryptRelay:
 
     def _udp_one(self, parsed, client):
         answer = self._forward(*parsed)
+        if answer is not None and self.strict and len(answer) > len(parsed[1]):
+            with self.lock:
+                self.dropped_larger += 1
+            return
         if answer is not None and not self.closed:
             try:
                 self.udp.sendto(answer, client)

@@ -71,5 +71,19 @@ TEST(QuerySizeEstimator, ShrinksBackAfterAWindowOfSmallAnswers) {
     EXPECT_EQ(e.min_query_len(), 256u);
 }
 
+TEST(QuerySizeEstimator, ThroughARelayNeverBelow512) {
+    // A relay drops answers larger than the query: relayed queries start at 512 and never
+    // shrink below it; they grow for larger answers as any other.
+    QuerySizeEstimator e(4096 - 28, kMinRelayedQueryLength);
+    EXPECT_EQ(e.min_query_len(), 512u);
+    e.on_truncated(512, 900, 4096);
+    EXPECT_EQ(e.min_query_len(), 960u);
+    for (std::size_t i = 0; i < 2 * QuerySizeEstimator::kWindow; ++i) e.on_udp_answer(50);
+    EXPECT_EQ(e.min_query_len(), 512u);
+    EXPECT_EQ(QuerySizeEstimator::needed_for(10, kMinRelayedQueryLength), 512u);
+    // A largest packet too small for the floor: the floor is what fits.
+    EXPECT_EQ(QuerySizeEstimator(300, kMinRelayedQueryLength).min_query_len(), 256u);
+}
+
 }  // namespace
 }  // namespace dcp::dnscrypt
