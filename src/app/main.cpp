@@ -414,9 +414,11 @@ class Proxy {
                                                         i == 0 ? nullptr : workers_[0].get(), tls,
                                                         cache_.get()));
         }
-        // Read before serving: a rule file that cannot be read stops the start.
-        if (rules_config_.any()) {
-            const auto rules = app::load_rules(rules_config_);
+        // Read before serving: a rule file that cannot be read stops the start. Without any,
+        // the built-in rules still apply (Firefox's canary).
+        {
+            auto rules = rules_config_.any() ? app::load_rules(rules_config_)
+                                             : std::make_shared<const rules::RuleSet>();
             for (auto& w : workers_) w->set_rules(rules);
         }
         signals_.emplace(main().io, SIGINT, SIGTERM);

@@ -343,7 +343,8 @@ std::size_t QueryProcessor::finish_answer(const Prepared& p, std::size_t len,
         std::memcpy(reply.data(), flat.data(), *written);
         len = *written;
     } else if (const auto verdict =
-                   rules != nullptr && !p.decision.allowed && rules->filters_answers()
+                   rules != nullptr && !p.decision.allowed &&
+                           p.decision.verdict != rules::Verdict::Forward && rules->filters_answers()
                        ? rules->check_answer(Bytes(reply.data(), len),
                                              rules->needs_time() ? local_now() : rules::LocalTime{})
                        : rules::AnswerVerdict::Pass;

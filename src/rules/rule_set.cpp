@@ -1,5 +1,8 @@
 #include "rules/rule_set.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include <arpa/inet.h>
 
 #include "dns/constants.hpp"
@@ -153,6 +156,14 @@ constexpr std::string_view kUndelegated[] = {
     "hub",
     "bbrouter",
     "api",
+    // Special-use names that must never leave the machine, as dnscrypt-proxy 2 answers them:
+    // RFC 8375 (home.arpa), RFC 7686 (onion: caching servers MUST answer negatively), RFC 9476
+    // (alt), and home routers' own zones.
+    "home.arpa",
+    "onion",
+    "alt",
+    "fritz.box",
+    "mail",
 };
 
 const StringTable& undelegated_table() {
@@ -178,10 +189,15 @@ bool is_undelegated(const LookupName& name) {
     for (std::size_t i = 0; i < name.labels(); ++i) {
         if (table.find(name.suffix(i)) != nullptr) return true;
     }
-    return false;
+    // Names below localhost (RFC 6761 6.3), not localhost itself (the system answers that).
+    return name.labels() > 1 && name.suffix(name.labels() - 1) == "localhost";
 }
 
-dcp::Result<BlockedResponse, std::string> parse_blocked_response(std::string_view text) {
+dcp::Result<BlockedResponse, std::string> parse_blocked_response(std::string_view given) {
+    // Any case, as dnscrypt-proxy 2 reads it ('A:192.0.2.1,AAAA:2001:db8::1', 'REFUSED').
+    std::string lowered(given);
+    for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string_view text = lowered;
     BlockedResponse out;
     if (text == "refused") {
         out.kind = BlockedResponse::Kind::Refused;
@@ -227,6 +243,44 @@ bool matches_now(const std::optional<NameRules>& rules, const LookupName& name, 
 
 }  // namespace
 
+bool is_firefox_canary(const dns::Name& name) {
+    // use-application-dns.net or a name below it, in any case, from the wire form's end.
+    static constexpr std::string_view kTail = "\x13use-application-dns\x03net";
+    const Bytes wire = name.wire();
+    if (wire.size() < kTail.size() + 1) return false;
+    const std::size_t at = wire.size() - 1 - kTail.size();
+    for (std::size_t i = 0; i < kTail.size(); ++i) {
+        const auto c = static_cast<unsigned char>(wire[at + i]);
+        if (std::tolower(c) != static_cast<unsigned char>(kTail[i])) return false;
+    }
+    // Its first label, or a whole label of a longer name (not "xuse-application-dns.net").
+    std::size_t pos = 0;
+    while (pos < at) pos += std::size_t{1} + wire[pos];
+    return pos == at;
+}
+
+void RuleSet::follow_cloak_target(Decision& d, LocalTime now) const {
+    // A target that is itself cloaked is followed (dnscrypt-proxy 2 does), a few steps at most
+    // (a loop ends there and goes upstream); a target that is blocked gets the blocked
+    // response, never its real address.
+    d.verdict = Verdict::CloakedTarget;
+    for (int step = 0; step < 8; ++step) {
+        const auto target = LookupName::from_text(cloaking->entries[d.index].target);
+        if (!d.allowed && !matches_now(allowed_names, target, now) &&
+            matches_now(blocked_names, target, now)) {
+            d.verdict = Verdict::Blocked;
+            return;
+        }
+        const auto next = cloaking->matcher.match(target);
+        if (!next) return;
+        d.index = next->value;
+        if (cloaking->entries[d.index].target.empty()) {
+            d.verdict = Verdict::Cloaked;
+            return;
+        }
+    }
+}
+
 Decision RuleSet::decide(const dns::Question& q, LocalTime now) const {
     Decision d;
     const bool ipv6_blocked = settings.block_ipv6 && q.qtype == kTypeAAAA && q.qclass == kClassIn;
@@ -234,10 +288,23 @@ Decision RuleSet::decide(const dns::Question& q, LocalTime now) const {
                                 forwarding || settings.block_unqualified ||
                                 settings.block_undelegated;
     if (!any_name_rules) {  // no name to look at: spare building it
-        if (ipv6_blocked) d.verdict = Verdict::BlockedIpv6;
+        if (is_firefox_canary(q.name)) {
+            d.verdict = Verdict::Undelegated;
+        } else if (ipv6_blocked) {
+            d.verdict = Verdict::BlockedIpv6;
+        }
         return d;
     }
     const auto name = LookupName::from_wire(q.name.wire());
+    // Connectivity checks first (dnscrypt-proxy 2's order): an OS asking them behind a captive
+    // portal must get the map's answer whatever the block lists say.
+    if (captive_portals && q.qclass == kClassIn) {
+        if (const auto m = captive_portals->matcher.match(name)) {
+            d.verdict = Verdict::Captive;
+            d.index = m->value;
+            return d;
+        }
+    }
     if (matches_now(allowed_names, name, now)) d.allowed = true;
     if (!d.allowed && matches_now(blocked_names, name, now)) {
         d.verdict = Verdict::Blocked;
@@ -254,19 +321,18 @@ Decision RuleSet::decide(const dns::Question& q, LocalTime now) const {
             if (q.qtype != kTypeA && q.qtype != kTypeAAAA && q.qtype != kTypePtr) {
                 d.verdict = Verdict::Blocked;  // as dnscrypt-proxy 2: other types are refused
             } else if (!e.target.empty() && q.qtype != kTypePtr) {
-                d.verdict = Verdict::CloakedTarget;
+                follow_cloak_target(d, now);
             } else {
                 d.verdict = Verdict::Cloaked;
             }
             return d;
         }
     }
-    if (captive_portals && q.qclass == kClassIn && (q.qtype == kTypeA || q.qtype == kTypeAAAA)) {
-        if (const auto m = captive_portals->matcher.match(name)) {
-            d.verdict = Verdict::Captive;
-            d.index = m->value;
-            return d;
-        }
+    // Firefox's canary (use-application-dns.net): NXDOMAIN tells it to keep using the system's
+    // resolver, this proxy, instead of its own DoH. dnscrypt-proxy 2 always answers it so.
+    if (is_firefox_canary(q.name)) {
+        d.verdict = Verdict::Undelegated;
+        return d;
     }
     if (forwarding) {
         if (const auto m = forwarding->matcher.match(name)) {
@@ -325,9 +391,12 @@ dcp::Result<std::size_t, dns::Error> RuleSet::write_reply(const Decision& d,
         }
         case Verdict::Cloaked:
         case Verdict::Captive: {
-            const auto& e = d.verdict == Verdict::Cloaked ? cloaking->entries[d.index]
-                                                          : captive_portals->entries[d.index];
-            const std::uint32_t ttl = settings.cloak_ttl;
+            const bool captive = d.verdict == Verdict::Captive;
+            const auto& e =
+                captive ? captive_portals->entries[d.index] : cloaking->entries[d.index];
+            // Captive portal answers live one second (dnscrypt-proxy 2's): the network they
+            // describe can change at any moment. Other types of those names: empty NOERROR.
+            const std::uint32_t ttl = captive ? 1 : settings.cloak_ttl;
             ReplyWriter w(query, dns::Rcode::NoError, out);
             const auto qtype = query.question.qtype;
             if (qtype == kTypeA) {
@@ -360,7 +429,14 @@ AnswerVerdict RuleSet::check_answer(Bytes answer, LocalTime now) const {
         const bool a = rr->type == kTypeA && rr->rdlength == 4;
         const bool aaaa = rr->type == kTypeAAAA && rr->rdlength == 16;
         if (a || aaaa) {
-            const auto address = answer.subspan(rr->rdata_offset, rr->rdlength);
+            auto address = answer.subspan(rr->rdata_offset, rr->rdlength);
+            // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is that IPv4 address to the rules:
+            // a blocklist of IPv4 networks must not be bypassed by spelling it in an AAAA.
+            static constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0,    0,
+                                                               0, 0, 0, 0, 0xff, 0xff};
+            if (aaaa && std::equal(address.begin(), address.begin() + 12, kMappedPrefix)) {
+                address = address.subspan(12);
+            }
             if (allowed_ips && allowed_ips->matcher.match(address)) return AnswerVerdict::Pass;
             if (blocked_ips && blocked_ips->matcher.match(address)) blocked_ip = true;
         } else if (rr->type == kTypeCname && blocked_names) {

@@ -50,6 +50,9 @@ enum class Verdict : std::uint8_t {
     Forward,        // to the forwarding rule's plain DNS servers
 };
 
+// Firefox's canary domain (use-application-dns.net and below): always NXDOMAIN.
+[[nodiscard]] bool is_firefox_canary(const dns::Name& name);
+
 struct Decision {
     Verdict verdict = Verdict::Pass;
     bool allowed = false;     // allowed_names matched: no name or IP filtering
@@ -73,6 +76,8 @@ class RuleSet {
 
     // `now`: the local time, for time-restricted rules (only read when needs_time()).
     [[nodiscard]] Decision decide(const dns::Question& question, LocalTime now = {}) const;
+    // A cloaking rule's target followed through other cloaking rules and the block lists.
+    void follow_cloak_target(Decision& d, LocalTime now) const;
     [[nodiscard]] bool needs_time() const noexcept {
         return (blocked_names && blocked_names->timed()) ||
                (allowed_names && allowed_names->timed());

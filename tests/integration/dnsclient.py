@@ -5,7 +5,8 @@ import random
 import socket
 import struct
 
-TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "MX": 15, "TXT": 16, "AAAA": 28, "OPT": 41}
+TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "HINFO": 13, "MX": 15, "TXT": 16,
+         "AAAA": 28, "OPT": 41}
 TYPE_NAMES = {v: k for k, v in TYPES.items()}
 
 
@@ -58,6 +59,7 @@ class Response:
             off += 4
             self.question = (name.lower(), qtype, qclass)
         self.answer, self.authority, self.additional = [], [], []
+        self.answer_ttls = []  # the answer section's TTLs, in order
         self.opt = None
         for section, count in ((self.answer, an), (self.authority, ns), (self.additional, ar)):
             for _ in range(count):
@@ -69,6 +71,8 @@ class Response:
                     self.opt = rclass  # the advertised payload size
                 else:
                     section.append((name.lower(), rtype, self._rdata(wire, off, rtype, rdata)))
+                    if section is self.answer:
+                        self.answer_ttls.append(ttl)
                 off += rdlen
         if off != len(wire):
             raise ValueError("trailing bytes")
@@ -87,7 +91,7 @@ class Response:
                 parts.append(rdata[i + 1 : i + 1 + rdata[i]])
                 i += 1 + rdata[i]
             return b"".join(parts)
-        if rtype in (2, 5):
+        if rtype in (2, 5, 12):
             return read_name(wire, off)[0].lower()
         return rdata
 

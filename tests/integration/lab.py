@@ -100,6 +100,12 @@ mail IN A 192.0.2.25
 txt IN TXT "hello from the test zone" "second string"
 *.wild IN A 192.0.2.99
 cname IN CNAME www.dcp.test.
+lan IN A 198.51.100.7
+mapped IN AAAA ::ffff:198.51.100.9
+mapped2 IN AAAA ::ffff:203.0.113.9
+net6 IN AAAA 2001:db8:1::5
+ads IN A 192.0.2.66
+tocname IN CNAME ads.dcp.test.
 """ + kb + twok + big
 
 

@@ -56,12 +56,14 @@ PARTS = [
     ("service", ("functional",), False, ["test_service.*"]),
     # Each case inside a network namespace of its own (no route out).
     ("offline", ("functional",), False, ["test_offline.*"]),
+    # The same rules through dnscrypt-proxy 2.1.18 and ours.
+    ("differential", ("functional",), False, ["test_differential.*"]),
 ]
 
 # Seconds a part took in a RelWithDebInfo build (stop 22): ctest starts the longest first.
 COST = {"pool": 112, "proxy": 41, "behaviours": 35, "cache": 28, "service": 25,
         "catalogue": 21, "memory": 15, "hardening": 14, "relays": 14, "doh": 11, "spill": 5,
-        "rules": 4, "clock": 15, "offline": 15}
+        "rules": 4, "clock": 15, "offline": 15, "differential": 12}
 
 # Skips CI accepts, each with the reason it is not a hole: test-id pattern -> (reason prefix the
 # test gives, why that is acceptable).

@@ -247,6 +247,12 @@ TEST(RuleFiles, BlockedResponseSetting) {
     EXPECT_TRUE(a->aaaa);
     EXPECT_FALSE(parse_blocked_response("nxdomain"));
     EXPECT_FALSE(parse_blocked_response("a:300.1.1.1"));
+    // Any case, as dnscrypt-proxy 2 reads it.
+    EXPECT_EQ(parse_blocked_response("REFUSED")->kind, BlockedResponse::Kind::Refused);
+    const auto upper = parse_blocked_response("A:192.0.2.252,AAAA:2001:DB8::252");
+    ASSERT_TRUE(upper);
+    EXPECT_EQ((*upper->a)[3], 252);
+    EXPECT_EQ((*upper->aaaa)[15], 0x52);
 }
 
 }  // namespace

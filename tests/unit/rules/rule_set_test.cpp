@@ -74,7 +74,8 @@ TEST(RuleSet, Order) {
     EXPECT_EQ(verdict(set, "only.example.net"), Verdict::Cloaked);
     EXPECT_EQ(verdict(set, "sub.only.example.net"), Verdict::Pass);
     EXPECT_EQ(verdict(set, "captive.example.net"), Verdict::Captive);
-    EXPECT_EQ(verdict(set, "captive.example.net", kTxt), Verdict::Pass);
+    // Captive portal names: every type answered here (other types: an empty NOERROR).
+    EXPECT_EQ(verdict(set, "captive.example.net", kTxt), Verdict::Captive);
     // Forwarding comes before the undelegated names ("lan" is one).
     EXPECT_EQ(verdict(set, "printer.lan"), Verdict::Forward);
     EXPECT_EQ(verdict(set, "lan"), Verdict::Forward);
@@ -94,6 +95,33 @@ TEST(RuleSet, NothingConfiguredPassesEverything) {
     EXPECT_EQ(verdict(set, "ads.example.com"), Verdict::Pass);
     EXPECT_EQ(verdict(set, "printer"), Verdict::Pass);
     EXPECT_EQ(verdict(set, "x.local", kAAAA), Verdict::Pass);
+    // But for Firefox's canary, always NXDOMAIN (so that Firefox keeps using this proxy).
+    EXPECT_EQ(verdict(set, "use-application-dns.net"), Verdict::Undelegated);
+    EXPECT_EQ(verdict(set, "X.Use-Application-DNS.net", kAAAA), Verdict::Undelegated);
+    EXPECT_EQ(verdict(set, "xuse-application-dns.net"), Verdict::Pass);
+    EXPECT_EQ(verdict(set, "use-application-dns.net.example"), Verdict::Pass);
+    EXPECT_EQ(verdict(example_rules(policy(true, true, true)), "use-application-dns.net"),
+              Verdict::Undelegated);
+}
+
+TEST(RuleSet, CloakTargetsAreFollowedAndNeverLeakABlockedName) {
+    RuleSet set;
+    Diagnostics d;
+    set.cloaking = parse_cloaking_rules(
+        "chain1.example chain2.example\nchain2.example 192.0.2.53\n"
+        "toblocked.example ads.example.com\nloop1.example loop2.example\n"
+        "loop2.example loop1.example\nout.example www.example.org\n",
+        "c", false, d);
+    set.blocked_names = parse_name_rules("ads.example.com\n", "b", d);
+    ASSERT_TRUE(d.empty());
+    EXPECT_EQ(verdict(set, "chain1.example"), Verdict::Cloaked);  // chain2's address
+    const auto chained = set.decide(query("chain1.example", kA).question);
+    EXPECT_TRUE(set.cloaking->entries[chained.index].target.empty());
+    EXPECT_EQ(verdict(set, "toblocked.example"), Verdict::Blocked);
+    EXPECT_EQ(verdict(set, "out.example"), Verdict::CloakedTarget);
+    EXPECT_EQ(set.cloak_target(set.decide(query("out.example", kA).question)), "www.example.org");
+    // A loop ends after a few steps and goes upstream, never spins.
+    EXPECT_EQ(verdict(set, "loop1.example"), Verdict::CloakedTarget);
 }
 
 struct Parsed {
@@ -176,6 +204,14 @@ TEST(RuleSet, AnswerFilter) {
     };
     EXPECT_EQ(set.check_answer(with_a(1)), AnswerVerdict::BlockedIp);
     EXPECT_EQ(set.check_answer(with_a(7)), AnswerVerdict::Pass);  // allowed_ips
+    // The same IPv4 address mapped into IPv6 (::ffff:198.51.100.1) is matched as IPv4.
+    const auto mapped =
+        test::MsgBuilder()
+            .header(1, 0x8180, 1, 1, 0, 0)
+            .question("www.example", kAAAA)
+            .record_at(12, kAAAA, 60, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 51, 100, 1})
+            .build();
+    EXPECT_EQ(set.check_answer(mapped), AnswerVerdict::BlockedIp);
     const auto cname = test::MsgBuilder()
                            .header(1, 0x8180, 1, 2, 0, 0)
                            .question("www.example", kA)
