@@ -37,7 +37,7 @@ namespace dcp {
     X(tcp_evicted, "client TCP connections closed at the limit to make room (the quietest)")      \
     X(tcp_idle_closed, "client TCP connections closed after being idle")                          \
     X(tcp_read_timeouts, "client TCP connections closed: a query not sent whole in time")         \
-    X(tcp_write_timeouts, "client TCP connections closed: answers not read in time")              \
+    X(tcp_write_timeouts, "client TCP connections closed: answers not read (in time, or at all)") \
     X(tcp_bad_frames, "client TCP connections closed: a zero-length message")                     \
     X(tcp_accept_errors, "client TCP connections that could not be accepted (out of files...)")   \
     X(upstream_failovers, "queries asked of another server after a failure or no answer in time") \

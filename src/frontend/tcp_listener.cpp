@@ -204,8 +204,11 @@ net::awaitable<void> TcpListener::serve(std::shared_ptr<Connection> c) {
         // Every whole query buffered goes to the resolver, as far as the limits allow.
         bool paused = false;
         for (;;) {
+            // What is queued and what is owed count against the bound: an answer still to
+            // come is counted at a typical size until it is queued at its own.
             if (c->in_flight >= limits_.max_queries_in_flight ||
-                c->outbox_bytes >= limits_.max_queued_answer_bytes) {
+                c->outbox_bytes + c->in_flight * kOwedAnswerEstimate >=
+                    limits_.max_queued_answer_bytes) {
                 paused = true;
                 break;
             }
@@ -296,12 +299,22 @@ net::awaitable<void> TcpListener::handle(std::shared_ptr<Connection> c,
         c->close();
         co_return;
     }
-    // The 2-byte length goes in front of the reply itself: no second buffer.
-    std::array<std::uint8_t, 2> length{};
-    store_u16_be(length.data(), static_cast<std::uint16_t>(reply.size()));
-    reply.insert(reply.begin(), length.begin(), length.end());
-    c->outbox_bytes += reply.capacity();  // what it holds in memory, not only its length
-    c->outbox.push_back(std::move(reply));
+    // Framed in a buffer of its own size: the processor's holds 4 KiB at least, which 128
+    // small answers queued for a client that does not read would keep for nothing.
+    std::vector<std::uint8_t> framed(reply.size() + 2);
+    store_u16_be(framed.data(), static_cast<std::uint16_t>(reply.size()));
+    std::copy(reply.begin(), reply.end(), framed.begin() + 2);
+    reply = {};
+    if (!c->outbox.empty() && c->outbox_bytes + framed.size() > limits_.max_queued_answer_bytes) {
+        // Answers owed when reading paused came in larger than counted, and the client still
+        // does not read (the kernel's buffer is full, or the outbox would be empty): the bound
+        // holds, so the connection closes, as a write timeout would close it later.
+        ++counters_.tcp_write_timeouts;
+        c->close();
+        co_return;
+    }
+    c->outbox_bytes += framed.capacity();  // what it holds in memory, not only its length
+    c->outbox.push_back(std::move(framed));
     if (!c->writing) {
         c->writing = true;
         asio::co_spawn(io_, write_loop(c), [this, alive = alive_, c](std::exception_ptr e) {

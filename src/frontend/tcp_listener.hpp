@@ -19,6 +19,8 @@
 
 namespace dcp::frontend {
 
+inline constexpr std::size_t kOwedAnswerEstimate = 512;
+
 struct TcpLimits {
     std::size_t max_connections = 256;
     std::chrono::milliseconds idle_timeout{10000};
@@ -27,7 +29,10 @@ struct TcpLimits {
     // answer is queued): beyond it, every connection of the worker pauses reading. validate()
     // sets it to this worker's share of --max-active-requests: more could only get SERVFAIL.
     std::size_t max_queries_in_flight_per_worker = 250;
-    // Answer bytes waiting for a client that reads slowly; reading its queries pauses beyond.
+    // Answer bytes queued for a client that reads slowly, counting each answer still owed at a
+    // typical size (kOwedAnswerEstimate): reading its queries pauses beyond. An owed answer
+    // that comes larger than that and finds the queue full (the client still not reading)
+    // closes the connection: queued answers never exceed this, or one answer alone.
     std::size_t max_queued_answer_bytes = 64 * 1024;
     // At the connection limit a new connection replaces the one quiet the longest (no answer
     // owed, no whole query sent) if it has been quiet at least this long; else it is refused.

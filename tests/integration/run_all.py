@@ -37,7 +37,8 @@ PARTS = [
     ("spill", ("statistical",), True, ["test_behaviours.SpillOver.*"]),
     # Floods with a memory bound: hostile input (so under ASan too) measured by RSS.
     ("memory", ("functional", "statistical"), True,
-     ["test_hardening.NonReadingClient.*", "test_service.ActiveLimit.*",
+     ["test_hardening.NonReadingClient.*", "test_hardening.NonReadingFlood.*",
+      "test_service.ActiveLimit.*",
       "test_local.Cache.test_random_name_flood_keeps_the_bound",
       "test_local.Cache.test_sixteen_shards_keep_their_bound",
       "test_local.Rules.test_a_200000_entry_list_loads_fast_and_matches"]),

@@ -209,6 +209,52 @@ class NonReadingClient(LabTestCase):
               "%d queries read" % (before, peak, sent, p.counters()["queries_tcp"]))
 
 
+class NonReadingFlood(LabTestCase):
+    """256 connections (the limit) each pipeline 128 queries (the in-flight limit) for a ~5 KB
+    answer and never read, the cache off: what the proxy keeps for them is bounded by its
+    limits, not by what the clients ask."""
+
+    def test_peak_memory_is_bounded_by_the_limits(self):
+        p = self.lab.start_proxy("--tcp-idle-timeout", "5000", name="proxy-flood")
+        Response(dnsclient.tcp(p.port, make_query("big.dcp.test", "TXT")))  # warm
+        before = rss_kib(p.pid)
+        payload = b"".join(frame(make_query("big.dcp.test", "TXT", qid=i)) for i in range(128))
+        socks = []
+        try:
+            for _ in range(256):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.connect(("127.0.0.1", p.port))
+                s.sendall(payload)
+                socks.append(s)
+            peak = before
+            deadline = time.monotonic() + 6
+            while time.monotonic() < deadline:
+                peak = max(peak, rss_kib(p.pid))
+                time.sleep(0.05)
+            # Others are still served meanwhile (over UDP: TCP is at its connection limit).
+            self.assertEqual(Response(dnsclient.udp(p.port, make_query("www.dcp.test"))).rcode, 0)
+            c = p.counters()
+        finally:
+            for s in socks:
+                s.close()
+        # The bound, from the limits: per connection, queued answers never above
+        # --max-queued 64 KiB (or one answer) and its reader's 64 KiB buffer; per query in
+        # flight (at most 250 in the process: --max-active-requests) a few KiB of state and
+        # its answer's buffer. Kernel socket buffers are not the process's memory.
+        bound = 256 * (64 + 64 + 8) + 250 * 24
+        print("\nnon-reading flood, 256 x 128 queries: RSS %d -> peak %d KiB (bound %d KiB "
+              "above the start), %d queries read, %d connections closed unread"
+              % (before, peak, bound, c.get("queries_tcp", 0), c.get("tcp_write_timeouts", 0)),
+              end=" ... ")
+        if sanitized(p.pid):
+            print("RSS bound not checked under AddressSanitizer", end=" ... ")
+        else:
+            self.assertLess(peak - before, bound)
+        self.assertTrue(p.alive())
+        self.assertEqual(Response(dnsclient.tcp(p.port, make_query("www.dcp.test"))).rcode, 0)
+
+
 class EphemeralKeysAreUnlinkable(LabTestCase):
     def test_fresh_source_port_per_udp_query(self):
         rec = relay.HostileRelay(self.lab.dnsdist_port, mode="pass")
