@@ -1,7 +1,8 @@
 """The same rule files and queries through dnscrypt-proxy 2.1.18 (../shared/peers, the oracle)
 and ours, both reading one TOML file (only the listening port differs) and forwarding to the
 lab's dnsdist: rcode, answers and TTLs compared query by query. Every difference is either
-fixed or listed in DELIBERATE with its reason (docs/rules.md has the same table)."""
+fixed or listed in DELIBERATE with its reason (README.md, "Answering locally", has the
+table)."""
 
 import os
 import subprocess
