@@ -105,6 +105,24 @@ class Offline(LabTestCase):
         c = p.counters()
         self.assertEqual(c["servfail_no_certificate"], 3, c)
 
+    def test_the_v2_example_file_starts_without_a_network(self):
+        # dnscrypt-proxy 2's own example file, unchanged: its lists (the embedded copies, the
+        # downloads failing), hundreds of servers none of which can be reached.
+        import shutil
+        d = os.path.join(self.lab.dir, "v2-example")
+        os.mkdir(d)
+        shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data",
+                                 "dnscrypt-proxy-v2-examples", "example-dnscrypt-proxy.toml"),
+                    os.path.join(d, "dnscrypt-proxy.toml"))
+        p = start_logged(self, ["--config", os.path.join(d, "dnscrypt-proxy.toml")],
+                         os.path.join(d, "proxy.log"), ready="listening on 127.0.0.1:53",
+                         cache=True, timeout=30)
+        rcode, took = ask(53, "www.example.com", timeout=4)
+        self.assertEqual(rcode, 2)
+        self.assertLess(took, 2.5)
+        self.assertIn("refresh failed", p.text())
+        self.assertNotIn("critical", p.text())
+
     def test_the_defaults_start_without_a_network(self):
         # The README's run command, no argument at all, on a machine whose network is not up:
         # it must start, listen, and answer SERVFAIL at once (it cannot reach its resolver).

@@ -31,3 +31,6 @@ class Offline(unittest.TestCase):
 
     def test_the_defaults_start_without_a_network(self):
         self.run_inside("test_the_defaults_start_without_a_network")
+
+    def test_the_v2_example_file_starts_without_a_network(self):
+        self.run_inside("test_the_v2_example_file_starts_without_a_network")
