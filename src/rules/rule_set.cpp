@@ -164,6 +164,7 @@ constexpr std::string_view kUndelegated[] = {
     "alt",
     "fritz.box",
     "mail",
+    "localhost",  // RFC 6761 6.3: never sent out (the system's hosts file answers it first)
 };
 
 const StringTable& undelegated_table() {
@@ -189,8 +190,7 @@ bool is_undelegated(const LookupName& name) {
     for (std::size_t i = 0; i < name.labels(); ++i) {
         if (table.find(name.suffix(i)) != nullptr) return true;
     }
-    // Names below localhost (RFC 6761 6.3), not localhost itself (the system answers that).
-    return name.labels() > 1 && name.suffix(name.labels() - 1) == "localhost";
+    return false;
 }
 
 dcp::Result<BlockedResponse, std::string> parse_blocked_response(std::string_view given) {

@@ -174,6 +174,7 @@ class AgainstV2(LabTestCase):
                    "  allowed_ips_file = '%s'\n" % (files["blocked-ips.txt"],
                                                    files["allowed-ips.txt"]),
             "local": "block_ipv6 = true\nblock_unqualified = true\nblock_undelegated = true\n",
+            "undelegated": "block_undelegated = true\n",
             "forwarding": "forwarding_rules = '%s'\n[blocked_ips]\n  blocked_ips_file = '%s'\n"
                           % (files["forwarding.txt"], files["blocked-ips.txt"]),
         }
@@ -255,6 +256,12 @@ class AgainstV2(LabTestCase):
 
     def test_local_zones_ipv6_and_unqualified(self):
         self.compare("local", LOCAL_QUERIES)
+
+    def test_undelegated_alone(self):
+        # Single labels such as Chrome's random-name probes, with block_unqualified off.
+        self.compare("undelegated", [("qwkjhsdfl", "A"), ("xkcdvbnmq", "AAAA"), ("printer", "A"),
+                                     ("localhost", "A"), ("x.onion", "TXT"),
+                                     ("foo.home.arpa", "AAAA"), ("x.example", "A")])
 
     def test_forwarding(self):
         self.compare("forwarding", [("www.fwd.dcp.test", "A"), ("fwd.dcp.test", "A"),
