@@ -102,19 +102,13 @@ class TcpForwarder:
         stop_loop(self.sock, self.thread)
 
 
-class HostileRelay:
-    """UDP relay in front of a DNSCrypt server. mode "noise": garbage, a forged packet with a
-    wrong nonce, a tampered copy, the real answer, then a duplicate of it. mode "late": the real
-    answer only, one second late. mode "pass": the answer as it is. mode "drop": nothing. Every encrypted query's
-    client public key (bytes 8..40) is recorded in client_keys, its source port in client_ports."""
+class _UdpServer:
+    """A UDP socket on a port of the test range with a thread reading it: on_datagram(data,
+    client) gets each datagram; close() stops it. A port from the test range (lab.free_port),
+    not the ephemeral one: a TcpForwarder may take the same number for TCP, which an outgoing
+    connection could hold."""
 
-    def __init__(self, target_port, mode="noise"):
-        self.target = ("127.0.0.1", target_port)
-        self.mode = mode
-        self.client_keys = []
-        self.client_ports = []  # the source port of each encrypted query
-        # A port from the test range (lab.free_port), not the ephemeral one: a TcpForwarder may
-        # take the same number for TCP, which an outgoing connection could hold.
+    def _serve(self):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.port = free_port()
         self.sock.bind(("127.0.0.1", self.port))
@@ -130,19 +124,46 @@ class HostileRelay:
                 return
             if self.closed:
                 return  # woken by close()
-            threading.Thread(target=self._handle, args=(data, client), daemon=True).start()
+            self.on_datagram(data, client)
+
+    def _ask_target(self, data):
+        """Sends `data` to self.target from a socket of its own; its answer, or None."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as up:
+            up.settimeout(2)
+            up.sendto(data, self.target)
+            try:
+                return up.recvfrom(65535)[0]
+            except OSError:
+                return None
+
+    def close(self):
+        self.closed = True
+        stop_loop(self.sock, self.thread)
+
+
+class HostileRelay(_UdpServer):
+    """UDP relay in front of a DNSCrypt server. mode "noise": garbage, a forged packet with a
+    wrong nonce, a tampered copy, the real answer, then a duplicate of it. mode "late": the real
+    answer only, one second late. mode "pass": the answer as it is. mode "drop": nothing. Every encrypted query's
+    client public key (bytes 8..40) is recorded in client_keys, its source port in client_ports."""
+
+    def __init__(self, target_port, mode="noise"):
+        self.target = ("127.0.0.1", target_port)
+        self.mode = mode
+        self.client_keys = []
+        self.client_ports = []  # the source port of each encrypted query
+        self._serve()
+
+    def on_datagram(self, data, client):
+        threading.Thread(target=self._handle, args=(data, client), daemon=True).start()
 
     def _handle(self, data, client):
         if len(data) >= 68:
             self.client_keys.append(data[8:40])
             self.client_ports.append(client[1])
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as up:
-            up.settimeout(2)
-            up.sendto(data, self.target)
-            try:
-                answer, _ = up.recvfrom(65535)
-            except OSError:
-                return
+        answer = self._ask_target(data)
+        if answer is None:
+            return
         if not answer.startswith(RESOLVER_MAGIC):
             self.sock.sendto(answer, client)  # plain certificate answers pass untouched
             return
@@ -160,12 +181,8 @@ class HostileRelay:
         for packet in (os.urandom(100), forged, tampered, answer, answer):
             self.sock.sendto(packet, client)
 
-    def close(self):
-        self.closed = True
-        stop_loop(self.sock, self.thread)
 
-
-class PlainGate:
+class PlainGate(_UdpServer):
     """A plain DNS server on UDP in front of another (NSD): forwards each query and its answer,
     unless `silent` (every query dropped) or `drop_probes` is above zero (that many of the
     proxy's health probes, ". NS" queries, dropped). Counts what it dropped."""
@@ -183,40 +200,24 @@ class PlainGate:
         # case and NXDOMAIN.
         self.forge = False
         self.seen = []  # (source port, question name as sent) of each query
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.port = free_port()
-        self.sock.bind(("127.0.0.1", self.port))
-        self.closed = False
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
+        self._serve()
 
-    def _loop(self):
-        while not self.closed:
-            try:
-                data, client = self.sock.recvfrom(65535)
-            except OSError:
-                return
-            if self.closed:
-                return
-            end = data.index(0, 12) + 1 if 0 in data[12:] else 12
-            self.seen.append((client[1], data[12:end]))
-            if data[12:17] == self.PROBE_QUESTION and self.drop_probes > 0:
-                self.drop_probes -= 1
-                self.dropped_probes += 1
-                continue
-            if self.silent:
-                self.dropped += 1
-                continue
-            threading.Thread(target=self._forward, args=(data, client), daemon=True).start()
+    def on_datagram(self, data, client):
+        end = data.index(0, 12) + 1 if 0 in data[12:] else 12
+        self.seen.append((client[1], data[12:end]))
+        if data[12:17] == self.PROBE_QUESTION and self.drop_probes > 0:
+            self.drop_probes -= 1
+            self.dropped_probes += 1
+            return
+        if self.silent:
+            self.dropped += 1
+            return
+        threading.Thread(target=self._forward, args=(data, client), daemon=True).start()
 
     def _forward(self, data, client):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as up:
-            up.settimeout(2)
-            up.sendto(data, self.target)
-            try:
-                answer, _ = up.recvfrom(65535)
-            except OSError:
-                return
+        answer = self._ask_target(data)
+        if answer is None:
+            return
         if self.forge and len(answer) > 12:
             end = answer.index(0, 12) + 1
             forged = bytearray(answer)
@@ -224,10 +225,6 @@ class PlainGate:
             forged[3] = (forged[3] & 0xF0) | 3  # NXDOMAIN
             self.sock.sendto(bytes(forged), client)
         self.sock.sendto(answer, client)
-
-    def close(self):
-        self.closed = True
-        stop_loop(self.sock, self.thread)
 
 
 ANON_MAGIC = b"\xff" * 8 + b"\x00\x00"

@@ -120,29 +120,34 @@ class DaemonAndUser(ServiceTest):
         self.stop_daemon(pid)
         self.assertFalse(os.path.exists(pid_file))
 
-    def test_planted_symlink_or_hard_link_is_refused(self):
-        victim = os.path.join(self.lab.dir, "victim-%s" % self.user)
+    def check_plants_refused(self, switch, name, plants):
+        """Each (plant(victim, path), words) puts something where `switch` (a file root opens
+        at start) points, in a directory the user can write to: the start must fail saying
+        `words`, and the victim file stay untouched. Returns the path."""
+        victim = os.path.join(self.lab.dir, "victim-%s-%s" % (name, self.user))
         with open(victim, "w") as f:
             f.write("precious\n")
-        pid_file = os.path.join(self.run_dir, "proxy.pid")  # the user can write here
-        for plant, words in ((os.symlink, "is a symbolic link"), (os.link, "has other hard links")):
-            if os.path.lexists(pid_file):
-                os.unlink(pid_file)
-            plant(victim, pid_file)
-            r = subprocess.run(proxy_args(self.lab, free_port(), "--pid-file", pid_file,
-                                          "--user", self.user),
+        path = os.path.join(self.run_dir, name)  # the user can write here
+        for plant, words in plants:
+            if os.path.lexists(path):
+                os.unlink(path)
+            plant(victim, path)
+            r = subprocess.run(proxy_args(self.lab, free_port(), switch, path, "--user",
+                                          self.user),
                                capture_output=True, text=True, timeout=10)
             self.assertEqual(r.returncode, 1, words)
             self.assertIn(words, r.stderr)
             self.assertEqual(open(victim).read(), "precious\n")
+        return path
+
+    LINKS = ((os.symlink, "is a symbolic link"), (os.link, "has other hard links"))
+
+    def test_planted_symlink_or_hard_link_is_refused(self):
+        self.check_plants_refused("--pid-file", "proxy.pid", self.LINKS)
 
     def test_planted_log_file_is_refused(self):
         # Root opens the log file at every start: one the proxy's user could have planted in a
         # directory it writes to (a link to a root file, a file of someone else's) is refused.
-        victim = os.path.join(self.lab.dir, "victim-log-%s" % self.user)
-        with open(victim, "w") as f:
-            f.write("precious\n")
-        log_file = os.path.join(self.run_dir, "proxy.log")
         other_uid = 65534 if self.pw.pw_uid != 65534 else 65533
 
         def someone_elses(_, path):
@@ -150,17 +155,9 @@ class DaemonAndUser(ServiceTest):
                 pass
             os.chown(path, other_uid, other_uid)
 
-        for plant, words in ((os.symlink, "is a symbolic link"), (os.link, "has other hard links"),
-                             (someone_elses, "neither root nor the proxy's user")):
-            if os.path.lexists(log_file):
-                os.unlink(log_file)
-            plant(victim, log_file)
-            r = subprocess.run(proxy_args(self.lab, free_port(), "--logfile", log_file,
-                                          "--user", self.user),
-                               capture_output=True, text=True, timeout=10)
-            self.assertEqual(r.returncode, 1, words)
-            self.assertIn(words, r.stderr)
-            self.assertEqual(open(victim).read(), "precious\n")
+        log_file = self.check_plants_refused(
+            "--logfile", "proxy.log",
+            self.LINKS + ((someone_elses, "neither root nor the proxy's user"),))
         # The user's own log file (logrotate's create with its owner) is the proxy's.
         os.unlink(log_file)
         with open(log_file, "w"):
