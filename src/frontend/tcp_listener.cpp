@@ -301,9 +301,11 @@ net::awaitable<void> TcpListener::handle(std::shared_ptr<Connection> c,
     }
     // Framed in a buffer of its own size: the processor's holds 4 KiB at least, which 128
     // small answers queued for a client that does not read would keep for nothing.
-    std::vector<std::uint8_t> framed(reply.size() + 2);
-    store_u16_be(framed.data(), static_cast<std::uint16_t>(reply.size()));
-    std::copy(reply.begin(), reply.end(), framed.begin() + 2);
+    std::vector<std::uint8_t> framed;
+    framed.reserve(reply.size() + 2);
+    framed.push_back(static_cast<std::uint8_t>(reply.size() >> 8));
+    framed.push_back(static_cast<std::uint8_t>(reply.size()));
+    framed.insert(framed.end(), reply.begin(), reply.end());
     reply = {};
     if (!c->outbox.empty() && c->outbox_bytes + framed.size() > limits_.max_queued_answer_bytes) {
         // Answers owed when reading paused came in larger than counted, and the client still
