@@ -210,9 +210,13 @@ class Pool(unittest.TestCase):
         # drawn at random: B wins only the pair {A, B}, so B's count is Binomial(about 196, 1/3)
         # (mean 65) and C's the rest; B >= C would be 6.7 standard deviations out. A's share in
         # both is not chance but learning: its smoothed RTT climbs 1/8 of the way per answer.
+        # A's count under p2 is learning, not chance: until its estimate passes B's it is one
+        # of the best two. A run measured 33 of 200 (B's noisy 3 ms kept A in the top two for
+        # longer); never learning would give A about half (100, 7 standard deviations above
+        # 50), so 50 is the bound.
         def p2_split(s):
             lo, hi = binomial_bounds(200 - s[0], 0.5, 1e-4)
-            return s[0] <= 25 and lo <= s[1] <= hi
+            return s[0] <= 50 and lo <= s[1] <= hi
         # ph draws among the faster half, at least two: with three servers, p2's two. p1 is
         # "first"; p3 draws among all three, like random: each Binomial(200, 1/3).
         def fastest_only(s):
@@ -444,7 +448,13 @@ class Pool(unittest.TestCase):
         # that the tail stays within milliseconds of the fast servers' and far from the slow
         # server's 300 ms or the 100 ms failover floor.
         self.assertLessEqual(p99[1], p99[0] + 10.0)
-        self.assertLess(p99[1] * 5, p99[2])
+        # The tails compared where the unhedged one is: at the rank of its k-th slowest query,
+        # k the queries that waited (the p99 when 1 % or more waited; with fewer, which the
+        # rotation makes common, the p99 shows no tail at all: a run measured unhedged p99
+        # 3.2 ms with 4 queries over 90 ms, and failed a p99 comparison it had no tail for).
+        k = max(waited[2], 1)
+        tails = [sorted(x)[-k] * 1000 for x in (hedged, unhedged)]
+        self.assertLess(tails[0] * 5, tails[1], (k, tails))
         self.assertLess(waited[1], waited[2])
         # Without hedging, a query drawn for a slow answer waits for the server's failover delay
         # (its 100 ms floor: the answers it holds back are never seen in time, so its p95 never
