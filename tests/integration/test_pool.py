@@ -213,9 +213,9 @@ class Pool(unittest.TestCase):
         # (mean 65) and C's the rest; B >= C would be 6.7 standard deviations out. A's share in
         # both is not chance but learning: its smoothed RTT climbs 1/8 of the way per answer.
         # A's count under p2 is learning, not chance: until its estimate passes B's it is one
-        # of the best two. A run measured 33 of 200 (then 6 ms against B's noisy 3 ms kept A in the top two for
-        # longer); never learning would give A about half (100, 7 standard deviations above
-        # 50), so 50 is the bound.
+        # of the best two. A run measured 33 of 200 (then 6 ms against B's noisy 3 ms kept A
+        # in the top two for longer); never learning would give A about half (100, 7 standard
+        # deviations above 50), so 50 is the bound.
         def p2_split(s):
             lo, hi = binomial_bounds(200 - s[0], 0.5, 1e-4)
             return s[0] <= 50 and lo <= s[1] <= hi
