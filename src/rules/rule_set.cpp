@@ -23,8 +23,10 @@ constexpr auto kClassIn = static_cast<std::uint16_t>(dns::RecordClass::IN);
 
 // Private and special-use reverse zones (RFC 6303: RFC 1918, link-local, loopback, this
 // network, broadcast, documentation; IPv6 unspecified, loopback, ULA, link-local, documentation),
-// special-use names (RFC 6761, RFC 8375 home.arpa excepted: forwarding rules serve it) and the
-// top-level names home routers and corporate networks use locally.
+// special-use names that must never leave the machine, as dnscrypt-proxy 2 answers them (RFC 6761
+// with localhost, whose hosts-file answer comes first; RFC 8375 home.arpa, which forwarding rules,
+// checked before these, still serve; RFC 7686 onion: caching servers MUST answer negatively;
+// RFC 9476 alt) and the names home routers and corporate networks use locally (fritz.box...).
 constexpr std::string_view kUndelegated[] = {
     "0.in-addr.arpa",
     "10.in-addr.arpa",
@@ -156,15 +158,12 @@ constexpr std::string_view kUndelegated[] = {
     "hub",
     "bbrouter",
     "api",
-    // Special-use names that must never leave the machine, as dnscrypt-proxy 2 answers them:
-    // RFC 8375 (home.arpa), RFC 7686 (onion: caching servers MUST answer negatively), RFC 9476
-    // (alt), and home routers' own zones.
     "home.arpa",
     "onion",
     "alt",
     "fritz.box",
     "mail",
-    "localhost",  // RFC 6761 6.3: never sent out (the system's hosts file answers it first)
+    "localhost",
 };
 
 const StringTable& undelegated_table() {
