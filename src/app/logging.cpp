@@ -16,6 +16,7 @@
 #include <stdexcept>
 
 #include "app/process.hpp"
+#include "common/result.hpp"
 
 namespace dcp::app {
 namespace {
@@ -26,8 +27,9 @@ namespace {
 class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
   public:
     ReopenableFileSink(const std::string& path, std::optional<uid_t> user) : user_(user) {
-        fd_ = open_log(path);
-        if (fd_ < 0) throw std::runtime_error(why_not(path));
+        const auto fd = open_log(path, user_);
+        if (!fd) throw std::runtime_error("cannot open '" + path + "': " + fd.error());
+        fd_ = *fd;
         path_ = canonical_path(path);
     }
     ~ReopenableFileSink() override {
@@ -41,11 +43,11 @@ class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
     // Opens `where` (the log file's path as this process sees it now) and writes there from
     // now on. Returns the error text when it cannot be opened; the old file stays in use then.
     std::optional<std::string> reopen(const std::string& where) {
-        const int fd = open_log(where);
-        if (fd < 0) return why_not(where);
+        const auto fd = open_log(where, user_);
+        if (!fd) return fd.error();
         std::lock_guard<std::mutex> lock(mutex_);
         ::close(fd_);
-        fd_ = fd;
+        fd_ = *fd;
         return std::nullopt;
     }
 
@@ -71,32 +73,32 @@ class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
     // Opened as root, the file must be one the proxy's user cannot have planted: a symbolic
     // link or a hard link (to /etc/cron.d/x, say) would have root write through it at the next
     // start. So no link, a regular file, owned by root or by the proxy's user (--user).
-    int open_log(const std::string& path) {
-        refusal_.clear();
+    static dcp::Result<int, std::string> open_log(const std::string& path,
+                                                  std::optional<uid_t> user) {
         // O_APPEND: lines land at the end even when logrotate's copytruncate shortens the file.
         const int fd = ::open(
             path.c_str(),
             O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0640);
         if (fd < 0) {
-            if (errno == ELOOP) refusal_ = "it is a symbolic link; refusing to write through it";
-            return -1;
+            return Unexpected(
+                errno == ELOOP ? std::string("it is a symbolic link; refusing to write through it")
+                               : std::string(std::strerror(errno)));
         }
         struct stat st {};
+        std::string refusal;
         if (fstat(fd, &st) != 0) {
-            ::close(fd);
-            return -1;
-        }
-        if (!S_ISREG(st.st_mode)) {
-            refusal_ = "it is not a regular file";
+            refusal = std::strerror(errno);
+        } else if (!S_ISREG(st.st_mode)) {
+            refusal = "it is not a regular file";
         } else if (st.st_nlink != 1) {
-            refusal_ = "it has other hard links; refusing to write to it";
-        } else if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != user_) {
-            refusal_ = "it belongs to uid " + std::to_string(st.st_uid) +
-                       ", neither root nor the proxy's user; refusing to write to it";
+            refusal = "it has other hard links; refusing to write to it";
+        } else if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != user) {
+            refusal = "it belongs to uid " + std::to_string(st.st_uid) +
+                      ", neither root nor the proxy's user; refusing to write to it";
         }
-        if (!refusal_.empty()) {
+        if (!refusal.empty()) {
             ::close(fd);
-            return -1;
+            return Unexpected(std::move(refusal));
         }
         // Blocking writes from now on (O_NONBLOCK only kept a planted FIFO from hanging open).
         const int flags = fcntl(fd, F_GETFL);
@@ -104,14 +106,8 @@ class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
         return fd;
     }
 
-    std::string why_not(const std::string& path) const {
-        return "cannot open '" + path +
-               "': " + (refusal_.empty() ? std::strerror(errno) : refusal_);
-    }
-
     std::string path_;  // absolute, as seen before any chroot
     std::optional<uid_t> user_;
-    std::string refusal_;  // why open_log refused a file it could open
     int fd_ = -1;
 };
 
