@@ -63,38 +63,36 @@ std::optional<std::string> path_in_jail(const std::string& path, const std::stri
 }
 
 PidFile::PidFile(std::string path) {
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
-                 0644);
-    if (fd_ < 0) {
+    const int fd = ::open(
+        path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
+    if (fd < 0) {
         if (errno == ELOOP) {
             throw std::runtime_error("--pid-file: " + path +
                                      " is a symbolic link; refusing to write through it");
         }
         fail("--pid-file: cannot write " + path);
     }
+    // Closed before anything else happens, whatever the outcome: a descriptor kept past the
+    // privilege drop would let a compromised proxy write another pid, which root's stop scripts
+    // would then kill.
     struct stat st {};
-    if (fstat(fd_, &st) != 0) fail("--pid-file: " + path);
-    if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
-        ::close(fd_);
-        fd_ = -1;
+    const bool stat_ok = fstat(fd, &st) == 0;
+    const bool regular = stat_ok && S_ISREG(st.st_mode) && st.st_nlink == 1;
+    const std::string text = std::to_string(getpid()) + "\n";
+    const bool written = regular && ftruncate(fd, 0) == 0 &&
+                         write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    const int saved_errno = errno;  // of fstat or the write, for fail()
+    ::close(fd);
+    errno = saved_errno;
+    if (!stat_ok) fail("--pid-file: " + path);
+    if (!regular) {
         throw std::runtime_error(
             "--pid-file: " + path +
             (S_ISREG(st.st_mode) ? " has other hard links" : " is not a regular file") +
             "; refusing to overwrite it");
     }
+    if (!written) fail("--pid-file: cannot write " + path);
     path_ = canonical_path(path);
-    const std::string text = std::to_string(getpid()) + "\n";
-    const bool ok = ftruncate(fd_, 0) == 0 &&
-                    write(fd_, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    if (!ok) {
-        ::close(fd_);
-        fd_ = -1;
-        fail("--pid-file: cannot write " + path);
-    }
-    // Closed now: a descriptor kept past the privilege drop would let a compromised proxy write
-    // another pid, which root's stop scripts would then kill.
-    ::close(fd_);
-    fd_ = -1;
     written_ = true;
 }
 

@@ -35,7 +35,6 @@ class PidFile {
     std::optional<std::string> jail_path_;  // its path inside the chroot, when it lies there
     bool chrooted_ = false;
     bool written_ = false;
-    int fd_ = -1;  // only while it is written
 };
 
 // The path without symbolic links or relative parts (relative to the current directory when it
