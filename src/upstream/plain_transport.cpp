@@ -40,14 +40,13 @@ PlainTransport::~PlainTransport() {
 }
 
 void PlainTransport::stop() {
-    stopped_ = true;
     *alive_ = false;
     for (auto& [key, q] : live_) state_of(*q->attempt) = nullptr;
     live_.clear();  // closes their sockets
 }
 
 void PlainTransport::begin(Attempt& attempt) {
-    if (stopped_ || attempt.message.size() < dns::kHeaderSize ||
+    if (!*alive_ || attempt.message.size() < dns::kHeaderSize ||
         attempt.message.size() > dns::kMaxMessageSize || live_.size() >= kMaxInFlight) {
         complete(attempt, Unexpected(ExchangeError::Network));
         return;

@@ -50,7 +50,6 @@ class PlainTransport final : public Transport {
     std::optional<bool> keeps_case_;
     // Every query with a socket, owned here (the attempt's state points at its entry).
     std::unordered_map<const Query*, std::unique_ptr<Query>> live_;
-    bool stopped_ = false;
     std::vector<std::uint8_t> receive_buffer_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

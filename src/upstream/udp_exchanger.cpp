@@ -55,21 +55,22 @@ void UdpExchanger::start() {
 }
 
 asio::error_code UdpExchanger::open_sockets() {
-    asio::error_code ec;
-    for (std::size_t i = 0; i < socket_count_ && !ec; ++i) {
+    for (std::size_t i = 0; i < socket_count_; ++i) {
         auto s = std::make_unique<Socket>(io_);
+        asio::error_code ec;
         s->socket.open(resolver_.protocol(), ec);
-        if (ec) break;
-        // Bursts of answers must not be lost to a small default buffer.
-        asio::error_code ignored;
-        s->socket.set_option(asio::socket_base::receive_buffer_size(1 << 20), ignored);
-        s->socket.connect(resolver_, ec);
+        if (!ec) {
+            // Bursts of answers must not be lost to a small default buffer.
+            asio::error_code ignored;
+            s->socket.set_option(asio::socket_base::receive_buffer_size(1 << 20), ignored);
+            s->socket.connect(resolver_, ec);
+        }
         if (!ec) s->socket.non_blocking(true, ec);
-        if (!ec) sockets_.push_back(std::move(s));
-    }
-    if (ec) {
-        sockets_.clear();
-        return ec;
+        if (ec) {
+            sockets_.clear();
+            return ec;
+        }
+        sockets_.push_back(std::move(s));
     }
     for (std::size_t i = 0; i < sockets_.size(); ++i) wait_readable(i);
     return {};
