@@ -3,10 +3,10 @@
 #
 # With DCP_LEAN_RUNTIME, spdlog is compiled into the binary from its headers (once, in
 # spdlog_compiled.cpp), fmt is used header-only and toml++ header-only (one file), and the daemon
-# links libstdc++ and libgcc statically: the running process then maps no shared C++ library. A C++ program's resident memory is mostly the
-# pages the dynamic linker and start-up touch in shared libraries (libstdc++ alone ~1.5 MiB
-# here), so this is where the idle footprint goes down. Sanitizer and fuzzing builds keep the
-# shared libraries, which their runtimes expect.
+# links libstdc++ and libgcc statically: the running process then maps no shared C++ library. A
+# C++ program's resident memory is mostly the pages the dynamic linker and start-up touch in
+# shared libraries (libstdc++ alone ~1.5 MiB here), so this is where the idle footprint goes
+# down. Sanitizer and fuzzing builds keep the shared libraries, which their runtimes expect.
 find_package(Threads REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)

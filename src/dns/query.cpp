@@ -16,17 +16,11 @@ Result<std::size_t> write_query(std::uint16_t id, const Name& name, RecordType t
 
 namespace {
 
-// The length of the uncompressed name at the header's end (0: none that fits).
+// The length of the name at the header's end (0: none). It is never compressed there: a
+// pointer must point before itself and at or past the header, which skip_name refuses.
 std::size_t question_name_length(Bytes msg) noexcept {
-    std::size_t at = kHeaderSize;
-    while (at < msg.size()) {
-        const std::uint8_t len = msg[at];
-        if (len == 0) return at + 1 - kHeaderSize;
-        if (len > kMaxLabelSize || at + 1 + len > msg.size()) return 0;
-        at += 1 + len;
-        if (at - kHeaderSize > kMaxNameWireSize) return 0;
-    }
-    return 0;
+    const auto end = skip_name(msg, kHeaderSize);
+    return end ? *end - kHeaderSize : 0;
 }
 
 bool is_letter(std::uint8_t c) noexcept {
