@@ -232,9 +232,15 @@ class NonReadingFlood(LabTestCase):
             while time.monotonic() < deadline:
                 peak = max(peak, rss_kib(p.pid))
                 time.sleep(0.05)
-            # Others are still served meanwhile (over UDP: TCP is at its connection limit).
-            self.assertEqual(Response(dnsclient.udp(p.port, make_query("www.dcp.test"))).rcode, 0)
+            # Others are still served meanwhile (over UDP: TCP is at its connection limit): the
+            # answer, or, when at that instant the flood holds every --max-active-requests slot,
+            # SERVFAIL at once (the limit's own answer, so that the client asks its next server
+            # now; counted). Under a loaded machine the flood can still be in flight after 6 s.
+            r = Response(dnsclient.udp(p.port, make_query("www.dcp.test")))
             c = p.counters()
+            if r.rcode != 0:
+                self.assertEqual(r.rcode, 2)
+                self.assertGreater(c.get("refused_active_limit", 0), 0, c)
         finally:
             for s in socks:
                 s.close()
@@ -252,7 +258,11 @@ class NonReadingFlood(LabTestCase):
         else:
             self.assertLess(peak - before, bound)
         self.assertTrue(p.alive())
-        self.assertEqual(Response(dnsclient.tcp(p.port, make_query("www.dcp.test"))).rcode, 0)
+        # The flood gone (its queries in flight end within --timeout), everyone is answered.
+        wait_until(lambda: Response(dnsclient.udp(p.port, make_query("www.dcp.test"))).rcode == 0,
+                   10, what="a UDP answer after the flood")
+        wait_until(lambda: Response(dnsclient.tcp(p.port, make_query("www.dcp.test"))).rcode == 0,
+                   10, what="a TCP answer after the flood")
 
 
 class EphemeralKeysAreUnlinkable(LabTestCase):
