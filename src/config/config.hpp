@@ -1,6 +1,6 @@
 #pragma once
-// Settings as the user gave them (command line now, a config file later), validated into what
-// the rest of the program runs with.
+// Settings as the user gave them (command line, our TOML or a dnscrypt-proxy 2 file), validated
+// into what the rest of the program runs with.
 
 #include <chrono>
 #include <cstdint>

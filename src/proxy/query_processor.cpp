@@ -21,7 +21,6 @@ std::size_t synthesize(const dns::QueryInfo& info, dns::Rcode rcode, bool trunca
     return dns::write_reply(info, rcode, truncated, reply).value_or(0);
 }
 
-constexpr auto kLimitLogInterval = std::chrono::seconds(10);
 // Replaced rules stay alive this long: longer than any query can wait for its answer.
 constexpr auto kRetiredRulesLife = std::chrono::minutes(5);
 // Cache refreshes in flight per worker at most.
@@ -102,15 +101,11 @@ void QueryProcessor::set_rules(std::shared_ptr<const rules::RuleSet> rules,
 
 void QueryProcessor::note_limit_hit() {
     ++counters_.refused_active_limit;
-    ++limit_hits_since_log_;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_limit_log_ >= kLimitLogInterval) {
+    if (const auto n = limit_log_.occur("", std::chrono::steady_clock::now())) {
         spdlog::warn(
             "{} queries answered SERVFAIL at once: {} were already waiting for the resolver "
             "(--max-active-requests)",
-            limit_hits_since_log_, settings_.max_active_requests);
-        last_limit_log_ = now;
-        limit_hits_since_log_ = 0;
+            n, settings_.max_active_requests);
     }
 }
 

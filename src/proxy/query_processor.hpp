@@ -17,6 +17,7 @@
 #include "cache/cache.hpp"
 #include "common/bytes.hpp"
 #include "common/counters.hpp"
+#include "common/repeat_limiter.hpp"
 #include "dns/edns.hpp"
 #include "dns/message.hpp"
 #include "net/asio.hpp"
@@ -116,9 +117,6 @@ class QueryProcessor {
     [[nodiscard]] net::awaitable<bool> process(Bytes query, ClientTransport transport,
                                                std::vector<std::uint8_t>& reply);
 
-    [[nodiscard]] std::size_t active() const { return active_.load(); }
-    [[nodiscard]] upstream::Upstream& upstream() { return upstream_; }
-
   private:
     class Prefetch;
 
@@ -153,9 +151,8 @@ class QueryProcessor {
     std::vector<std::unique_ptr<Prefetch>> prefetches_;
     std::int64_t local_minute_ = -1;
     rules::LocalTime local_{};
-    // Rate limit for the "limit reached" warning: at most one line per interval.
-    std::chrono::steady_clock::time_point last_limit_log_{};
-    std::uint64_t limit_hits_since_log_ = 0;
+    // The "limit reached" warning: at most one line per 10 s, counting the hits between.
+    RepeatLimiter limit_log_{std::chrono::seconds(10)};
 };
 
 }  // namespace dcp::proxy

@@ -6,6 +6,7 @@
 #include "common/bytes.hpp"
 #include "common/time_format.hpp"
 #include "crypto/sodium.hpp"
+#include "net/deadline.hpp"
 #include "upstream/tcp_exchange.hpp"
 
 namespace dcp::upstream {
@@ -76,7 +77,7 @@ net::awaitable<Answer> over_udp(const ResolverConfig& config, const Clock& clock
         co_await socket.async_send(asio::buffer(query.data(), *len), net::use_nothrow);
     if (send_ec) co_return Unexpected("UDP: " + send_ec.message());
     for (;;) {
-        const auto n = co_await before_deadline(
+        const auto n = co_await net::before_deadline(
             socket.async_receive(asio::buffer(answer), net::use_nothrow), timer);
         if (!n && n.error() == asio::error::timed_out) {
             co_return Unexpected(std::string("UDP: timeout"));

@@ -18,10 +18,10 @@
 #include "common/hex.hpp"
 #include "common/time_format.hpp"
 #include "doh/message.hpp"
+#include "net/deadline.hpp"
 #include "net/endpoint.hpp"
 #include "net/flush_scope.hpp"
 #include "stamp/stamp.hpp"
-#include "upstream/tcp_exchange.hpp"
 
 namespace dcp::upstream {
 namespace {
@@ -32,7 +32,6 @@ constexpr std::size_t kWriteBatch = 64 * 1024;       // bytes gathered into one 
 constexpr std::int32_t kConnectionWindow = 1 << 20;  // many answers in flight without stalls
 constexpr auto kMaxBackoff = std::chrono::milliseconds(8000);
 constexpr auto kFirstBackoff = std::chrono::milliseconds(500);
-constexpr auto kRepeatWarning = std::chrono::seconds(60);
 
 std::string openssl_reason(SSL* ssl, const asio::error_code& ec) {
     const long verify = SSL_get_verify_result(ssl);
@@ -245,7 +244,8 @@ class DohTransport::Connection final : public std::enable_shared_from_this<Conne
             auto& socket = tls_.lowest_layer();
             asio::error_code ignored;
             socket.close(ignored);
-            auto r = co_await before_deadline(socket.async_connect(ep, net::use_nothrow), timer_);
+            auto r =
+                co_await net::before_deadline(socket.async_connect(ep, net::use_nothrow), timer_);
             if (owner_ == nullptr || state_ == State::Closed) co_return;
             if (r) {
                 connected = true;
@@ -291,7 +291,7 @@ class DohTransport::Connection final : public std::enable_shared_from_this<Conne
         }
         static constexpr unsigned char kAlpn[] = {2, 'h', '2'};
         SSL_set_alpn_protos(ssl, kAlpn, sizeof kAlpn);
-        auto hs = co_await before_deadline(
+        auto hs = co_await net::before_deadline(
             tls_.async_handshake(asio::ssl::stream_base::client, net::use_nothrow), timer_);
         if (owner_ == nullptr || state_ == State::Closed) co_return;
         if (!hs) {
@@ -566,12 +566,6 @@ bool DohTransport::ready() const {
     return !stopped_ && Clock::now() >= retry_at_;
 }
 
-std::size_t DohTransport::open_connections() const {
-    return static_cast<std::size_t>(
-        std::count_if(connections_.begin(), connections_.end(),
-                      [](const auto& c) { return c->state() == Connection::State::Open; }));
-}
-
 DohTransport::Stream& DohTransport::take_stream() {
     if (free_streams_.empty()) {
         streams_.push_back(std::make_unique<Stream>());
@@ -637,9 +631,9 @@ void DohTransport::on_open(Connection& c, std::chrono::microseconds setup) {
     ++counters_.doh_connections;
     backoff_ = std::chrono::milliseconds(0);
     retry_at_ = {};
-    const bool first = !announced_ || !last_warning_.empty();
+    const bool first = !announced_ || warnings_.active();
     announced_ = true;
-    last_warning_.clear();
+    warnings_.clear();
     SSL* ssl = c.tls_.native_handle();
     if (first) {
         spdlog::info("DoH server {}: connected to {} ({}, {}, HTTP/2) in {}", config_.name,
@@ -731,14 +725,9 @@ void DohTransport::finish(Stream& s, int http2_error) {
 void DohTransport::warn(const std::string& what) {
     // The same trouble again (a server down is retried every few seconds): once a minute at
     // most, until something changes.
-    const auto now = Clock::now();
-    if (what == last_warning_ && now - last_warning_at_ < kRepeatWarning) {
-        spdlog::debug("DoH server {} ({}): {}", config_.name, config_.url(), what);
-        return;
-    }
-    last_warning_ = what;
-    last_warning_at_ = now;
-    spdlog::warn("DoH server {} ({}): {}", config_.name, config_.url(), what);
+    const bool say = warnings_.occur(what, std::chrono::steady_clock::now()) != 0;
+    spdlog::log(say ? spdlog::level::warn : spdlog::level::debug, "DoH server {} ({}): {}",
+                config_.name, config_.url(), what);
 }
 
 }  // namespace dcp::upstream

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/counters.hpp"
+#include "common/repeat_limiter.hpp"
 #include "net/asio.hpp"
 #include "upstream/doh_config.hpp"
 #include "upstream/transport.hpp"
@@ -59,7 +60,6 @@ class DohTransport final : public Transport {
 
     [[nodiscard]] const DohConfig& config() const { return config_; }
     // Connections open now (for tests and statistics).
-    [[nodiscard]] std::size_t open_connections() const;
 
   private:
     struct Stream;
@@ -89,9 +89,8 @@ class DohTransport final : public Transport {
     std::function<void(std::chrono::microseconds)> on_connected_;
     std::chrono::steady_clock::time_point retry_at_{};
     std::chrono::milliseconds backoff_{0};
-    std::string last_warning_;
-    std::chrono::steady_clock::time_point last_warning_at_{};
-    bool announced_ = false;  // the first connection was logged
+    RepeatLimiter warnings_{std::chrono::seconds(60)};  // the same trouble: once a minute
+    bool announced_ = false;                            // the first connection was logged
     bool stopped_ = false;
 };
 

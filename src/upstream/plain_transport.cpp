@@ -141,9 +141,8 @@ void PlainTransport::read_available(Query& q) {
         if (header && header->tc()) {
             ++counters_.upstream_truncated;
             // Not cancellable (state cleared) until the TCP exchange ends.
-            asio::co_spawn(io_, over_tcp(&attempt, client_id), [](std::exception_ptr e) {
-                if (e) spdlog::debug("forwarding over TCP: internal error");
-            });
+            asio::co_spawn(io_, over_tcp(&attempt, client_id),
+                           fail_on_exception(attempt, alive_, counters_.handler_exceptions));
             return;
         }
         store_u16_be(datagram.data(), client_id);
@@ -155,9 +154,11 @@ void PlainTransport::read_available(Query& q) {
 
 net::awaitable<void> PlainTransport::over_tcp(Attempt* attempt, std::uint16_t client_id) {
     ++counters_.upstream_tcp_retries;
+    const auto alive = alive_;
     const asio::ip::tcp::endpoint server(server_.address(), server_.port());
     auto answer = co_await tcp_exchange(server, attempt->message,
                                         std::chrono::steady_clock::now() + timeout_);
+    if (!*alive) co_return;  // stopped meanwhile: the attempt's owner is gone too
     if (!answer) {
         complete(*attempt, Unexpected(answer.error()));
         co_return;

@@ -49,7 +49,6 @@ class Pool final : public Upstream {
 
     // The certificate fetch's round trip: server `i`'s first latency estimate (once).
     void seed(std::size_t i, Micros rtt);
-    [[nodiscard]] std::size_t size() const { return members_.size(); }
     [[nodiscard]] const Balancer& balancer() const { return balancer_; }
     [[nodiscard]] std::vector<ServerReport> report() const;
 

@@ -7,6 +7,7 @@
 #include "crypto/sodium.hpp"
 #include "dnscrypt/packet.hpp"
 #include "dnscrypt/padding.hpp"
+#include "net/deadline.hpp"
 #include "net/endpoint.hpp"
 #include "upstream/answer_check.hpp"
 #include "upstream/cert_fetcher.hpp"
@@ -140,7 +141,7 @@ net::awaitable<void> Resolver::refresh_loop() {
             }
             publish(*choice->chosen);
             retry = kFirstRetry;
-            last_failure_.clear();
+            failures_.clear();
             const auto until_expiry = std::chrono::duration_cast<std::chrono::seconds>(
                                           choice->chosen->not_after() - clock_.now()) -
                                       kExpiryMargin;
@@ -150,9 +151,9 @@ net::awaitable<void> Resolver::refresh_loop() {
             wait = retry;
             // Said once: a server that stays unreachable (no network at boot) must not fill
             // the log every minute; the line comes again when the reason changes.
-            const bool repeated = choice.error().reason == last_failure_;
-            last_failure_ = choice.error().reason;
-            spdlog::log(repeated ? spdlog::level::debug : spdlog::level::warn,
+            const bool say =
+                failures_.occur(choice.error().reason, std::chrono::steady_clock::now()) != 0;
+            spdlog::log(say ? spdlog::level::warn : spdlog::level::debug,
                         "no valid certificate from {} at {}{}: {}; retrying in {}s{}",
                         config_.provider_name_text, net::to_string(config_.server_endpoint()),
                         config_.relayed() ? " via relay " + config_.relay_name + " (" +
@@ -240,11 +241,8 @@ void Resolver::begin(Attempt& q) {
 }
 
 void Resolver::spawn_for(Attempt& q, net::awaitable<void> work) {
-    asio::co_spawn(io_, std::move(work), [this, &q, alive = alive_](std::exception_ptr e) {
-        if (!e || !*alive) return;
-        ++counters_.handler_exceptions;
-        q.complete(Unexpected(ExchangeError::Network));
-    });
+    asio::co_spawn(io_, std::move(work),
+                   fail_on_exception(q, alive_, counters_.handler_exceptions));
 }
 
 void Resolver::begin_udp_alone(Attempt& q, std::size_t padded) {
@@ -284,7 +282,7 @@ net::awaitable<void> Resolver::udp_alone_then_complete(Attempt& q) {
     asio::steady_timer deadline(io_, q.deadline_);
     std::vector<std::uint8_t> buffer(config_.max_udp_packet + dnscrypt::query::kHeaderSize);
     for (;;) {
-        const auto n = co_await before_deadline(
+        const auto n = co_await net::before_deadline(
             socket.async_receive(asio::buffer(buffer), net::use_nothrow), deadline);
         if (!n) {
             // A port unreachable from an earlier datagram shows here; anything else ends it.

@@ -13,6 +13,7 @@
 
 #include "common/clock.hpp"
 #include "common/counters.hpp"
+#include "common/repeat_limiter.hpp"
 #include "common/result.hpp"
 #include "crypto/fast_random.hpp"
 #include "crypto/x25519.hpp"
@@ -107,7 +108,8 @@ class Resolver final : public Transport {
     TruncationLesson on_truncation_;
     std::function<void(std::chrono::microseconds)> on_certificate_rtt_;
     std::chrono::microseconds last_fetch_rtt_{0};  // of the last successful certificate fetch
-    std::string last_failure_;  // of the last failed fetch, said once while it repeats
+    // Failed fetches: a reason is said once while it repeats.
+    RepeatLimiter failures_{std::chrono::steady_clock::duration::max()};
     asio::steady_timer refresh_timer_;
     bool stopped_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -10,7 +10,7 @@ net::awaitable<dcp::Result<std::vector<std::uint8_t>, ExchangeError>> tcp_exchan
     asio::ip::tcp::socket socket(executor);
     asio::steady_timer timer(executor, deadline);  // every step races the same deadline
     const auto connected =
-        co_await before_deadline(socket.async_connect(server, net::use_nothrow), timer);
+        co_await net::before_deadline(socket.async_connect(server, net::use_nothrow), timer);
     if (!connected) co_return Unexpected(exchange_error(connected.error()));
     socket.set_option(asio::ip::tcp::no_delay(true));
     auto answer = co_await exchange_on(socket, message, timer);
@@ -25,21 +25,21 @@ net::awaitable<dcp::Result<std::vector<std::uint8_t>, ConnectionFailure>> exchan
     const std::array<asio::const_buffer, 2> out = {asio::buffer(prefix),
                                                    asio::buffer(message.data(), message.size())};
     const auto sent =
-        co_await before_deadline(asio::async_write(socket, out, net::use_nothrow), timer);
+        co_await net::before_deadline(asio::async_write(socket, out, net::use_nothrow), timer);
     if (!sent) co_return Unexpected(ConnectionFailure{exchange_error(sent.error()), false});
     // The length: whatever comes first (a failure before any byte means the server never took
     // the query), then the rest of it.
-    const auto first = co_await before_deadline(
+    const auto first = co_await net::before_deadline(
         socket.async_read_some(asio::buffer(prefix), net::use_nothrow), timer);
     if (!first) co_return Unexpected(ConnectionFailure{exchange_error(first.error()), false});
     if (*first < prefix.size()) {
-        const auto rest = co_await before_deadline(
+        const auto rest = co_await net::before_deadline(
             asio::async_read(socket, asio::buffer(prefix.data() + 1, 1), net::use_nothrow), timer);
         if (!rest) co_return Unexpected(ConnectionFailure{exchange_error(rest.error()), true});
     }
     std::vector<std::uint8_t> answer(load_u16_be(prefix.data()));
     if (!answer.empty()) {
-        const auto got = co_await before_deadline(
+        const auto got = co_await net::before_deadline(
             asio::async_read(socket, asio::buffer(answer), net::use_nothrow), timer);
         if (!got) co_return Unexpected(ConnectionFailure{exchange_error(got.error()), true});
     }

@@ -5,33 +5,15 @@
 
 #include <chrono>
 #include <cstdint>
-#include <tuple>
 #include <vector>
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
 #include "net/asio.hpp"
+#include "net/deadline.hpp"
 #include "upstream/exchange_error.hpp"
 
 namespace dcp::upstream {
-
-// Runs one I/O operation (started with net::use_nothrow) against `timer`: the bytes it moved
-// (0 for a connect), or its error, asio::error::timed_out when the timer fired first. Every
-// step of a TCP exchange and every wait for a datagram goes through here.
-template <class Operation>
-[[nodiscard]] net::awaitable<dcp::Result<std::size_t, asio::error_code>> before_deadline(
-    Operation operation, asio::steady_timer& timer) {
-    using namespace net::ops;
-    auto r = co_await (std::move(operation) || timer.async_wait(net::use_nothrow));
-    if (r.index() == 1) co_return Unexpected(asio::error_code(asio::error::timed_out));
-    const auto& done = std::get<0>(r);
-    if (std::get<0>(done)) co_return Unexpected(std::get<0>(done));
-    if constexpr (std::tuple_size_v < std::decay_t < decltype(done) >>> 1) {
-        co_return std::get<1>(done);
-    } else {
-        co_return std::size_t{0};
-    }
-}
 
 [[nodiscard]] inline ExchangeError exchange_error(const asio::error_code& ec) {
     return ec == asio::error::timed_out ? ExchangeError::Timeout : ExchangeError::Network;

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <optional>
 
+#include "net/deadline.hpp"
 #include "upstream/tcp_exchange.hpp"
 
 namespace dcp::upstream {
@@ -51,8 +52,8 @@ net::awaitable<Answer> TcpUpstream::exchange(Bytes message,
             ++counters_.upstream_tcp_reused;
         } else {
             socket.emplace(executor);
-            const auto connected =
-                co_await before_deadline(socket->async_connect(server_, net::use_nothrow), timer);
+            const auto connected = co_await net::before_deadline(
+                socket->async_connect(server_, net::use_nothrow), timer);
             if (!connected) co_return Unexpected(exchange_error(connected.error()));
             ++counters_.upstream_tcp_connections;
             socket->set_option(asio::ip::tcp::no_delay(true));

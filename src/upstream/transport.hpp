@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 
@@ -95,6 +96,18 @@ class Transport {
     }
     // For implementations other than Resolver: their own state for one attempt.
     static void*& state_of(Attempt& attempt) { return attempt.transport_state_; }
+    // The completion handler of a coroutine that carries `attempt` to its end. An exception
+    // escaping the coroutine would leave the attempt waiting for ever, its slot in the pool
+    // taken: it completes as a network failure instead, counted in `exceptions`. Nothing once
+    // the transport has stopped (`alive` false): the attempt's owner is gone too.
+    [[nodiscard]] static auto fail_on_exception(Attempt& attempt, std::shared_ptr<bool> alive,
+                                                std::uint64_t& exceptions) {
+        return [&attempt, alive = std::move(alive), &exceptions](const std::exception_ptr& e) {
+            if (!e || !*alive) return;
+            ++exceptions;
+            attempt.complete(Unexpected(ExchangeError::Network));
+        };
+    }
 };
 
 }  // namespace dcp::upstream

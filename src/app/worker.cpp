@@ -1,0 +1,196 @@
+#include "app/worker.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <csignal>
+#include <stdexcept>
+#include <utility>
+
+#include "net/endpoint.hpp"
+#include "net/listen_share.hpp"
+
+namespace dcp::app {
+namespace {
+
+// DoH servers connected to at start; with more, each connects when first chosen.
+constexpr std::size_t kPreconnectedDohServers = 16;
+
+crypto::KeyPair copy_of(const crypto::KeyPair& keys) {
+    return crypto::KeyPair::from_secret(keys.secret_key.view()).value();  // valid: it is ours
+}
+
+}  // namespace
+
+Worker::Worker(const config::Settings& settings, const crypto::KeyPair& keys, const Clock& clock,
+               SharedLimits& limits, unsigned index, Worker* first,
+               const std::shared_ptr<asio::ssl::context>& tls, cache::Cache* cache)
+    : balancer_settings_(settings.balancer),
+      timeout_(settings.resolver.timeout),
+      pool_(io_, make_members(settings, keys, clock, tls), settings.balancer, counters_),
+      processor_(io_, pool_, settings.processor, counters_, limits.active_queries, cache) {
+    const auto count = static_cast<unsigned>(settings.threads);
+    // Spill-over: the standby workers share the first one's sockets (a SO_REUSEPORT group
+    // would hand them their share of the datagrams whether they read or not).
+    auto share_of = [&](int first_descriptor) {
+        if (!settings.spill_threads || !first) {
+            return net::listen_share(index, count, first_descriptor);
+        }
+        net::ListenShare share;
+        share.duplicate_of = first_descriptor;
+        return share;
+    };
+    for (std::size_t i = 0; i < settings.listen.size(); ++i) {
+        const auto& ep = settings.listen[i];
+        bind(ep, "UDP", [&] {
+            const auto share = share_of(first ? first->udp_[i]->native_handle() : -1);
+            udp_.push_back(
+                std::make_unique<frontend::UdpListener>(io_, ep, processor_, counters_, share));
+        });
+        const asio::ip::tcp::endpoint tcp_ep(ep.address(), ep.port());
+        bind(ep, "TCP", [&] {
+            const auto share = share_of(first ? first->tcp_[i]->native_handle() : -1);
+            tcp_.push_back(std::make_unique<frontend::TcpListener>(
+                io_, tcp_ep, processor_, counters_, settings.tcp, limits.tcp_connections, share));
+        });
+    }
+}
+
+void Worker::start(bool fetch_certificates, bool reading) {
+    // A DoH server's first latency estimate: this worker's own connection set-up time (connect
+    // and TLS handshake: two round trips; a query takes one).
+    for (std::size_t d = 0; d < doh_.size(); ++d) {
+        doh_[d]->on_connected([this, member = resolvers_.size() + d](std::chrono::microseconds t) {
+            pool_.seed(member, t / 2);
+        });
+    }
+    for (auto& r : resolvers_) r->start(fetch_certificates);
+    // A connection to each DoH server now, so that the first queries do not wait for a
+    // handshake; with many (a resolver list without server_names selects dozens), each
+    // connects when first chosen instead: idle connections to servers never asked cost
+    // memory, and servers close them anyway.
+    if (doh_.size() <= kPreconnectedDohServers) {
+        for (auto& d : doh_) d->start();
+    }
+    for (auto& l : udp_) l->start(reading);
+    for (auto& l : tcp_) l->start(reading);
+}
+
+void Worker::run() {
+    try {
+        io_.run();
+    } catch (const std::exception& e) {
+        // Handlers catch what they can; anything else ends the process cleanly.
+        spdlog::critical("worker stopped by an internal error: {}", e.what());
+        std::raise(SIGTERM);
+        io_.run();
+    }
+}
+
+void Worker::set_reading(bool on) {
+    for (auto& l : udp_) l->set_reading(on);
+    for (auto& l : tcp_) l->set_accepting(on);
+}
+
+// Each forwarding rule's servers become a pool of plain DNS transports; pools are kept for the
+// life of the process (a reload naming the same servers finds them again; queries in flight on
+// a rule that went away still have theirs).
+void Worker::set_rules(const std::shared_ptr<const rules::RuleSet>& rules) {
+    std::vector<upstream::Upstream*> forwarders;
+    if (rules && rules->forwarding) {
+        for (const auto& rule : rules->forwarding->rules) {
+            forwarders.push_back(&forward_pool(rule.servers));
+        }
+    }
+    processor_.set_rules(rules, std::move(forwarders));
+}
+
+void Worker::stop() {
+    pool_.stop();
+    for (auto& [key, p] : forward_pools_) p->stop();
+    for (auto& t : plain_) t->stop();
+    for (auto& r : resolvers_) r->stop();
+    for (auto& d : doh_) d->stop();
+    for (auto& l : udp_) l->stop();
+    for (auto& l : tcp_) l->stop();
+    keep_running_.reset();
+    io_.stop();
+}
+
+void Worker::seed_dnscrypt_latency(std::size_t r, std::chrono::microseconds rtt) {
+    pool_.seed(r, rtt);  // the DNSCrypt servers are the pool's first members
+}
+
+void Worker::log_listening() const {
+    for (const auto& l : udp_) {
+        spdlog::info("listening on {} (UDP)", net::to_string(l->local_endpoint()));
+    }
+    for (const auto& l : tcp_) {
+        spdlog::info("listening on {} (TCP)", net::to_string(l->local_endpoint()));
+    }
+}
+
+upstream::Pool& Worker::forward_pool(const std::vector<rules::ForwardServer>& servers) {
+    std::string key;
+    for (const auto& server : servers) {
+        key += server.host + "#" + std::to_string(server.port) + ",";
+    }
+    auto& slot = forward_pools_[key];
+    if (!slot) {
+        std::vector<upstream::PoolMember> members;
+        for (const auto& server : servers) {
+            const asio::ip::udp::endpoint ep(asio::ip::make_address(server.host), server.port);
+            plain_.push_back(
+                std::make_unique<upstream::PlainTransport>(io_, ep, timeout_, counters_));
+            members.push_back({plain_.back().get(), net::to_string(ep)});
+        }
+        slot = std::make_unique<upstream::Pool>(io_, std::move(members), balancer_settings_,
+                                                counters_);
+    }
+    return *slot;
+}
+
+std::vector<upstream::PoolMember> Worker::make_members(
+    const config::Settings& settings, const crypto::KeyPair& keys, const Clock& clock,
+    const std::shared_ptr<asio::ssl::context>& tls) {
+    // Long-lived UDP sockets per server: four for one server, fewer when there are many.
+    const std::size_t n = settings.servers.size();
+    const std::size_t sockets = n <= 1 ? 4 : n <= 4 ? 2 : 1;
+    std::vector<upstream::PoolMember> members;
+    for (const auto& server : settings.servers) {
+        auto config = server;
+        config.udp_sockets = std::min(config.udp_sockets, sockets);
+        resolvers_.push_back(std::make_unique<upstream::Resolver>(io_, std::move(config),
+                                                                  copy_of(keys), counters_, clock));
+        members.push_back({resolvers_.back().get(), server.name});
+    }
+    for (const auto& server : settings.doh_servers) {
+        doh_.push_back(std::make_unique<upstream::DohTransport>(io_, server, tls, counters_));
+        members.push_back({doh_.back().get(), server.name});
+    }
+    return members;
+}
+
+template <class F>
+void Worker::bind(const asio::ip::udp::endpoint& ep, const char* what, F&& make) {
+    try {
+        make();
+    } catch (const asio::system_error& e) {
+        std::string hint;
+        if (e.code() == asio::error::address_in_use) {
+            hint =
+                ": another DNS server (systemd-resolved, dnsmasq, unbound, another proxy) "
+                "already listens there; stop it or choose --local-address";
+        } else if (e.code() == asio::error::access_denied) {
+            hint = ": ports below 1024 need root or CAP_NET_BIND_SERVICE";
+        } else if (e.code() == std::errc::address_not_available) {
+            hint = ": no interface has this address";
+        }
+        // A start-up failure (exit status 1), not a configuration error: the same settings
+        // work once the port is free.
+        throw std::runtime_error("cannot listen on " + net::to_string(ep) + " (" + what +
+                                 "): " + e.code().message() + hint);
+    }
+}
+
+}  // namespace dcp::app
