@@ -14,15 +14,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     using namespace dcp;
     if (size > 256) return 0;
     const std::string_view text(reinterpret_cast<const char*>(data), size);
-    std::string error;
-    const auto hp = net::parse_host_port(text, error);
+    const auto hp = net::parse_host_port(text);
     if (!hp) {
-        if (error.empty()) std::abort();  // every refusal says why
+        if (hp.error().empty()) std::abort();  // every refusal says why
         return 0;
     }
     const asio::ip::udp::endpoint ep(hp->address, hp->port.value_or(53));
-    std::string again_error;
-    const auto again = net::parse_host_port(net::to_string(ep), again_error);
+    const auto again = net::parse_host_port(net::to_string(ep));
     if (!again || again->address != ep.address() || again->port != ep.port()) std::abort();
     return 0;
 }

@@ -67,12 +67,12 @@ std::optional<config::RelayTarget> relay_from_stamp(const std::string& name,
     return config::RelayTarget{name, address, where->port};
 }
 
-// [anonymized_dns] routes: the relays `server` is reached through. `routed` says whether a route
-// names it (or '*' does); an unusable entry is logged and skipped.
-std::vector<config::RelayTarget> relays_for(const sources::Candidate& server,
-                                            const config::CatalogueSettings& c,
-                                            const sources::Selection& sel, bool& routed) {
-    routed = false;
+// [anonymized_dns] routes: the relays `server` is reached through; nullopt when no route names
+// it (nor '*'), empty when its route has no usable relay. An unusable entry is logged and
+// skipped.
+std::optional<std::vector<config::RelayTarget>> relays_for(const sources::Candidate& server,
+                                                           const config::CatalogueSettings& c,
+                                                           const sources::Selection& sel) {
     const config::RouteOptions* route = nullptr;
     for (const auto& r : c.routes) {
         if (r.server_name == server.name) route = &r;
@@ -82,8 +82,7 @@ std::vector<config::RelayTarget> relays_for(const sources::Candidate& server,
             if (r.server_name == "*") route = &r;
         }
     }
-    if (route == nullptr) return {};
-    routed = true;
+    if (route == nullptr) return std::nullopt;
     const auto where = stamp::server_address(server.stamp);
     std::vector<config::RelayTarget> out;
     const auto add = [&](const std::optional<config::RelayTarget>& t, const std::string& what) {
@@ -211,9 +210,9 @@ std::vector<LoadedSource> choose_catalogue_servers(config::Settings& settings) {
             config::add_stamp_server(settings, cand->stamp, cand->name, what);
             continue;
         }
-        bool routed = false;
-        const auto relays = relays_for(*cand, c, selection, routed);
-        if (routed && relays.empty()) {
+        const auto route = relays_for(*cand, c, selection);
+        const auto relays = route.value_or(std::vector<config::RelayTarget>{});
+        if (route && relays.empty()) {
             if (c.skip_incompatible) {
                 spdlog::warn("{}: no usable relay on its route; skipped (skip_incompatible)",
                              cand->name);

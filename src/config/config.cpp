@@ -55,9 +55,8 @@ void check_range(const char* option, std::uint64_t value, std::uint64_t lo, std:
 }
 
 net::HostPort parse_address(const std::string& option, const std::string& text) {
-    std::string error;
-    const auto hp = net::parse_host_port(text, error);
-    if (!hp) throw ConfigError(option + ": " + error);
+    const auto hp = net::parse_host_port(text);
+    if (!hp) throw ConfigError(option + ": " + hp.error());
     return *hp;
 }
 

@@ -37,22 +37,20 @@ std::optional<asio::ip::address> parse_address(std::string_view text) {
 
 }  // namespace
 
-std::optional<HostPort> parse_host_port(std::string_view text, std::string& error) {
+dcp::Result<HostPort, std::string> parse_host_port(std::string_view text) {
     HostPort hp;
     std::string_view host = text;
     std::optional<std::string_view> port_text;
     if (!text.empty() && text.front() == '[') {
         const auto close = text.find(']');
         if (close == std::string_view::npos) {
-            error = join({"missing ']' in '", text, "'"});
-            return std::nullopt;
+            return Unexpected(join({"missing ']' in '", text, "'"}));
         }
         host = text.substr(1, close - 1);
         const auto rest = text.substr(close + 1);
         if (!rest.empty()) {
             if (rest.front() != ':') {
-                error = join({"expected ':port' after ']' in '", text, "'"});
-                return std::nullopt;
+                return Unexpected(join({"expected ':port' after ']' in '", text, "'"}));
             }
             port_text = rest.substr(1);
         }
@@ -64,15 +62,13 @@ std::optional<HostPort> parse_host_port(std::string_view text, std::string& erro
     }
     const auto address = parse_address(host);
     if (!address) {
-        error = join({"'", host, "' is not an IP address"});
-        return std::nullopt;
+        return Unexpected(join({"'", host, "' is not an IP address"}));
     }
     hp.address = *address;
     if (port_text) {
         hp.port = parse_port(*port_text);
         if (!hp.port) {
-            error = join({"'", *port_text, "' is not a port (1-65535)"});
-            return std::nullopt;
+            return Unexpected(join({"'", *port_text, "' is not a port (1-65535)"}));
         }
     }
     return hp;

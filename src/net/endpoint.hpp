@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/result.hpp"
 #include "net/asio.hpp"
 
 namespace dcp::net {
@@ -15,8 +16,8 @@ struct HostPort {
     std::optional<std::uint16_t> port;  // absent when the text gave none
 };
 
-// nullopt with a reason in `error` when the text is not an IP address with an optional port.
-[[nodiscard]] std::optional<HostPort> parse_host_port(std::string_view text, std::string& error);
+// The address, or why the text is not an IP address with an optional port.
+[[nodiscard]] dcp::Result<HostPort, std::string> parse_host_port(std::string_view text);
 
 [[nodiscard]] std::string to_string(const asio::ip::udp::endpoint& ep);
 [[nodiscard]] std::string to_string(const asio::ip::tcp::endpoint& ep);

@@ -18,12 +18,9 @@ namespace {
 
 constexpr std::size_t kMaxSignature = 16 * 1024;
 
-std::optional<std::string> read_whole(const std::string& path, std::size_t max, std::string& why) {
+dcp::Result<std::string, std::string> read_whole(const std::string& path, std::size_t max) {
     auto text = read_whole_file(path, max);
-    if (!text) {
-        why = path + ": " + text.error();
-        return std::nullopt;
-    }
+    if (!text) return Unexpected(path + ": " + text.error());
     return std::move(*text);
 }
 
@@ -56,19 +53,17 @@ long long signed_timestamp(const std::string& comment) {
 // Writes `data` to a new file beside `path` and returns the new file's name. mkstemp: a name
 // nobody can guess, created with O_EXCL, so a file or link planted at a predictable name (the
 // old "<cache>.tmp.<pid>", a hard link to a file of root's) is never opened and written.
-std::optional<std::string> write_temporary(const std::string& path, const std::string& data,
-                                           std::string& why) {
+dcp::Result<std::string, std::string> write_temporary(const std::string& path,
+                                                      const std::string& data) {
+    const auto failure = [&] { return Unexpected(path + ": " + std::strerror(errno)); };
     std::string name = path + ".tmp.XXXXXX";
     const int fd = ::mkstemp(name.data());
-    if (fd < 0) {
-        why = path + ": " + std::strerror(errno);
-        return std::nullopt;
-    }
+    if (fd < 0) return failure();
     const auto fail = [&] {
-        why = path + ": " + std::strerror(errno);
+        auto why = failure();  // errno before close() and unlink() can change it
         ::close(fd);
         ::unlink(name.c_str());
-        return std::nullopt;
+        return why;
     };
     std::size_t done = 0;
     while (done < data.size()) {
@@ -80,9 +75,9 @@ std::optional<std::string> write_temporary(const std::string& path, const std::s
     // mkstemp makes it 0600: the lists are public, and readable by the proxy's user.
     if (::fchmod(fd, 0644) != 0 || ::fsync(fd) != 0) return fail();
     if (::close(fd) != 0) {
-        why = path + ": " + std::strerror(errno);
+        auto why = failure();
         ::unlink(name.c_str());
-        return std::nullopt;
+        return why;
     }
     return name;
 }
@@ -90,24 +85,24 @@ std::optional<std::string> write_temporary(const std::string& path, const std::s
 // Both files, each through a temporary file renamed over the old one, the list last: a reader
 // never sees a half-written file, and a list that does not match its signature is refused at
 // the next start (and downloaded again).
-bool write_cache(const SourceConfig& c, const std::string& text, const std::string& sig,
-                 std::string& why) {
+dcp::Result<void, std::string> write_cache(const SourceConfig& c, const std::string& text,
+                                           const std::string& sig) {
     const std::string sig_path = c.cache_file + ".minisig";
-    const auto text_tmp = write_temporary(c.cache_file, text, why);
-    if (!text_tmp) return false;
-    const auto sig_tmp = write_temporary(sig_path, sig, why);
+    const auto text_tmp = write_temporary(c.cache_file, text);
+    if (!text_tmp) return Unexpected(text_tmp.error());
+    const auto sig_tmp = write_temporary(sig_path, sig);
     if (!sig_tmp) {
         ::unlink(text_tmp->c_str());
-        return false;
+        return Unexpected(sig_tmp.error());
     }
     if (::rename(sig_tmp->c_str(), sig_path.c_str()) != 0 ||
         ::rename(text_tmp->c_str(), c.cache_file.c_str()) != 0) {
-        why = c.cache_file + ": " + std::strerror(errno);
+        Unexpected why(c.cache_file + ": " + std::strerror(errno));
         ::unlink(text_tmp->c_str());
         ::unlink(sig_tmp->c_str());
-        return false;
+        return why;
     }
-    return true;
+    return {};
 }
 
 bool ends_with(const std::string& s, const std::string& tail) {
@@ -132,10 +127,8 @@ dcp::Result<SourceState, std::string> load_at_start(const SourceConfig& c,
                                                     std::chrono::system_clock::time_point now) {
     std::string why_not_cache;
     std::optional<SourceState> cached;
-    std::string why;
-    const auto text = read_whole(c.cache_file, c.limits.max_bytes, why);
-    const auto sig =
-        text ? read_whole(c.cache_file + ".minisig", kMaxSignature, why) : std::nullopt;
+    const auto text = read_whole(c.cache_file, c.limits.max_bytes);
+    const auto sig = text ? read_whole(c.cache_file + ".minisig", kMaxSignature) : text;
     if (text && sig) {
         auto s = verified(c, *text, *sig, "cache " + c.cache_file);
         if (s) {
@@ -149,7 +142,7 @@ dcp::Result<SourceState, std::string> load_at_start(const SourceConfig& c,
             why_not_cache = s.error();
         }
     } else {
-        why_not_cache = why;
+        why_not_cache = sig.error();  // the list's reason, or the signature's
     }
 
     if (const auto name = embedded_name_for(c)) {
@@ -196,10 +189,9 @@ dcp::Result<SourceState, std::string> refresh(const SourceConfig& c) {
             failures += (failures.empty() ? "" : "; ") + s.error();
             continue;
         }
-        std::string why;
-        if (!write_cache(c, *text, *sig, why)) {
+        if (const auto written = write_cache(c, *text, *sig); !written) {
             // Still a good list for this run; the next start downloads it again.
-            s->origin += " (not cached: " + why + ")";
+            s->origin += " (not cached: " + written.error() + ")";
         } else {
             s->cached_at = std::chrono::system_clock::now();
         }

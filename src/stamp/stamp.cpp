@@ -108,35 +108,35 @@ bool valid_port_text(std::string_view digits, std::uint16_t& port) {
 
 // An address field that must be an IP literal, maybe with a port (plain, DNSCrypt, relays; the
 // old style of DoH & co). `optional`: may be empty.
-std::optional<StampError> check_ip_address(const std::string& addr, std::size_t offset,
-                                           bool optional) {
+StampResult<void> check_ip_address(const std::string& addr, std::size_t offset, bool optional) {
     if (addr.empty()) {
-        if (optional) return std::nullopt;
-        return error_at(offset, "address: empty");
+        if (optional) return {};
+        return Unexpected(error_at(offset, "address: empty"));
     }
     const auto hp = split_host_port(addr);
-    if (!hp) return error_at(offset, "address: '" + addr + "' is not ip[:port]");
-    if (hp->host.empty() && optional && hp->port) return std::nullopt;  // ":port", old DoH style
+    if (!hp) return Unexpected(error_at(offset, "address: '" + addr + "' is not ip[:port]"));
+    if (hp->host.empty() && optional && hp->port) return {};  // ":port", old DoH style
     if (!is_ip_literal(hp->host)) {
-        return error_at(offset, "address: '" + addr + "' is not an IP address");
+        return Unexpected(error_at(offset, "address: '" + addr + "' is not an IP address"));
     }
     if (hp->host.find(':') != std::string_view::npos && !hp->bracketed) {
-        return error_at(offset, "address: IPv6 '" + addr + "' must be in brackets");
+        return Unexpected(error_at(offset, "address: IPv6 '" + addr + "' must be in brackets"));
     }
-    return std::nullopt;
+    return {};
 }
 
-std::optional<StampError> check_hostname(const std::string& name, std::size_t offset) {
+StampResult<void> check_hostname(const std::string& name, std::size_t offset) {
     const auto hp = split_host_port(name);
     if (name.empty() || !hp || hp->host.empty()) {
-        return error_at(offset, "host name: '" + name + "' is not host[:port]");
+        return Unexpected(error_at(offset, "host name: '" + name + "' is not host[:port]"));
     }
     for (const char c : hp->host) {
         if (static_cast<unsigned char>(c) <= 0x20 || c == '/' || c == 0x7f) {
-            return error_at(offset, "host name: '" + name + "' has a forbidden character");
+            return Unexpected(
+                error_at(offset, "host name: '" + name + "' has a forbidden character"));
         }
     }
-    return std::nullopt;
+    return {};
 }
 
 StampResult<std::vector<Sha256>> hashes_of(const std::vector<std::string>& raw,
@@ -155,32 +155,32 @@ StampResult<std::vector<Sha256>> hashes_of(const std::vector<std::string>& raw,
 }
 
 // LP(address), checked: an IP literal, maybe with a port; `optional`: may be empty.
-std::optional<StampError> read_address(Reader& r, Stamp& s, bool optional) {
+StampResult<void> read_address(Reader& r, Stamp& s, bool optional) {
     const auto at = r.pos();
     auto addr = r.lp("address");
-    if (!addr) return addr.error();
+    if (!addr) return Unexpected(addr.error());
     s.address = std::move(*addr);
     return check_ip_address(s.address, at, optional);
 }
 
 // LP(hostname), LP(path) or just one of them, checked.
-std::optional<StampError> read_hostname(Reader& r, Stamp& s) {
+StampResult<void> read_hostname(Reader& r, Stamp& s) {
     const auto at = r.pos();
     auto host = r.lp("host name");
-    if (!host) return host.error();
+    if (!host) return Unexpected(host.error());
     s.hostname = std::move(*host);
     return check_hostname(s.hostname, at);
 }
 
-std::optional<StampError> read_path(Reader& r, Stamp& s) {
+StampResult<void> read_path(Reader& r, Stamp& s) {
     const auto at = r.pos();
     auto path = r.lp("path");
-    if (!path) return path.error();
+    if (!path) return Unexpected(path.error());
     if (path->empty() || (*path)[0] != '/') {
-        return error_at(at, "path: '" + *path + "' does not start with '/'");
+        return Unexpected(error_at(at, "path: '" + *path + "' does not start with '/'"));
     }
     s.path = std::move(*path);
-    return std::nullopt;
+    return {};
 }
 
 StampResult<Stamp> parse_payload(const std::vector<std::uint8_t>& bin) {
@@ -203,10 +203,10 @@ StampResult<Stamp> parse_payload(const std::vector<std::uint8_t>& bin) {
     switch (s.protocol) {
         case Protocol::Plain:
         case Protocol::DnsCryptRelay:
-            if (auto e = read_address(r, s, false)) return failed(*e);
+            if (auto e = read_address(r, s, false); !e) return failed(e.error());
             break;
         case Protocol::DnsCrypt: {
-            if (auto e = read_address(r, s, false)) return failed(*e);
+            if (auto e = read_address(r, s, false); !e) return failed(e.error());
             auto at = r.pos();
             auto pk = r.lp("provider key");
             if (!pk) return failed(pk.error());
@@ -228,24 +228,24 @@ StampResult<Stamp> parse_payload(const std::vector<std::uint8_t>& bin) {
         case Protocol::DoT:
         case Protocol::DoQ:
         case Protocol::ODoHRelay: {
-            if (auto e = read_address(r, s, true)) return failed(*e);
+            if (auto e = read_address(r, s, true); !e) return failed(e.error());
             auto at = r.pos();
             auto hashes = r.vlp("certificate hashes");
             if (!hashes) return failed(hashes.error());
             auto digests = hashes_of(*hashes, at);
             if (!digests) return failed(digests.error());
             s.hashes = std::move(*digests);
-            if (auto e = read_hostname(r, s)) return failed(*e);
+            if (auto e = read_hostname(r, s); !e) return failed(e.error());
             if (s.protocol == Protocol::DoH || s.protocol == Protocol::ODoHRelay) {
-                if (auto e = read_path(r, s)) return failed(*e);
+                if (auto e = read_path(r, s); !e) return failed(e.error());
             }
             if (!r.at_end()) {
                 at = r.pos();
                 auto boot = r.vlp("bootstrap addresses");
                 if (!boot) return failed(boot.error());
                 for (const auto& b : *boot) {
-                    if (auto e = check_ip_address(b, at, false)) {
-                        return failed(error_at(at, "bootstrap " + e->what));
+                    if (auto e = check_ip_address(b, at, false); !e) {
+                        return failed(error_at(at, "bootstrap " + e.error().what));
                     }
                 }
                 s.bootstrap = std::move(*boot);
@@ -253,8 +253,8 @@ StampResult<Stamp> parse_payload(const std::vector<std::uint8_t>& bin) {
             break;
         }
         case Protocol::ODoHTarget:
-            if (auto e = read_hostname(r, s)) return failed(*e);
-            if (auto e = read_path(r, s)) return failed(*e);
+            if (auto e = read_hostname(r, s); !e) return failed(e.error());
+            if (auto e = read_path(r, s); !e) return failed(e.error());
             break;
     }
     if (!r.at_end()) {
