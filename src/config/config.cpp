@@ -19,6 +19,7 @@
 
 #include "common/hex.hpp"
 #include "config/defaults.hpp"
+#include "config/option_table.hpp"
 #include "dnscrypt/provider_key.hpp"
 #include "minisign/minisign.hpp"
 #include "net/endpoint.hpp"
@@ -41,17 +42,10 @@ std::size_t usable_cpus() {
 
 constexpr std::uint16_t kDefaultDnsPort = 53;
 constexpr std::uint16_t kDefaultDnsCryptPort = 443;
-constexpr std::uint16_t kMaxEdnsPayload = 4096;
-// More workers than this only add sockets and memory: the resolver is the limit long before.
-constexpr std::uint32_t kMaxThreads = 64;
-
-// Every range is checked here and only here, whether the value came from the command line or
-// the configuration file (which checks only that it is a number of the right type).
-void check_range(const char* option, std::uint64_t value, std::uint64_t lo, std::uint64_t hi,
-                 const char* unit = "") {
-    if (value >= lo && value <= hi) return;
-    throw ConfigError(std::string(option) + ": " + std::to_string(value) + unit + " is outside " +
-                      std::to_string(lo) + ".." + std::to_string(hi) + unit);
+// The most workers one per core may give: more only add sockets and memory (the resolver is the
+// limit long before); the --threads row's range.
+std::size_t max_threads() {
+    return static_cast<std::size_t>(find_option("threads")->range->max);
 }
 
 net::HostPort parse_address(const std::string& option, const std::string& text) {
@@ -194,12 +188,11 @@ void add_stamp_server(Settings& s, const stamp::Stamp& st, const std::string& na
 }
 
 Settings validate(const Options& o) {
+    check_ranges(o);  // every range, from the option table
     Settings s;
 
     const auto locals = o.local_addresses.empty() ? std::vector<std::string>{kDefaultLocalAddress}
                                                   : o.local_addresses;
-    if (o.local_port) check_range("--local-port", *o.local_port, 1, 65535);
-    if (o.tcp_port) check_range("--tcp-port", *o.tcp_port, 1, 65535);
     for (const auto& text : locals) {
         const auto hp = parse_address("--local-address", text);
         const std::uint16_t port = o.local_port.value_or(hp.port.value_or(kDefaultDnsPort));
@@ -270,9 +263,7 @@ Settings validate(const Options& o) {
         r.provider_name = *name;
     }
     r.ephemeral_keys = o.ephemeral_keys;
-    check_range("--timeout", o.timeout_ms, 100, 60000, " ms");
     r.timeout = std::chrono::milliseconds(o.timeout_ms);
-    check_range("--cert-refresh", o.cert_refresh_s, 1, 86400, " s");
     r.cert_refresh = std::chrono::seconds(o.cert_refresh_s);
     if (!o.resolver_stamps.empty()) {
         resolver_from_stamps(o, s);
@@ -292,29 +283,19 @@ Settings validate(const Options& o) {
     s.balancer.hedging = !o.no_hedging;
     s.balancer.timeout = r.timeout;
 
-    check_range("--edns-payload-size", o.edns_payload_size, 0, kMaxEdnsPayload);
     s.processor.edns_payload_size = o.edns_payload_size;
     s.processor.tcp_only = r.tcp_only;
 
-    check_range("--max-tcp-connections", o.max_tcp_connections, 1, 65535);
-    check_range("--tcp-idle-timeout", o.tcp_idle_timeout_ms, 100, 3600000, " ms");
     s.tcp.max_connections = o.max_tcp_connections;
     s.tcp.idle_timeout = std::chrono::milliseconds(o.tcp_idle_timeout_ms);
     if (!o.client_key_file.empty()) s.client_key_file = o.client_key_file;
-    check_range("--max-active-requests", o.max_active_requests, 1, 1000000);
     s.processor.max_active_requests = o.max_active_requests;
 
     const auto& l = o.local;
     if (l.cache) {
         cache::CacheSettings c;
-        check_range("--cache-size", l.cache_size, 1, 10000000);
         c.max_entries = l.cache_size;
         // A minimum above the maximum (only the maximum lowered): the maximum wins.
-        check_range("--cache-max-ttl", l.cache_max_ttl, 1, 604800, " s");
-        check_range("--cache-min-ttl", l.cache_min_ttl, 0, 604800, " s");
-        check_range("--cache-neg-max-ttl", l.cache_neg_max_ttl, 1, 604800, " s");
-        check_range("--cache-neg-min-ttl", l.cache_neg_min_ttl, 0, 604800, " s");
-        check_range("--cache-serve-stale", l.cache_serve_stale, 0, 604800, " s");
         c.ttl = {std::min(l.cache_min_ttl, l.cache_max_ttl), l.cache_max_ttl,
                  std::min(l.cache_neg_min_ttl, l.cache_neg_max_ttl), l.cache_neg_max_ttl};
         c.serve_stale_s = l.cache_serve_stale;
@@ -334,8 +315,6 @@ Settings validate(const Options& o) {
     rc.policy.block_ipv6 = l.block_ipv6;
     rc.policy.block_unqualified = l.block_unqualified;
     rc.policy.block_undelegated = l.block_undelegated;
-    check_range("--reject-ttl", l.reject_ttl, 0, 604800, " s");
-    check_range("--cloak-ttl", l.cloak_ttl, 0, 604800, " s");
     rc.policy.reject_ttl = l.reject_ttl;
     rc.policy.cloak_ttl = l.cloak_ttl;
     const auto blocked = rules::parse_blocked_response(l.blocked_query_response);
@@ -343,10 +322,9 @@ Settings validate(const Options& o) {
     rc.policy.blocked_response = *blocked;
 
     if (o.threads) {
-        check_range("--threads", *o.threads, 1, kMaxThreads);
         s.threads = *o.threads;
     } else {
-        s.threads = std::clamp<std::size_t>(usable_cpus(), 1, kMaxThreads);
+        s.threads = std::clamp<std::size_t>(usable_cpus(), 1, max_threads());
         s.spill_threads = s.threads > 1;
     }
 

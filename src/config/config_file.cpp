@@ -8,8 +8,11 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
+#include "config/option_table.hpp"
 #include "rules/schedule.hpp"
 
 namespace dcp::config {
@@ -67,122 +70,45 @@ class Reader {
     const toml::node& node_;
 };
 
-using Setter = std::function<void(const Reader&, Options&)>;
-
-const std::map<std::string, Setter>& setters() {
-    static const std::map<std::string, Setter> kSetters = {
-        {"local-address", [](const Reader& r, Options& o) { o.local_addresses = r.texts(); }},
-        {"resolver", [](const Reader& r, Options& o) { o.resolver_stamps = r.texts(); }},
-        {"local-port",
-         [](const Reader& r, Options& o) { o.local_port = r.integer<std::uint16_t>(); }},
-        {"resolver-address", [](const Reader& r, Options& o) { o.resolver_address = r.text(); }},
-        {"provider-name", [](const Reader& r, Options& o) { o.provider_name = r.text(); }},
-        {"provider-key", [](const Reader& r, Options& o) { o.provider_key = r.text(); }},
-        {"tcp-only", [](const Reader& r, Options& o) { o.tcp_only = r.flag(); }},
-        {"tcp-port", [](const Reader& r, Options& o) { o.tcp_port = r.integer<std::uint16_t>(); }},
-        {"edns-payload-size",
-         [](const Reader& r, Options& o) { o.edns_payload_size = r.integer<std::uint16_t>(); }},
-        {"timeout", [](const Reader& r, Options& o) { o.timeout_ms = r.integer<std::uint32_t>(); }},
-        {"cert-refresh",
-         [](const Reader& r, Options& o) { o.cert_refresh_s = r.integer<std::uint32_t>(); }},
-        {"ephemeral-keys", [](const Reader& r, Options& o) { o.ephemeral_keys = r.flag(); }},
-        {"client-key", [](const Reader& r, Options& o) { o.client_key_file = r.text(); }},
-        {"max-tcp-connections",
-         [](const Reader& r, Options& o) { o.max_tcp_connections = r.integer<std::uint32_t>(); }},
-        {"tcp-idle-timeout",
-         [](const Reader& r, Options& o) { o.tcp_idle_timeout_ms = r.integer<std::uint32_t>(); }},
-        {"max-active-requests",
-         [](const Reader& r, Options& o) { o.max_active_requests = r.integer<std::uint32_t>(); }},
-        {"threads", [](const Reader& r, Options& o) { o.threads = r.integer<std::uint32_t>(); }},
-        {"lb-strategy", [](const Reader& r, Options& o) { o.lb_strategy = r.text(); }},
-        {"no-hedging", [](const Reader& r, Options& o) { o.no_hedging = r.flag(); }},
-        {"daemonize", [](const Reader& r, Options& o) { o.daemonize = r.flag(); }},
-        {"pid-file", [](const Reader& r, Options& o) { o.pid_file = r.text(); }},
-        {"logfile", [](const Reader& r, Options& o) { o.logfile = r.text(); }},
-        {"syslog", [](const Reader& r, Options& o) { o.syslog = r.flag(); }},
-        {"loglevel", [](const Reader& r, Options& o) { o.loglevel = r.text(); }},
-        {"user", [](const Reader& r, Options& o) { o.user = r.text(); }},
-        {"no-cache", [](const Reader& r, Options& o) { o.local.cache = !r.flag(); }},
-        {"cache-size",
-         [](const Reader& r, Options& o) { o.local.cache_size = r.integer<std::uint32_t>(); }},
-        {"cache-min-ttl",
-         [](const Reader& r, Options& o) { o.local.cache_min_ttl = r.integer<std::uint32_t>(); }},
-        {"cache-max-ttl",
-         [](const Reader& r, Options& o) { o.local.cache_max_ttl = r.integer<std::uint32_t>(); }},
-        {"cache-neg-min-ttl",
-         [](const Reader& r, Options& o) {
-             o.local.cache_neg_min_ttl = r.integer<std::uint32_t>();
-         }},
-        {"cache-neg-max-ttl",
-         [](const Reader& r, Options& o) {
-             o.local.cache_neg_max_ttl = r.integer<std::uint32_t>();
-         }},
-        {"cache-serve-stale",
-         [](const Reader& r, Options& o) {
-             o.local.cache_serve_stale = r.integer<std::uint32_t>();
-         }},
-        {"no-cache-prefetch",
-         [](const Reader& r, Options& o) { o.local.cache_prefetch = !r.flag(); }},
-        {"blocked-names",
-         [](const Reader& r, Options& o) { o.local.blocked_names_file = r.text(); }},
-        {"allowed-names",
-         [](const Reader& r, Options& o) { o.local.allowed_names_file = r.text(); }},
-        {"blocked-ips", [](const Reader& r, Options& o) { o.local.blocked_ips_file = r.text(); }},
-        {"allowed-ips", [](const Reader& r, Options& o) { o.local.allowed_ips_file = r.text(); }},
-        {"cloaking-rules", [](const Reader& r, Options& o) { o.local.cloaking_rules = r.text(); }},
-        {"forwarding-rules",
-         [](const Reader& r, Options& o) { o.local.forwarding_rules = r.text(); }},
-        {"captive-portals",
-         [](const Reader& r, Options& o) { o.local.captive_portals_file = r.text(); }},
-        {"block-ipv6", [](const Reader& r, Options& o) { o.local.block_ipv6 = r.flag(); }},
-        {"block-unqualified",
-         [](const Reader& r, Options& o) { o.local.block_unqualified = r.flag(); }},
-        {"block-undelegated",
-         [](const Reader& r, Options& o) { o.local.block_undelegated = r.flag(); }},
-        {"blocked-query-response",
-         [](const Reader& r, Options& o) { o.local.blocked_query_response = r.text(); }},
-        {"reject-ttl",
-         [](const Reader& r, Options& o) { o.local.reject_ttl = r.integer<std::uint32_t>(); }},
-        {"cloak-ttl",
-         [](const Reader& r, Options& o) { o.local.cloak_ttl = r.integer<std::uint32_t>(); }},
-        {"cloak-ptr", [](const Reader& r, Options& o) { o.local.cloak_ptr = r.flag(); }},
-    };
-    return kSetters;
+// dnscrypt-proxy 2 reads relative paths from the configuration file's directory.
+std::string beside(const std::string& config_path, const std::string& file) {
+    if (file.empty() || file.front() == '/') return file;
+    const auto dir = std::filesystem::path(config_path).parent_path();
+    return dir.empty() ? file : (dir / file).string();
 }
 
-// dnscrypt-proxy 2's configuration: the keys this proxy acts on. Every other key is named in
-// one warning at start (Options::unimplemented_keys), never silently dropped and never fatal:
-// a user's file from any 2.x version loads.
-const std::map<std::string, Setter>& v2_setters() {
-    static const std::map<std::string, Setter> kSetters = {
-        {"listen_addresses", [](const Reader& r, Options& o) { o.local_addresses = r.texts(); }},
-        {"server_names",
-         [](const Reader& r, Options& o) { o.catalogue.filters.server_names = r.texts(); }},
-        {"disabled_server_names",
-         [](const Reader& r, Options& o) {
-             o.catalogue.filters.disabled_server_names = r.texts();
-         }},
-        {"require_dnssec",
-         [](const Reader& r, Options& o) { o.catalogue.filters.require_dnssec = r.flag(); }},
-        {"require_nolog",
-         [](const Reader& r, Options& o) { o.catalogue.filters.require_nolog = r.flag(); }},
-        {"require_nofilter",
-         [](const Reader& r, Options& o) { o.catalogue.filters.require_nofilter = r.flag(); }},
-        {"ipv4_servers",
-         [](const Reader& r, Options& o) { o.catalogue.filters.ipv4_servers = r.flag(); }},
-        {"ipv6_servers",
-         [](const Reader& r, Options& o) { o.catalogue.filters.ipv6_servers = r.flag(); }},
-        {"dnscrypt_servers",
-         [](const Reader& r, Options& o) { o.catalogue.filters.dnscrypt_servers = r.flag(); }},
-        {"doh_servers",
-         [](const Reader& r, Options& o) { o.catalogue.filters.doh_servers = r.flag(); }},
-        {"odoh_servers",
-         [](const Reader& r, Options& o) { o.catalogue.filters.odoh_servers = r.flag(); }},
-        // Simultaneous client queries: what --max-active-requests bounds (250 in both).
-        {"max_clients",
-         [](const Reader& r, Options& o) { o.max_active_requests = r.integer<std::uint32_t>(); }},
-        {"force_tcp", [](const Reader& r, Options& o) { o.tcp_only = r.flag(); }},
-        {"timeout", [](const Reader& r, Options& o) { o.timeout_ms = r.integer<std::uint32_t>(); }},
+// One row of the option table, from a key of this proxy's file or a dnscrypt-proxy 2 file.
+void set_from_file(const OptionSpec& spec, const Reader& r, const std::string& path, bool v2,
+                   Options& o) {
+    std::visit(
+        [&](auto field) {
+            auto& value = field(o);
+            using T = std::decay_t<decltype(value)>;
+            if constexpr (std::is_same_v<T, std::string>) {
+                value = v2 && spec.is(kV2Path) ? beside(path, r.text()) : r.text();
+            } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+                value = r.texts();
+            } else if constexpr (std::is_same_v<T, bool>) {
+                // "no-cache = true" in ours, "cache = false" in dnscrypt-proxy 2's.
+                value = r.flag() != (spec.is(kNegated) && !v2);
+            } else if constexpr (std::is_same_v<T, std::optional<std::uint16_t>> ||
+                                 std::is_same_v<T, std::optional<std::uint32_t>>) {
+                value = r.integer<typename T::value_type>();
+            } else {
+                value = r.integer<T>();
+            }
+        },
+        spec.field);
+}
+
+using Conversion = std::function<void(const Reader&, Options&)>;
+
+// dnscrypt-proxy 2's keys whose value means something else here (a unit, a scale, a mode);
+// the rest of its keys this proxy acts on are rows of the option table. Every other key is
+// named in one warning at start (Options::unimplemented_keys), never silently dropped and never
+// fatal: a user's file from any 2.x version loads.
+const std::map<std::string, Conversion>& v2_conversions() {
+    static const std::map<std::string, Conversion> kConversions = {
         {"cert_refresh_delay",  // minutes there, seconds here
          [](const Reader& r, Options& o) {
              o.cert_refresh_s = static_cast<std::uint32_t>(
@@ -196,60 +122,18 @@ const std::map<std::string, Setter>& v2_setters() {
              if (level < 0 || level > 6) r.fail("must be an integer from 0 to 6");
              o.loglevel = kLevels[level];
          }},
-        {"log_file", [](const Reader& r, Options& o) { o.logfile = r.text(); }},
-        {"use_syslog", [](const Reader& r, Options& o) { o.syslog = r.flag(); }},
         {"user_name",  // dnscrypt-proxy 2 drops privileges without a chroot
          [](const Reader& r, Options& o) {
              o.user = r.text();
              o.user_chroot = false;
-         }},
-        {"lb_strategy", [](const Reader& r, Options& o) { o.lb_strategy = r.text(); }},
-        {"lb_estimator", [](const Reader& r, Options& o) { o.lb_estimator = r.flag(); }},
-        {"dnscrypt_ephemeral_keys",
-         [](const Reader& r, Options& o) { o.ephemeral_keys = r.flag(); }},
-        {"cache", [](const Reader& r, Options& o) { o.local.cache = r.flag(); }},
-        {"cache_size",
-         [](const Reader& r, Options& o) { o.local.cache_size = r.integer<std::uint32_t>(); }},
-        {"cache_min_ttl",
-         [](const Reader& r, Options& o) { o.local.cache_min_ttl = r.integer<std::uint32_t>(); }},
-        {"cache_max_ttl",
-         [](const Reader& r, Options& o) { o.local.cache_max_ttl = r.integer<std::uint32_t>(); }},
-        {"cache_neg_min_ttl",
-         [](const Reader& r, Options& o) {
-             o.local.cache_neg_min_ttl = r.integer<std::uint32_t>();
-         }},
-        {"cache_neg_max_ttl",
-         [](const Reader& r, Options& o) {
-             o.local.cache_neg_max_ttl = r.integer<std::uint32_t>();
          }},
         {"cache_neg_ttl",  // older files: one TTL for every negative answer
          [](const Reader& r, Options& o) {
              const auto ttl = r.integer<std::uint32_t>();
              if (ttl != 0) o.local.cache_neg_min_ttl = o.local.cache_neg_max_ttl = ttl;
          }},
-        {"cache_serve_stale",  // this proxy's own (RFC 8767), in seconds
-         [](const Reader& r, Options& o) {
-             o.local.cache_serve_stale = r.integer<std::uint32_t>();
-         }},
-        {"cache_prefetch",  // this proxy's own
-         [](const Reader& r, Options& o) { o.local.cache_prefetch = r.flag(); }},
-        {"cloaking_rules", [](const Reader& r, Options& o) { o.local.cloaking_rules = r.text(); }},
-        {"forwarding_rules",
-         [](const Reader& r, Options& o) { o.local.forwarding_rules = r.text(); }},
-        {"block_ipv6", [](const Reader& r, Options& o) { o.local.block_ipv6 = r.flag(); }},
-        {"block_unqualified",
-         [](const Reader& r, Options& o) { o.local.block_unqualified = r.flag(); }},
-        {"block_undelegated",
-         [](const Reader& r, Options& o) { o.local.block_undelegated = r.flag(); }},
-        {"blocked_query_response",
-         [](const Reader& r, Options& o) { o.local.blocked_query_response = r.text(); }},
-        {"reject_ttl",
-         [](const Reader& r, Options& o) { o.local.reject_ttl = r.integer<std::uint32_t>(); }},
-        {"cloak_ttl",
-         [](const Reader& r, Options& o) { o.local.cloak_ttl = r.integer<std::uint32_t>(); }},
-        {"cloak_ptr", [](const Reader& r, Options& o) { o.local.cloak_ptr = r.flag(); }},
     };
-    return kSetters;
+    return kConversions;
 }
 
 std::string line_of(const toml::node& node) {
@@ -261,13 +145,6 @@ bool inert(const toml::node& node) {
     if (const auto* t = node.as_table()) return t->empty();
     if (const auto b = node.value_exact<bool>()) return !*b;
     return false;
-}
-
-// dnscrypt-proxy 2 reads relative paths from the configuration file's directory.
-std::string beside(const std::string& config_path, const std::string& file) {
-    if (file.empty() || file.front() == '/') return file;
-    const auto dir = std::filesystem::path(config_path).parent_path();
-    return dir.empty() ? file : (dir / file).string();
 }
 
 void apply_v2_sources(const toml::table& sources, const std::string& path, Options& o) {
@@ -442,14 +319,10 @@ void apply_v2(const toml::table& table, const std::string& path, Options& o) {
             apply_v2_schedules(*node.as_table(), path, o);
         } else if (is_rule_table(name) && node.is_table()) {
             apply_v2_rule_table(name, *node.as_table(), path, o);
-        } else if (const auto it = v2_setters().find(name); it != v2_setters().end()) {
+        } else if (const auto* spec = find_v2_option(name)) {
+            set_from_file(*spec, Reader(path, name, node), path, true, o);
+        } else if (const auto it = v2_conversions().find(name); it != v2_conversions().end()) {
             it->second(Reader(path, name, node), o);
-            if (name == "log_file") o.logfile = beside(path, o.logfile);
-            if (name == "cloaking_rules")
-                o.local.cloaking_rules = beside(path, o.local.cloaking_rules);
-            if (name == "forwarding_rules") {
-                o.local.forwarding_rules = beside(path, o.local.forwarding_rules);
-            }
         } else if (!inert(node)) {
             o.unimplemented_keys.push_back(name);
         }
@@ -476,12 +349,12 @@ void apply(const toml::table& table, const std::string& path, Options& options) 
     }
     for (const auto& [key, node] : table) {
         const std::string name(key.str());
-        const auto it = setters().find(name);
-        if (it == setters().end()) {
+        const auto* spec = find_option(name);
+        if (spec == nullptr || spec->is(kCommandLineOnly)) {
             throw ConfigError(path + " line " + std::to_string(node.source().begin.line) +
                               ": unknown key '" + name + "'");
         }
-        it->second(Reader(path, name, node), options);
+        set_from_file(*spec, Reader(path, name, node), path, false, options);
     }
 }
 

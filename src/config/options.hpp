@@ -1,6 +1,8 @@
 #pragma once
 // Settings as the user gave them, one field per switch, before validation (config.hpp). Pure:
-// the configuration file reader fills these without any of the network code.
+// the configuration file reader fills these without any of the network code. The initializers
+// are the defaults, written only here: --help shows them (option_table.hpp) and the components'
+// settings get them through validate().
 
 #include <cstdint>
 #include <optional>
@@ -8,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "config/defaults.hpp"
 #include "rules/schedule.hpp"
 #include "sources/selection.hpp"
 
@@ -77,7 +80,7 @@ struct LocalOptions {
 
 // Raw options, one field per switch.
 struct Options {
-    std::vector<std::string> local_addresses;  // empty: the default
+    std::vector<std::string> local_addresses{kDefaultLocalAddress};  // empty: that default too
     std::optional<std::uint16_t> local_port;
     std::vector<std::string> resolver_stamps;  // --resolver sdns://...: instead of -r/-N/-k
     std::string resolver_address;              // empty: the compiled-in default resolver

@@ -21,14 +21,16 @@ namespace dcp::frontend {
 
 inline constexpr std::size_t kOwedAnswerEstimate = 512;
 
+// The first two and the per-worker bound are set by config::validate() from the options (their
+// defaults: config/options.hpp, once); the rest are this listener's own.
 struct TcpLimits {
-    std::size_t max_connections = 256;
-    std::chrono::milliseconds idle_timeout{10000};
+    std::size_t max_connections = 0;
+    std::chrono::milliseconds idle_timeout{0};
     std::size_t max_queries_in_flight = 128;  // per connection; reading pauses beyond it
     // All connections of one worker together (each query in flight holds a few KiB until its
     // answer is queued): beyond it, every connection of the worker pauses reading. validate()
     // sets it to this worker's share of --max-active-requests: more could only get SERVFAIL.
-    std::size_t max_queries_in_flight_per_worker = 250;
+    std::size_t max_queries_in_flight_per_worker = 0;
     // Answer bytes queued for a client that reads slowly, counting each answer still owed at a
     // typical size (kOwedAnswerEstimate): reading its queries pauses beyond. An owed answer
     // that comes larger than that and finds the queue full (the client still not reading)

@@ -72,12 +72,13 @@ struct Prepared {
     std::unique_ptr<dns::QueryInfo> target;
 };
 
+// Set by config::validate() from the options (their defaults: config/options.hpp, once).
 struct ProcessorSettings {
-    std::uint16_t edns_payload_size = 1280;  // advertised upstream when the client sent no OPT
-    bool tcp_only = false;                   // UDP clients get TC at once
+    std::uint16_t edns_payload_size = 0;  // advertised upstream when the client sent no OPT
+    bool tcp_only = false;                // UDP clients get TC at once
     // Queries waiting for the resolver at once. Beyond it a query is answered SERVFAIL at once
     // (see docs/design.md: the client learns now, instead of after its own timeout).
-    std::size_t max_active_requests = 250;
+    std::size_t max_active_requests = 0;
 };
 
 class QueryProcessor {

@@ -33,7 +33,9 @@ struct Fixture : ::testing::Test {
     FakeUpstream upstream;
     Counters counters;
     std::atomic<std::size_t> active{0};
-    ProcessorSettings settings;
+    // The options' defaults (config/options.hpp).
+    ProcessorSettings settings{
+        .edns_payload_size = 1280, .tcp_only = false, .max_active_requests = 250};
     std::array<std::uint8_t, kQueryBufferSize> buffer{};
     std::array<std::uint8_t, 8192> reply{};
     std::size_t reply_len = 0;
