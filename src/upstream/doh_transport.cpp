@@ -86,7 +86,7 @@ std::shared_ptr<asio::ssl::context> make_doh_tls_context() {
 }
 
 // One query on one connection: the request body, what came back, and who waits for it.
-struct DohTransport::Stream {
+struct DohTransport::Stream final : AttemptState {
     Attempt* attempt = nullptr;  // null once taken back (cancel) or completed
     Connection* conn = nullptr;
     std::int32_t id = -1;   // the HTTP/2 stream, once submitted
@@ -610,13 +610,13 @@ void DohTransport::begin(Attempt& attempt) {
     }
     s.prepared = *prepared;
     s.attempt = &attempt;
-    state_of(attempt) = &s;
+    bind(attempt, &s);
     current().add(s);
 }
 
 bool DohTransport::cancel(Attempt& attempt) {
-    auto* s = static_cast<Stream*>(state_of(attempt));
-    state_of(attempt) = nullptr;
+    auto* s = bound<Stream>(attempt);
+    bind<Stream>(attempt, nullptr);
     if (s == nullptr || s->attempt != &attempt) return true;
     s->attempt = nullptr;
     if (s->conn == nullptr) {
@@ -676,7 +676,7 @@ void DohTransport::fail(Stream& s, ExchangeError error) {
     Attempt* attempt = s.attempt;
     recycle(s);
     if (attempt == nullptr) return;
-    state_of(*attempt) = nullptr;
+    bind<Stream>(*attempt, nullptr);
     complete(*attempt, Unexpected(error));
 }
 
@@ -716,7 +716,7 @@ void DohTransport::finish(Stream& s, int http2_error) {
         return;
     }
     Attempt* attempt = s.attempt;
-    state_of(*attempt) = nullptr;
+    bind<Stream>(*attempt, nullptr);
     s.attempt = nullptr;
     complete(*attempt, MutableBytes(s.response.data(), *len));
     recycle(s);

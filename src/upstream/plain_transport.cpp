@@ -18,7 +18,7 @@ constexpr std::size_t kMaxInFlight = 4096;
 
 }  // namespace
 
-struct PlainTransport::Query {
+struct PlainTransport::Query final : AttemptState {
     Query(asio::io_context& io, Attempt& a) : socket(io), attempt(&a) {}
     asio::ip::udp::socket socket;
     Attempt* attempt;
@@ -41,7 +41,7 @@ PlainTransport::~PlainTransport() {
 
 void PlainTransport::stop() {
     *alive_ = false;
-    for (auto& [key, q] : live_) state_of(*q->attempt) = nullptr;
+    for (auto& [key, q] : live_) bind<Query>(*q->attempt, nullptr);
     live_.clear();  // closes their sockets
 }
 
@@ -75,13 +75,13 @@ void PlainTransport::begin(Attempt& attempt) {
         return;
     }
     Query& ref = *q;
-    state_of(attempt) = &ref;
+    bind(attempt, &ref);
     live_.emplace(&ref, std::move(q));
     wait_readable(ref);
 }
 
 bool PlainTransport::cancel(Attempt& attempt) {
-    auto* q = static_cast<Query*>(state_of(attempt));
+    auto* q = bound<Query>(attempt);
     if (q == nullptr)
         return false;  // over TCP: it completes when that ends (bounded by the timeout)
     finish_udp(*q);
@@ -89,7 +89,7 @@ bool PlainTransport::cancel(Attempt& attempt) {
 }
 
 void PlainTransport::finish_udp(Query& q) {
-    state_of(*q.attempt) = nullptr;
+    bind<Query>(*q.attempt, nullptr);
     const auto it = live_.find(&q);
     if (it == live_.end()) return;
     // Freed after the handler it has queued ran (it sees the attempt gone); closed now.
@@ -103,7 +103,7 @@ void PlainTransport::wait_readable(Query& q) {
     q.socket.async_wait(asio::socket_base::wait_read,
                         [this, &q, alive = alive_](const asio::error_code& ec) {
                             if (!*alive || ec == asio::error::operation_aborted) return;
-                            if (!live_.contains(&q) || state_of(*q.attempt) != &q) return;
+                            if (!live_.contains(&q) || bound<Query>(*q.attempt) != &q) return;
                             read_available(q);
                         });
 }

@@ -23,21 +23,42 @@ constexpr auto kExpiryMargin = std::chrono::seconds(120);
 
 }  // namespace
 
-void Attempt::on_udp_answer(MutableBytes answer) {
-    Resolver& r = *resolver_;
-    if (!dns::parse_header(answer)->tc()) {  // matched the query already: the header is there
-        r.estimator_.on_udp_answer(answer.size());
-        complete(answer);
-        return;
-    }
-    ++r.counters_.upstream_truncated;
-    ++r.counters_.upstream_tcp_retries;
-    r.begin_tcp(*this, true);
-}
+// DNSCrypt's state for one attempt: the session it encrypts for (kept for the whole try, so a
+// rotation changes nothing for it), the keys (the session's, or a fresh pair per query with
+// --ephemeral-keys), and its place in the UDP exchanger's table while it waits there.
+class Resolver::Try final : public AttemptState, public PendingUdpQuery {
+  public:
+    explicit Try(Resolver& r) : resolver_(r) {}
 
-void Attempt::on_udp_failure(ExchangeError error) {
-    complete(Unexpected(error));
-}
+    Attempt* attempt = nullptr;
+    std::shared_ptr<const dnscrypt::Session> session;
+    dnscrypt::ClientMagic magic{};
+    const crypto::PublicKey* public_key = nullptr;  // the resolver's, or ephemeral's
+    const crypto::SharedKey* session_key = nullptr;
+    // --ephemeral-keys: this try's own key pair. Out of line (made for the first such try of
+    // this Try, then reused): most runs never use it.
+    struct Ephemeral {
+        crypto::PublicKey public_key{};
+        std::optional<crypto::SharedKey> shared;
+    };
+    std::unique_ptr<Ephemeral> ephemeral;
+    bool ephemeral_in_use = false;
+    std::size_t padded_len = 0;
+    std::chrono::steady_clock::time_point deadline{};
+
+    [[nodiscard]] const crypto::SharedKey& shared() const {
+        return ephemeral_in_use ? *ephemeral->shared : *session_key;
+    }
+    [[nodiscard]] dnscrypt::QueryKeys query_keys() const { return {magic, *public_key, shared()}; }
+
+  private:
+    void on_udp_answer(MutableBytes answer) override { resolver_.on_udp_answer(*this, answer); }
+    void on_udp_failure(ExchangeError error) override {
+        resolver_.finish(*this, Unexpected(error));
+    }
+
+    Resolver& resolver_;
+};
 
 Resolver::Resolver(asio::io_context& io, ResolverConfig config, crypto::KeyPair client_keys,
                    Counters& counters, const Clock& clock)
@@ -53,6 +74,49 @@ Resolver::Resolver(asio::io_context& io, ResolverConfig config, crypto::KeyPair 
           config_.relayed() ? dnscrypt::kMinRelayedQueryLength : dnscrypt::kMinUdpQueryLength),
       relay_header_(config_.relay_header()),
       refresh_timer_(io) {}
+
+Resolver::~Resolver() = default;
+
+Resolver::Try& Resolver::take_try(Attempt& attempt) {
+    if (free_tries_.empty()) {
+        tries_.push_back(std::make_unique<Try>(*this));
+        free_tries_.push_back(tries_.back().get());
+    }
+    Try& t = *free_tries_.back();
+    free_tries_.pop_back();
+    t.attempt = &attempt;
+    bind(attempt, &t);
+    return t;
+}
+
+void Resolver::finish(Try& t, dcp::Result<MutableBytes, ExchangeError> answer) {
+    Attempt& attempt = *t.attempt;
+    bind<Try>(attempt, nullptr);
+    t.attempt = nullptr;
+    free_tries_.push_back(&t);
+    complete(attempt, answer);  // may begin another attempt here, with this Try
+}
+
+void Resolver::on_udp_answer(Try& t, MutableBytes answer) {
+    if (!dns::parse_header(answer)->tc()) {  // matched the query already: the header is there
+        estimator_.on_udp_answer(answer.size());
+        finish(t, answer);
+        return;
+    }
+    ++counters_.upstream_truncated;
+    ++counters_.upstream_tcp_retries;
+    begin_tcp(t, true);
+}
+
+bool Resolver::cancel(Attempt& attempt) {
+    // Only a try still waiting for its UDP answer can be taken back at once.
+    Try* t = bound<Try>(attempt);
+    if (t == nullptr || !udp_.cancel(*t)) return false;
+    bind<Try>(attempt, nullptr);
+    t->attempt = nullptr;
+    free_tries_.push_back(t);
+    return true;
+}
 
 void Resolver::start(bool fetch_certificates) {
     // With ephemeral keys every UDP query has a socket of its own (udp_alone_then_complete).
@@ -169,24 +233,24 @@ net::awaitable<void> Resolver::refresh_loop() {
     }
 }
 
-void Resolver::set_keys(Attempt& a) const {
-    const auto& session = *a.session_;
-    a.magic_ = session.certificate().client_magic;
-    a.public_key_ = &client_keys_.public_key;
-    a.session_key_ = &session.shared_key();
-    a.ephemeral_in_use_ = false;
+void Resolver::set_keys(Try& t) const {
+    const auto& session = *t.session;
+    t.magic = session.certificate().client_magic;
+    t.public_key = &client_keys_.public_key;
+    t.session_key = &session.shared_key();
+    t.ephemeral_in_use = false;
     if (config_.ephemeral_keys) {
         // A new key pair per query: the resolver cannot link our queries by key.
         const auto pair = crypto::KeyPair::generate();
-        if (!a.ephemeral_) a.ephemeral_ = std::make_unique<Attempt::Ephemeral>();
-        a.ephemeral_->shared =
+        if (!t.ephemeral) t.ephemeral = std::make_unique<Try::Ephemeral>();
+        t.ephemeral->shared =
             crypto::SharedKey::precompute(session.certificate().construction,
                                           session.certificate().resolver_public_key,
                                           pair.secret_key)
                 .value();  // the certificate's key passed precompute once already
-        a.ephemeral_->public_key = pair.public_key;
-        a.public_key_ = &a.ephemeral_->public_key;
-        a.ephemeral_in_use_ = true;
+        t.ephemeral->public_key = pair.public_key;
+        t.public_key = &t.ephemeral->public_key;
+        t.ephemeral_in_use = true;
     }
 }
 
@@ -199,69 +263,77 @@ dnscrypt::ClientNonceHalf Resolver::fresh_nonce() {
 }
 
 void Resolver::begin(Attempt& q) {
-    q.resolver_ = this;
-    q.deadline_ = std::chrono::steady_clock::now() + config_.timeout;
-    q.session_ = session();
-    if (!q.session_) {  // expired since the caller looked: it asks another server
-        q.complete(Unexpected(ExchangeError::Network));
+    auto session_now = session();
+    if (!session_now) {  // expired since the caller looked: it asks another server
+        complete(q, Unexpected(ExchangeError::Network));
         return;
     }
-    set_keys(q);
+    Try& t = take_try(q);
+    t.deadline = std::chrono::steady_clock::now() + config_.timeout;
+    t.session = std::move(session_now);
+    set_keys(t);
     if (!config_.tcp_only) {
         const auto extra = config_.relay_header_size();
         const auto padded = dnscrypt::udp_padded_length(
             q.message.size(), estimator_.min_query_len(), config_.max_udp_packet, extra);
         if (padded) {
             if (config_.ephemeral_keys) {
-                begin_udp_alone(q, *padded);
+                begin_udp_alone(t, *padded);
                 return;
             }
             const auto buffer = udp_.send_buffer();
             if (buffer.empty()) {  // the sockets cannot take more now
-                q.complete(Unexpected(ExchangeError::Network));
+                finish(t, Unexpected(ExchangeError::Network));
                 return;
             }
             ++counters_.upstream_udp_queries;
-            q.padded_len_ = *padded;
+            t.padded_len = *padded;
             const auto nonce = fresh_nonce();
             if (extra != 0) std::copy(relay_header_.begin(), relay_header_.end(), buffer.begin());
-            const auto len = dnscrypt::encrypt_query(q.query_keys(), q.message, nonce, *padded,
+            const auto len = dnscrypt::encrypt_query(t.query_keys(), q.message, nonce, *padded,
                                                      buffer.subspan(extra));
             if (!len) {
-                q.complete(Unexpected(ExchangeError::TooLarge));
+                finish(t, Unexpected(ExchangeError::TooLarge));
                 return;
             }
-            udp_.submit(q, {*len + extra, nonce, &q.shared(), q.info->header.id, &q.info->question,
-                            q.deadline_});
+            udp_.submit(t, {*len + extra, nonce, &t.shared(), q.info->header.id, &q.info->question,
+                            t.deadline});
             return;
         }
         ++counters_.upstream_udp_cannot_pad;
     }
-    begin_tcp(q, false);
+    begin_tcp(t, false);
 }
 
-void Resolver::spawn_for(Attempt& q, net::awaitable<void> work) {
-    asio::co_spawn(io_, std::move(work),
-                   fail_on_exception(q, alive_, counters_.handler_exceptions));
+void Resolver::spawn_for(Try& t, net::awaitable<void> work) {
+    // An exception escaping `work` would leave the attempt waiting for ever, its slot in the
+    // pool taken: it finishes as a network failure instead. Nothing once stopped: the
+    // attempt's owner is gone too.
+    asio::co_spawn(io_, std::move(work), [this, &t, alive = alive_](const std::exception_ptr& e) {
+        if (!e || !*alive) return;
+        ++counters_.handler_exceptions;
+        finish(t, Unexpected(ExchangeError::Network));
+    });
 }
 
-void Resolver::begin_udp_alone(Attempt& q, std::size_t padded) {
+void Resolver::begin_udp_alone(Try& t, std::size_t padded) {
     ++counters_.upstream_udp_queries;
-    q.padded_len_ = padded;
-    spawn_for(q, udp_alone_then_complete(q));
+    t.padded_len = padded;
+    spawn_for(t, udp_alone_then_complete(t));
 }
 
 // --ephemeral-keys over UDP: the query leaves from a socket of its own, opened for it and closed
 // after it, so no two queries share a source port the resolver could link them by.
-net::awaitable<void> Resolver::udp_alone_then_complete(Attempt& q) {
+net::awaitable<void> Resolver::udp_alone_then_complete(Try& t) {
+    const Attempt& q = *t.attempt;
     const auto extra = config_.relay_header_size();
-    std::vector<std::uint8_t> packet(extra + dnscrypt::query::kHeaderSize + q.padded_len_);
+    std::vector<std::uint8_t> packet(extra + dnscrypt::query::kHeaderSize + t.padded_len);
     if (extra != 0) std::copy(relay_header_.begin(), relay_header_.end(), packet.begin());
     const auto nonce = fresh_nonce();
-    auto len = dnscrypt::encrypt_query(q.query_keys(), q.message, nonce, q.padded_len_,
+    auto len = dnscrypt::encrypt_query(t.query_keys(), q.message, nonce, t.padded_len,
                                        MutableBytes(packet).subspan(extra));
     if (!len) {
-        q.complete(Unexpected(ExchangeError::TooLarge));
+        finish(t, Unexpected(ExchangeError::TooLarge));
         co_return;
     }
     *len += extra;
@@ -270,16 +342,16 @@ net::awaitable<void> Resolver::udp_alone_then_complete(Attempt& q) {
     socket.open(config_.udp_endpoint().protocol(), ec);
     if (!ec) socket.connect(config_.udp_endpoint(), ec);
     if (ec) {
-        q.on_udp_failure(ExchangeError::Network);
+        finish(t, Unexpected(ExchangeError::Network));
         co_return;
     }
     const auto [send_ec, sent] =
         co_await socket.async_send(asio::buffer(packet.data(), *len), net::use_nothrow);
     if (send_ec) {
-        q.on_udp_failure(ExchangeError::Network);
+        finish(t, Unexpected(ExchangeError::Network));
         co_return;
     }
-    asio::steady_timer deadline(io_, q.deadline_);
+    asio::steady_timer deadline(io_, t.deadline);
     std::vector<std::uint8_t> buffer(config_.max_udp_packet + dnscrypt::query::kHeaderSize);
     for (;;) {
         const auto n = co_await net::before_deadline(
@@ -287,38 +359,40 @@ net::awaitable<void> Resolver::udp_alone_then_complete(Attempt& q) {
         if (!n) {
             // A port unreachable from an earlier datagram shows here; anything else ends it.
             if (n.error() == asio::error::connection_refused) continue;
-            q.on_udp_failure(exchange_error(n.error()));
+            finish(t, Unexpected(exchange_error(n.error())));
             co_return;
         }
         // Length, magic and nonce half are checked (and counted) by open_answer too.
-        const auto msg = open_answer(MutableBytes(buffer.data(), *n), nonce, q.shared(),
+        const auto msg = open_answer(MutableBytes(buffer.data(), *n), nonce, t.shared(),
                                      q.info->header.id, q.info->question, counters_);
         if (!msg) continue;
-        q.on_udp_answer(*msg);
+        on_udp_answer(t, *msg);
         co_return;
     }
 }
 
-void Resolver::begin_tcp(Attempt& q, bool after_truncation) {
-    spawn_for(q, tcp_then_complete(q, after_truncation));
+void Resolver::begin_tcp(Try& t, bool after_truncation) {
+    spawn_for(t, tcp_then_complete(t, after_truncation));
 }
 
-net::awaitable<void> Resolver::tcp_then_complete(Attempt& q, bool after_truncation) {
+net::awaitable<void> Resolver::tcp_then_complete(Try& t, bool after_truncation) {
     std::vector<std::uint8_t> answer;
-    const auto r = co_await exchange_tcp(q, answer);
+    const auto r = co_await exchange_tcp(t, answer);
     if (!r) {
-        q.complete(Unexpected(r.error()));
+        finish(t, Unexpected(r.error()));
         co_return;
     }
     if (after_truncation) {
-        estimator_.on_truncated(q.padded_len_, answer.size(), q.udp_payload);
-        if (on_truncation_) on_truncation_(q.padded_len_, answer.size(), q.udp_payload);
+        const auto payload = t.attempt->udp_payload;
+        estimator_.on_truncated(t.padded_len, answer.size(), payload);
+        if (on_truncation_) on_truncation_(t.padded_len, answer.size(), payload);
     }
-    q.complete(MutableBytes(answer));
+    finish(t, MutableBytes(answer));
 }
 
 net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange_tcp(
-    const Attempt& q, std::vector<std::uint8_t>& answer) {
+    const Try& t, std::vector<std::uint8_t>& answer) {
+    const Attempt& q = *t.attempt;
     const auto query = q.message;
     const auto& info = *q.info;
     ++counters_.upstream_tcp_queries;
@@ -336,14 +410,14 @@ net::awaitable<dcp::Result<void, ExchangeError>> Resolver::exchange_tcp(
     std::vector<std::uint8_t> packet(extra + dnscrypt::query::kHeaderSize + padded);
     if (extra != 0) std::copy(relay_header_.begin(), relay_header_.end(), packet.begin());
     const auto nonce = fresh_nonce();
-    auto len = dnscrypt::encrypt_query(q.query_keys(), query, nonce, padded,
+    auto len = dnscrypt::encrypt_query(t.query_keys(), query, nonce, padded,
                                        MutableBytes(packet).subspan(extra));
     if (!len) co_return Unexpected(ExchangeError::TooLarge);
     // With ephemeral keys a connection is never reused: it would link the queries it carried.
-    auto response = co_await tcp_.exchange(packet, q.deadline_, !config_.ephemeral_keys);
+    auto response = co_await tcp_.exchange(packet, t.deadline, !config_.ephemeral_keys);
     if (!response) co_return Unexpected(response.error());
     const auto msg =
-        open_answer(*response, nonce, q.shared(), info.header.id, info.question, counters_);
+        open_answer(*response, nonce, t.shared(), info.header.id, info.question, counters_);
     if (!msg) co_return Unexpected(ExchangeError::BadAnswer);
     answer.assign(msg->begin(), msg->end());
     co_return dcp::Result<void, ExchangeError>{};

@@ -33,6 +33,7 @@ class Resolver final : public Transport {
   public:
     Resolver(asio::io_context& io, ResolverConfig config, crypto::KeyPair client_keys,
              Counters& counters, const Clock& clock);
+    ~Resolver() override;
     Resolver(const Resolver&) = delete;
     Resolver& operator=(const Resolver&) = delete;
 
@@ -76,22 +77,30 @@ class Resolver final : public Transport {
     // when the scope closes. Only attempts still waiting for a UDP answer can be cancelled.
     [[nodiscard]] bool ready() const override;
     void begin(Attempt& attempt) override;
-    bool cancel(Attempt& attempt) override { return udp_.cancel(attempt); }
+    bool cancel(Attempt& attempt) override;
 
   private:
+    // DNSCrypt's state for one attempt (resolver.cpp): pooled here, bound to the attempt from
+    // begin() until it completes or is cancelled.
+    class Try;
+
     net::awaitable<void> refresh_loop();
     void publish(const dnscrypt::Certificate& cert);
-    void set_keys(Attempt& attempt) const;
+    // A Try for `attempt`, from the pool.
+    Try& take_try(Attempt& attempt);
+    // Back to the pool, the attempt unbound; then the attempt's outcome.
+    void finish(Try& t, dcp::Result<MutableBytes, ExchangeError> answer);
+    void on_udp_answer(Try& t, MutableBytes answer);
+    void set_keys(Try& t) const;
     [[nodiscard]] dnscrypt::ClientNonceHalf fresh_nonce();
-    friend class Attempt;
-    void begin_tcp(Attempt& attempt, bool after_truncation);
-    void begin_udp_alone(Attempt& attempt, std::size_t padded);
-    // Runs `work` for `attempt`; an exception escaping it completes the attempt with Network.
-    void spawn_for(Attempt& attempt, net::awaitable<void> work);
-    net::awaitable<void> udp_alone_then_complete(Attempt& attempt);
-    net::awaitable<void> tcp_then_complete(Attempt& attempt, bool after_truncation);
+    void begin_tcp(Try& t, bool after_truncation);
+    void begin_udp_alone(Try& t, std::size_t padded);
+    // Runs `work` for `t`; an exception escaping it finishes the attempt with Network.
+    void spawn_for(Try& t, net::awaitable<void> work);
+    net::awaitable<void> udp_alone_then_complete(Try& t);
+    net::awaitable<void> tcp_then_complete(Try& t, bool after_truncation);
     net::awaitable<dcp::Result<void, ExchangeError>> exchange_tcp(
-        const Attempt& attempt, std::vector<std::uint8_t>& answer);
+        const Try& t, std::vector<std::uint8_t>& answer);
 
     asio::io_context& io_;
     ResolverConfig config_;
@@ -113,6 +122,9 @@ class Resolver final : public Transport {
     asio::steady_timer refresh_timer_;
     bool stopped_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    // Every Try made (as many as attempts were ever in flight at once here), and those free.
+    std::vector<std::unique_ptr<Try>> tries_;
+    std::vector<Try*> free_tries_;
 };
 
 }  // namespace dcp::upstream
