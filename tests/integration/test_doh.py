@@ -434,6 +434,30 @@ class TlsLibrariesOnlyForDoh(unittest.TestCase):
         self.assertEqual(tls_libraries_mapped(doh.pid), ["libcrypto", "libnghttp2", "libssl"])
 
 
+    def test_libraries_that_cannot_be_loaded_fail_the_start(self):
+        """A DoH server with nghttp2 missing (here: hidden behind an empty file in a mount
+        namespace of the proxy's own): a start-up failure, exit status 1 (README), naming the
+        library; not a configuration error (2) and not a crash."""
+        if links_tls_libraries():
+            self.skipTest("this build links OpenSSL and nghttp2 (not a lean build)")
+        if os.geteuid() != 0:
+            self.skipTest("needs root (a mount namespace)")
+        found = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True,
+                               timeout=10).stdout
+        libraries = sorted({line.split(" => ")[1].strip() for line in found.splitlines()
+                            if "libnghttp2.so" in line and " => " in line})
+        self.assertTrue(libraries, "libnghttp2 is installed (the proxy's DoH needs it)")
+        hide = "; ".join("mount --bind /dev/null %s" % lib for lib in libraries)
+        port = free_port()
+        script = "%s; exec %s --local-address 127.0.0.1:%d --resolver %s" % (
+            hide, BIN, port, doh_stamp(free_port()))
+        r = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True,
+                           text=True, timeout=20)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("DoH servers need OpenSSL and nghttp2", r.stderr)
+        self.assertIn("libnghttp2", r.stderr)
+
+
 class DohServersSwitch(unittest.TestCase):
     """dnscrypt-proxy 2's doh_servers: false leaves DoH servers out, as its filters do."""
 
