@@ -160,8 +160,28 @@ const std::array kTable = std::to_array<OptionSpec>({
 
 // The default, as --help prints it; empty when there is nothing to show (a flag, an empty or
 // unset value: the help says what that means).
+// A numeric row's value in `o`; nullopt for other rows and for an unset optional value.
+std::optional<std::uint64_t> number_in(const OptionSpec& spec, Options& o) {
+    return std::visit(
+        [&o](auto field) -> std::optional<std::uint64_t> {
+            const auto& v = field(o);
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::uint16_t> || std::is_same_v<T, std::uint32_t>) {
+                return v;
+            } else if constexpr (std::is_same_v<T, std::optional<std::uint16_t>> ||
+                                 std::is_same_v<T, std::optional<std::uint32_t>>) {
+                if (v) return *v;
+                return std::nullopt;
+            } else {
+                return std::nullopt;
+            }
+        },
+        spec.field);
+}
+
 std::string default_text(const OptionSpec& spec) {
     static Options defaults;  // only read (the rows reach fields through non-const references)
+    if (const auto n = number_in(spec, defaults)) return std::to_string(*n);
     return std::visit(
         [](auto field) -> std::string {
             const auto& value = field(defaults);
@@ -172,11 +192,8 @@ std::string default_text(const OptionSpec& spec) {
                 std::string joined;
                 for (const auto& v : value) joined += (joined.empty() ? "" : ", ") + v;
                 return joined;
-            } else if constexpr (std::is_same_v<T, std::uint16_t> ||
-                                 std::is_same_v<T, std::uint32_t>) {
-                return std::to_string(value);
             } else {
-                return {};  // flags and optional values have no default to show
+                return {};  // flags and unset values have no default to show
             }
         },
         spec.field);
@@ -236,22 +253,7 @@ void check_ranges(const Options& o) {
     Options options = o;  // a copy: the rows' fields are reached through non-const references
     for (const auto& spec : kTable) {
         if (!spec.range) continue;
-        const auto value = std::visit(
-            [&options](auto field) -> std::optional<std::uint64_t> {
-                const auto& v = field(options);
-                using T = std::decay_t<decltype(v)>;
-                if constexpr (std::is_same_v<T, std::uint16_t> ||
-                              std::is_same_v<T, std::uint32_t>) {
-                    return v;
-                } else if constexpr (std::is_same_v<T, std::optional<std::uint16_t>> ||
-                                     std::is_same_v<T, std::optional<std::uint32_t>>) {
-                    if (v) return *v;
-                    return std::nullopt;
-                } else {
-                    return std::nullopt;
-                }
-            },
-            spec.field);
+        const auto value = number_in(spec, options);
         if (!value) continue;
         const auto& r = *spec.range;
         if (*value >= r.min && *value <= r.max) continue;

@@ -89,12 +89,16 @@ Resolver::Try& Resolver::take_try(Attempt& attempt) {
     return t;
 }
 
-void Resolver::finish(Try& t, dcp::Result<MutableBytes, ExchangeError> answer) {
+Attempt& Resolver::release(Try& t) {
     Attempt& attempt = *t.attempt;
     bind<Try>(attempt, nullptr);
     t.attempt = nullptr;
     free_tries_.push_back(&t);
-    complete(attempt, answer);  // may begin another attempt here, with this Try
+    return attempt;
+}
+
+void Resolver::finish(Try& t, dcp::Result<MutableBytes, ExchangeError> answer) {
+    complete(release(t), answer);  // may begin another attempt here, with this Try
 }
 
 void Resolver::on_udp_answer(Try& t, MutableBytes answer) {
@@ -112,9 +116,7 @@ bool Resolver::cancel(Attempt& attempt) {
     // Only a try still waiting for its UDP answer can be taken back at once.
     Try* t = bound<Try>(attempt);
     if (t == nullptr || !udp_.cancel(*t)) return false;
-    bind<Try>(attempt, nullptr);
-    t->attempt = nullptr;
-    free_tries_.push_back(t);
+    (void)release(*t);
     return true;
 }
 

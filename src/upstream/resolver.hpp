@@ -88,7 +88,9 @@ class Resolver final : public Transport {
     void publish(const dnscrypt::Certificate& cert);
     // A Try for `attempt`, from the pool.
     Try& take_try(Attempt& attempt);
-    // Back to the pool, the attempt unbound; then the attempt's outcome.
+    // Back to the pool, its attempt unbound: that attempt.
+    Attempt& release(Try& t);
+    // release(), then the attempt's outcome.
     void finish(Try& t, dcp::Result<MutableBytes, ExchangeError> answer);
     void on_udp_answer(Try& t, MutableBytes answer);
     void set_keys(Try& t) const;
