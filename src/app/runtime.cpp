@@ -14,7 +14,6 @@
 #include "app/rules_loader.hpp"
 #include "net/endpoint.hpp"
 #include "net/listen_share.hpp"
-#include "upstream/lazy_tls.hpp"
 
 namespace dcp::app {
 
@@ -42,13 +41,7 @@ Runtime::Runtime(const config::Settings& settings, const crypto::KeyPair& keys)
     : rules_config_(settings.rules) {
     // One trust store in memory for every DoH connection of every worker.
     std::shared_ptr<asio::ssl::context> tls;
-    if (!settings.doh_servers.empty()) {
-        // Now, before a chroot hides the libraries (lazy_tls.hpp).
-        if (auto loaded = upstream::load_tls_libraries(); !loaded) {
-            throw std::runtime_error("DoH servers need OpenSSL and nghttp2: " + loaded.error());
-        }
-        tls = upstream::make_doh_tls_context();
-    }
+    if (!settings.doh_servers.empty()) tls = upstream::make_doh_tls_context();
     if (settings.cache) cache_ = std::make_unique<cache::Cache>(*settings.cache);
     for (unsigned i = 0; i < settings.threads; ++i) {
         workers_.push_back(std::make_unique<Worker>(settings, keys, clock_, limits_, i,

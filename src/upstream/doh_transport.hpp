@@ -12,6 +12,7 @@
 // them. A failure is logged with its reason; there is no fallback to an unverified connection.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -75,7 +76,7 @@ class DohTransport final : public Transport {
     // A stream whose connection died before it was answered: sent again once on a new
     // connection (DNS queries are idempotent), else failed.
     void on_lost(Stream& s);
-    void finish(Stream& s, int http2_error);
+    void finish(Stream& s, std::uint32_t http2_error);
     void fail(Stream& s, ExchangeError error);
     void warn(const std::string& what);
 

@@ -69,10 +69,6 @@ COST = {"pool": 112, "proxy": 41, "behaviours": 35, "cache": 28, "service": 25,
 # Skips CI accepts, each with the reason it is not a hole: test-id pattern -> (reason prefix the
 # test gives, why that is acceptable).
 ALLOWED_SKIPS = {
-    "test_doh.TlsLibrariesOnlyForDoh.*": (
-        "this build links OpenSSL",
-        "sanitizer builds link OpenSSL and nghttp2 (their runtimes expect it); the lean builds "
-        "run it"),
     "test_local.Rules.test_a_schedule_boundary_crossed_while_running": (
         "under the sanitizers",
         "libfaketime cannot be preloaded before the sanitizer runtime; RelWithDebInfo and "
