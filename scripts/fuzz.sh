@@ -20,7 +20,7 @@ for a in "$@"; do
 done
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(dns_query dns_response certificate dnscrypt_response tcp_frame config_file endpoint
-             stamp minisign resolver_list doh_message rule_files local_answer)
+             stamp minisign resolver_list doh_message rule_files local_answer http2_client)
 fi
 
 ./scripts/install-deps.sh

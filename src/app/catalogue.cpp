@@ -6,6 +6,7 @@
 
 #include "net/endpoint.hpp"
 #include "sources/embedded.hpp"
+#include "upstream/factory.hpp"
 
 namespace dcp::app {
 namespace {
@@ -54,7 +55,7 @@ sources::Selection select_from(const config::CatalogueSettings& c,
     return out;
 }
 
-std::optional<config::RelayTarget> relay_from_stamp(const std::string& name,
+std::optional<upstream::RelaySpec> relay_from_stamp(const std::string& name,
                                                     const stamp::Stamp& st) {
     if (st.protocol != stamp::Protocol::DnsCryptRelay && st.protocol != stamp::Protocol::DnsCrypt) {
         return std::nullopt;
@@ -64,13 +65,13 @@ std::optional<config::RelayTarget> relay_from_stamp(const std::string& name,
     asio::error_code ec;
     const auto address = asio::ip::make_address(where->host, ec);
     if (ec) return std::nullopt;  // relays are reached by address, never by name
-    return config::RelayTarget{name, address, where->port};
+    return upstream::RelaySpec{name, address, where->port};
 }
 
 // [anonymized_dns] routes: the relays `server` is reached through; nullopt when no route names
 // it (nor '*'), empty when its route has no usable relay. An unusable entry is logged and
 // skipped.
-std::optional<std::vector<config::RelayTarget>> relays_for(const sources::Candidate& server,
+std::optional<std::vector<upstream::RelaySpec>> relays_for(const sources::Candidate& server,
                                                            const config::CatalogueSettings& c,
                                                            const sources::Selection& sel) {
     const config::RouteOptions* route = nullptr;
@@ -84,8 +85,8 @@ std::optional<std::vector<config::RelayTarget>> relays_for(const sources::Candid
     }
     if (route == nullptr) return std::nullopt;
     const auto where = stamp::server_address(server.stamp);
-    std::vector<config::RelayTarget> out;
-    const auto add = [&](const std::optional<config::RelayTarget>& t, const std::string& what) {
+    std::vector<upstream::RelaySpec> out;
+    const auto add = [&](const std::optional<upstream::RelaySpec>& t, const std::string& what) {
         if (!t) {
             spdlog::warn(
                 "route for {}: relay {} is not usable (a relay or DNSCrypt stamp with "
@@ -137,6 +138,29 @@ std::vector<LoadedSource> load_sources(const config::CatalogueSettings& c) {
         loaded.push_back({sc, state ? std::optional(std::move(*state)) : std::nullopt});
     }
     return loaded;
+}
+
+// "using 3 DNSCrypt servers: a (192.0.2.1:443), ...", then the same for each other protocol.
+void log_servers(const std::vector<upstream::ServerSpec>& servers) {
+    std::vector<stamp::Protocol> protocols;
+    for (const auto& srv : servers) {
+        if (std::find(protocols.begin(), protocols.end(), srv.stamp.protocol) == protocols.end()) {
+            protocols.push_back(srv.stamp.protocol);
+        }
+    }
+    for (const auto protocol : protocols) {
+        std::string names;
+        std::size_t n = 0;
+        for (const auto& srv : servers) {
+            if (srv.stamp.protocol != protocol) continue;
+            ++n;
+            names += (names.empty() ? "" : ", ") + srv.label() + " (" + upstream::where(srv) + ")";
+        }
+        if (n > 0) {
+            spdlog::info("using {} {} server{}: {}", n, stamp::protocol_name(protocol),
+                         n == 1 ? "" : "s", names);
+        }
+    }
 }
 
 }  // namespace
@@ -211,7 +235,7 @@ std::vector<LoadedSource> choose_catalogue_servers(config::Settings& settings) {
             continue;
         }
         const auto route = relays_for(*cand, c, selection);
-        const auto relays = route.value_or(std::vector<config::RelayTarget>{});
+        const auto relays = route.value_or(std::vector<upstream::RelaySpec>{});
         if (route && relays.empty()) {
             if (c.skip_incompatible) {
                 spdlog::warn("{}: no usable relay on its route; skipped (skip_incompatible)",
@@ -225,27 +249,11 @@ std::vector<LoadedSource> choose_catalogue_servers(config::Settings& settings) {
             config::add_stamp_server(settings, cand->stamp, cand->name, what, relay);
         }
     }
-    if (settings.servers.empty() && settings.doh_servers.empty()) {
+    if (settings.servers.empty()) {
         throw config::ConfigError(
             "no server to use: every selected server was skipped (skip_incompatible)");
     }
-    std::string names;
-    for (const auto& srv : settings.servers) {
-        names += (names.empty() ? "" : ", ") + srv.name + " (" +
-                 net::to_string(srv.server_endpoint()) + ")";
-    }
-    if (!settings.servers.empty()) {
-        spdlog::info("using {} DNSCrypt server{}: {}", settings.servers.size(),
-                     settings.servers.size() == 1 ? "" : "s", names);
-    }
-    names.clear();
-    for (const auto& srv : settings.doh_servers) {
-        names += (names.empty() ? "" : ", ") + srv.name + " (" + srv.url() + ")";
-    }
-    if (!settings.doh_servers.empty()) {
-        spdlog::info("using {} DoH server{}: {}", settings.doh_servers.size(),
-                     settings.doh_servers.size() == 1 ? "" : "s", names);
-    }
+    log_servers(settings.servers);
     if (others > 0) {
         spdlog::warn(
             "{} selected server(s) of other protocols (ODoH, DoT, DoQ, plain) are not "

@@ -1,5 +1,6 @@
 #include "app/cert_test.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -8,9 +9,18 @@
 #include "common/time_format.hpp"
 #include "net/endpoint.hpp"
 #include "upstream/cert_fetcher.hpp"
+#include "upstream/resolver_config.hpp"
 
 namespace dcp::app {
-int run_certificate_test(const upstream::ResolverConfig& resolver, std::uint32_t margin_minutes) {
+int run_certificate_test(const config::Settings& settings, std::uint32_t margin_minutes) {
+    const auto dnscrypt =
+        std::find_if(settings.servers.begin(), settings.servers.end(),
+                     [](const auto& s) { return s.stamp.protocol == stamp::Protocol::DnsCrypt; });
+    if (dnscrypt == settings.servers.end()) {
+        throw config::ConfigError(
+            "--test checks a DNSCrypt server's certificate: no DNSCrypt server is configured");
+    }
+    const auto resolver = upstream::resolver_config(*dnscrypt, settings.transport);
     asio::io_context io;
     SystemClock clock;
     int code = kTestNoCertificate;

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "upstream/resolver_config.hpp"
+#include "config/config.hpp"
 
 namespace dcp::app {
 
@@ -12,7 +12,8 @@ inline constexpr int kTestValid = 0;
 inline constexpr int kTestExpiresSoon = 1;  // valid now, but not for the whole margin
 inline constexpr int kTestNoCertificate = 3;
 
-[[nodiscard]] int run_certificate_test(const upstream::ResolverConfig& resolver,
+// The first DNSCrypt server of `settings` (ConfigError if there is none).
+[[nodiscard]] int run_certificate_test(const config::Settings& settings,
                                        std::uint32_t margin_minutes);
 
 }  // namespace dcp::app

@@ -10,6 +10,7 @@
 #include "app/catalogue.hpp"
 #include "app/cert_test.hpp"
 #include "app/cli.hpp"
+#include "app/client_key.hpp"
 #include "app/exit_status.hpp"
 #include "app/server_list.hpp"
 #include "app/service.hpp"
@@ -37,8 +38,8 @@ int main(int argc, char** argv) {
             if (settings.catalogue) app::choose_catalogue_servers(settings);
             // --test checks the whole configuration: a client key file that would stop the
             // service is an error here too.
-            (void)config::load_client_keys(settings.client_key_file);
-            return app::run_certificate_test(settings.resolver, *settings.service.test_minutes);
+            (void)app::load_client_keys(settings.client_key_file);
+            return app::run_certificate_test(settings, *settings.service.test_minutes);
         }
         return app::serve(std::move(settings));
     } catch (const config::ConfigError& e) {

@@ -13,11 +13,13 @@ void Report::add(std::size_t index, const Counters& counters,
     if (index < per_worker_.size()) {
         per_worker_[index] = counters.queries_udp + counters.queries_tcp;
     }
-    if (servers_.empty()) {
-        servers_ = servers;
-    } else {
-        for (std::size_t s = 0; s < servers.size() && s < servers_.size(); ++s) {
-            servers_[s] += servers[s];
+    for (const auto& server : servers) {
+        const auto same = std::find_if(servers_.begin(), servers_.end(),
+                                       [&](const auto& r) { return r.id == server.id; });
+        if (same == servers_.end()) {
+            servers_.push_back(server);
+        } else {
+            *same += server;
         }
     }
 }

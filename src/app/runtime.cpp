@@ -1,7 +1,9 @@
 #include "app/runtime.hpp"
 
+#include <spdlog/fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <mutex>
@@ -14,6 +16,7 @@
 #include "app/rules_loader.hpp"
 #include "net/endpoint.hpp"
 #include "net/listen_share.hpp"
+#include "tls/client.hpp"
 
 namespace dcp::app {
 
@@ -41,8 +44,11 @@ Runtime::Runtime(const config::Settings& settings, const crypto::KeyPair& keys)
     : rules_config_(settings.rules) {
     // One trust store in memory for every DoH connection of every worker.
     std::shared_ptr<asio::ssl::context> tls;
-    if (!settings.doh_servers.empty()) tls = upstream::make_doh_tls_context();
+    if (std::any_of(settings.servers.begin(), settings.servers.end(), upstream::needs_tls)) {
+        tls = tls::make_client_context();
+    }
     if (settings.cache) cache_ = std::make_unique<cache::Cache>(*settings.cache);
+    for (const auto& server : settings.servers) server_ids_.push_back(server.id);
     for (unsigned i = 0; i < settings.threads; ++i) {
         workers_.push_back(std::make_unique<Worker>(settings, keys, clock_, limits_, i,
                                                     i == 0 ? nullptr : workers_[0].get(), tls,
@@ -68,7 +74,7 @@ Runtime::~Runtime() {
 }
 
 void Runtime::run() {
-    for (std::size_t r = 0; r < main().dnscrypt_count(); ++r) wire_server(r);
+    for (const auto& id : server_ids_) wire_server(id);
     for (std::size_t i = 0; i < workers_.size(); ++i) {
         workers_[i]->start(i == 0, i == 0 || !load_watcher_);
     }
@@ -109,32 +115,23 @@ void Runtime::rules_in_jail(const std::string& root) {
 
 void Runtime::log_banner() {
     main().log_listening();
-    const std::size_t servers = main().dnscrypt_count();
-    const std::size_t doh = main().doh_count();
-    std::string transport = "DoH";
-    if (servers > 0) {
-        const auto& rc = main().dnscrypt(0).config();
-        transport = rc.tcp_only ? "TCP only, port " + std::to_string(rc.tcp_port)
-                                : std::string("UDP and TCP");
-        if (doh > 0) transport += "; DoH";
-    }
+    const auto& servers = main().servers();
     const std::size_t n = workers_.size();
-    if (servers == 1 && doh == 0) {
-        const auto& rc = main().dnscrypt(0).config();
-        spdlog::info("resolver {} ({}), {}; {} worker thread{}{}", rc.provider_name_text,
-                     net::to_string(rc.udp_endpoint()), transport, n, n == 1 ? "" : "s",
-                     threading());
-    } else if (servers == 0 && doh == 1) {
-        const auto& dc = main().doh_config(0);
-        spdlog::info("DoH resolver {} ({}); {} worker thread{}{}", dc.name, dc.url(), n,
-                     n == 1 ? "" : "s", threading());
-    } else {
-        const auto& b = main().balancer_settings();
-        spdlog::info("{} resolvers, strategy {}{}, hedging {}, {}; {} worker thread{}{}",
-                     servers + doh, upstream::to_string(b.strategy),
-                     b.estimator ? "" : " (no estimator)", b.hedging ? "on" : "off", transport, n,
-                     n == 1 ? "" : "s", threading());
+    const auto workers = fmt::format("{} worker thread{}{}", n, n == 1 ? "" : "s", threading());
+    if (servers.size() == 1) {
+        spdlog::info("{}; {}", servers.front()->describe(), workers);
+        return;
     }
+    // How the servers are reached, each way once ("UDP and TCP; DoH").
+    std::vector<std::string> ways;
+    for (const auto& server : servers) {
+        auto way = server->way();
+        if (std::find(ways.begin(), ways.end(), way) == ways.end()) ways.push_back(std::move(way));
+    }
+    const auto& b = main().balancer_settings();
+    spdlog::info("{} resolvers, strategy {}{}, hedging {}, {}; {}", servers.size(),
+                 upstream::to_string(b.strategy), b.estimator ? "" : " (no estimator)",
+                 b.hedging ? "on" : "off", fmt::join(ways, "; "), workers);
 }
 
 std::string Runtime::threading() const {
@@ -143,34 +140,20 @@ std::string Runtime::threading() const {
     return net::reuse_port_balances() ? " (SO_REUSEPORT)" : " (shared sockets)";
 }
 
-// DNSCrypt server `r`: worker 0 fetches its certificates; every other worker adopts each new
-// session on its own thread, and once the last has, worker 0 announces it ("using certificate"
-// then means every worker can use it). Certificate round trips seed every worker's latency
-// estimate; truncation lessons are shared.
-void Runtime::wire_server(std::size_t r) {
-    main().dnscrypt(r).on_new_session([this, r](std::shared_ptr<const dnscrypt::Session> session) {
-        auto announce = [this, r, session] { main().dnscrypt(r).announce(*session); };
-        if (workers_.size() == 1) {
-            announce();
-            return;
-        }
-        on_every_worker([r, session](Worker& w, std::size_t) { w.dnscrypt(r).adopt(session); },
-                        [this, announce] { asio::post(main().io(), announce); }, &main());
-    });
-    main().dnscrypt(r).on_certificate_rtt([this, r](std::chrono::microseconds rtt) {
-        main().seed_dnscrypt_latency(r, rtt);
-        on_every_worker([r, rtt](Worker& w, std::size_t) { w.seed_dnscrypt_latency(r, rtt); },
-                        [] {}, &main());
-    });
-    for (auto& from : workers_) {
-        from->dnscrypt(r).on_truncation([this, r, from = from.get()](std::size_t padded,
-                                                                     std::size_t answer,
-                                                                     std::uint16_t payload) {
-            on_every_worker(
-                [r, padded, answer, payload](Worker& w, std::size_t) {
-                    w.dnscrypt(r).learn_truncation(padded, answer, payload);
-                },
-                [] {}, from);
+// What a server's transport in one worker learns (DNSCrypt: a new certificate session, a
+// truncation lesson, the certificate round trip) reaches the same server's transport in every
+// other worker, found by the server's id; then the lesson's `done` runs on the sender's thread
+// (DNSCrypt's "using certificate" then means every worker can use it).
+void Runtime::wire_server(const std::string& id) {
+    if (workers_.size() == 1) return;  // nothing to share: a lesson's `done` runs at once
+    for (auto& w : workers_) {
+        w->server(id).on_share([this, id, from = w.get()](upstream::ServerTransport::Lesson l) {
+            on_every_worker([id, apply = std::move(l.apply)](
+                                Worker& peer, std::size_t) { apply(peer.server(id)); },
+                            [from, done = std::move(l.done)] {
+                                if (done) asio::post(from->io(), done);
+                            },
+                            from);
         });
     }
 }
@@ -187,9 +170,7 @@ void Runtime::wait_control_signal() {
             if (problem) spdlog::warn("SIGHUP: {}", *problem);
             spdlog::info("SIGHUP: {}refreshing certificates",
                          app::has_log_file() && !problem ? "log file reopened, " : "");
-            for (std::size_t r = 0; r < main().dnscrypt_count(); ++r) {
-                main().dnscrypt(r).refresh_now();
-            }
+            for (const auto& server : main().servers()) server->refresh_now();
             reload_rules();
             if (on_hangup) on_hangup();
         }

@@ -58,13 +58,14 @@ class Runtime {
 
     void log_banner();
     [[nodiscard]] std::string threading() const;
-    void wire_server(std::size_t r);
+    void wire_server(const std::string& id);
     void wait_control_signal();
     void log_report();
     void reload_rules();
     void stop();
 
     SystemClock clock_;
+    std::vector<std::string> server_ids_;  // upstream::ServerSpec::id of each server
     config::RulesConfig rules_config_;
     std::unique_ptr<cache::Cache> cache_;  // shared by every worker
     std::thread reload_thread_;            // SIGHUP's rule reading

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/catalogue.hpp"
+#include "app/client_key.hpp"
 #include "app/logging.hpp"
 #include "app/process.hpp"
 #include "app/runtime.hpp"
@@ -27,7 +28,7 @@ int serve(config::Settings settings) {
     if (settings.catalogue) sources = choose_catalogue_servers(settings);
     // The time zone, for time-restricted rules, read now: a chroot hides /etc/localtime.
     tzset();
-    auto keys = config::load_client_keys(settings.client_key_file);
+    auto keys = load_client_keys(settings.client_key_file);
     Runtime proxy(settings, keys);  // binds every socket, port 53 included
     // Before the chroot (it loads libcurl); its thread starts after fork() and the privilege drop.
     SourceRefresher refresher(std::move(sources));

@@ -11,23 +11,14 @@
 #include "net/listen_share.hpp"
 
 namespace dcp::app {
-namespace {
-
-// DoH servers connected to at start; with more, each connects when first chosen.
-constexpr std::size_t kPreconnectedDohServers = 16;
-
-crypto::KeyPair copy_of(const crypto::KeyPair& keys) {
-    return crypto::KeyPair::from_secret(keys.secret_key.view()).value();  // valid: it is ours
-}
-
-}  // namespace
-
 Worker::Worker(const config::Settings& settings, const crypto::KeyPair& keys, const Clock& clock,
                SharedLimits& limits, unsigned index, Worker* first,
                const std::shared_ptr<asio::ssl::context>& tls, cache::Cache* cache)
     : balancer_settings_(settings.balancer),
-      timeout_(settings.resolver.timeout),
-      pool_(io_, make_members(settings, keys, clock, tls), settings.balancer, counters_),
+      timeout_(settings.transport.timeout),
+      pool_(io_,
+            make_members(settings, {io_, counters_, clock, keys, tls, settings.servers.size()}),
+            settings.balancer, counters_),
       processor_(io_, pool_, settings.processor, counters_, limits.active_queries, cache) {
     const auto count = static_cast<unsigned>(settings.threads);
     // Spill-over: the standby workers share the first one's sockets (a SO_REUSEPORT group
@@ -56,22 +47,8 @@ Worker::Worker(const config::Settings& settings, const crypto::KeyPair& keys, co
     }
 }
 
-void Worker::start(bool fetch_certificates, bool reading) {
-    // A DoH server's first latency estimate: this worker's own connection set-up time (connect
-    // and TLS handshake: two round trips; a query takes one).
-    for (std::size_t d = 0; d < doh_.size(); ++d) {
-        doh_[d]->on_connected([this, member = resolvers_.size() + d](std::chrono::microseconds t) {
-            pool_.seed(member, t / 2);
-        });
-    }
-    for (auto& r : resolvers_) r->start(fetch_certificates);
-    // A connection to each DoH server now, so that the first queries do not wait for a
-    // handshake; with many (a resolver list without server_names selects dozens), each
-    // connects when first chosen instead: idle connections to servers never asked cost
-    // memory, and servers close them anyway.
-    if (doh_.size() <= kPreconnectedDohServers) {
-        for (auto& d : doh_) d->start();
-    }
+void Worker::start(bool lead, bool reading) {
+    for (auto& server : servers_) server->start(lead);
     for (auto& l : udp_) l->start(reading);
     for (auto& l : tcp_) l->start(reading);
 }
@@ -109,16 +86,11 @@ void Worker::stop() {
     pool_.stop();
     for (auto& [key, p] : forward_pools_) p->stop();
     for (auto& t : plain_) t->stop();
-    for (auto& r : resolvers_) r->stop();
-    for (auto& d : doh_) d->stop();
+    for (auto& server : servers_) server->stop();
     for (auto& l : udp_) l->stop();
     for (auto& l : tcp_) l->stop();
     keep_running_.reset();
     io_.stop();
-}
-
-void Worker::seed_dnscrypt_latency(std::size_t r, std::chrono::microseconds rtt) {
-    pool_.seed(r, rtt);  // the DNSCrypt servers are the pool's first members
 }
 
 void Worker::log_listening() const {
@@ -142,7 +114,7 @@ upstream::Pool& Worker::forward_pool(const std::vector<rules::ForwardServer>& se
             const asio::ip::udp::endpoint ep(asio::ip::make_address(server.host), server.port);
             plain_.push_back(
                 std::make_unique<upstream::PlainTransport>(io_, ep, timeout_, counters_));
-            members.push_back({plain_.back().get(), net::to_string(ep)});
+            members.push_back({plain_.back().get(), net::to_string(ep), net::to_string(ep)});
         }
         slot = std::make_unique<upstream::Pool>(io_, std::move(members), balancer_settings_,
                                                 counters_);
@@ -150,23 +122,18 @@ upstream::Pool& Worker::forward_pool(const std::vector<rules::ForwardServer>& se
     return *slot;
 }
 
-std::vector<upstream::PoolMember> Worker::make_members(
-    const config::Settings& settings, const crypto::KeyPair& keys, const Clock& clock,
-    const std::shared_ptr<asio::ssl::context>& tls) {
-    // Long-lived UDP sockets per server: four for one server, fewer when there are many.
-    const std::size_t n = settings.servers.size();
-    const std::size_t sockets = n <= 1 ? 4 : n <= 4 ? 2 : 1;
+std::vector<upstream::PoolMember> Worker::make_members(const config::Settings& settings,
+                                                       const upstream::WorkerContext& context) {
     std::vector<upstream::PoolMember> members;
-    for (const auto& server : settings.servers) {
-        auto config = server;
-        config.udp_sockets = std::min(config.udp_sockets, sockets);
-        resolvers_.push_back(std::make_unique<upstream::Resolver>(io_, std::move(config),
-                                                                  copy_of(keys), counters_, clock));
-        members.push_back({resolvers_.back().get(), server.name});
-    }
-    for (const auto& server : settings.doh_servers) {
-        doh_.push_back(std::make_unique<upstream::DohTransport>(io_, server, tls, counters_));
-        members.push_back({doh_.back().get(), server.name});
+    for (const auto& spec : settings.servers) {
+        servers_.push_back(upstream::make_transport(spec, settings.transport, context));
+        auto& server = *servers_.back();
+        servers_by_id_.emplace(spec.id, &server);
+        // A first latency estimate (a certificate fetch, a connection set-up) for the pool.
+        server.on_latency_estimate([this, member = members.size()](std::chrono::microseconds rtt) {
+            pool_.seed(member, rtt);
+        });
+        members.push_back({&server, spec.label(), spec.id});
     }
     return members;
 }

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cache/cache.hpp"
@@ -21,10 +22,9 @@
 #include "frontend/udp_listener.hpp"
 #include "net/asio.hpp"
 #include "proxy/query_processor.hpp"
-#include "upstream/doh_transport.hpp"
+#include "upstream/factory.hpp"
 #include "upstream/plain_transport.hpp"
 #include "upstream/pool.hpp"
-#include "upstream/resolver.hpp"
 
 namespace dcp::app {
 
@@ -44,8 +44,9 @@ class Worker {
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
 
+    // `lead`: worker 0, whose transports do the server-wide work (certificates) and share it.
     // `reading` false: a standby worker (spill-over), its listeners ready but idle.
-    void start(bool fetch_certificates, bool reading);
+    void start(bool lead, bool reading);
     // Runs the loop on the calling thread until stop(); an internal error that escapes a
     // handler stops the whole process (SIGTERM) rather than leave a worker dead.
     void run();
@@ -62,17 +63,16 @@ class Worker {
         return pool_.report();
     }
 
-    // Its DNSCrypt servers, in the order of config::Settings::servers (the same in every
-    // worker), and a first latency estimate for one of them.
-    [[nodiscard]] std::size_t dnscrypt_count() const { return resolvers_.size(); }
-    [[nodiscard]] upstream::Resolver& dnscrypt(std::size_t r) { return *resolvers_[r]; }
-    void seed_dnscrypt_latency(std::size_t r, std::chrono::microseconds rtt);
+    // Its transport of the server whose id (upstream::ServerSpec::id) is `id`: one per server,
+    // whatever the protocol, in every worker.
+    [[nodiscard]] upstream::ServerTransport& server(const std::string& id) {
+        return *servers_by_id_.at(id);
+    }
+    [[nodiscard]] const std::vector<std::unique_ptr<upstream::ServerTransport>>& servers() const {
+        return servers_;
+    }
 
     // For the start-up banner.
-    [[nodiscard]] std::size_t doh_count() const { return doh_.size(); }
-    [[nodiscard]] const upstream::DohConfig& doh_config(std::size_t d) const {
-        return doh_[d]->config();
-    }
     [[nodiscard]] const upstream::BalancerSettings& balancer_settings() const {
         return pool_.balancer().settings();
     }
@@ -81,8 +81,7 @@ class Worker {
   private:
     upstream::Pool& forward_pool(const std::vector<rules::ForwardServer>& servers);
     std::vector<upstream::PoolMember> make_members(const config::Settings& settings,
-                                                   const crypto::KeyPair& keys, const Clock& clock,
-                                                   const std::shared_ptr<asio::ssl::context>& tls);
+                                                   const upstream::WorkerContext& context);
     template <class F>
     static void bind(const asio::ip::udp::endpoint& ep, const char* what, F&& make);
 
@@ -98,9 +97,10 @@ class Worker {
     std::chrono::milliseconds timeout_;
     std::vector<std::unique_ptr<upstream::PlainTransport>> plain_;  // forwarding rules' servers
     std::map<std::string, std::unique_ptr<upstream::Pool>> forward_pools_;
-    std::vector<std::unique_ptr<upstream::Resolver>> resolvers_;  // one per DNSCrypt server
-    std::vector<std::unique_ptr<upstream::DohTransport>> doh_;    // one per DoH server
-    upstream::Pool pool_;  // members: the DNSCrypt servers, then the DoH servers
+    // One per server, in the order of config::Settings::servers.
+    std::vector<std::unique_ptr<upstream::ServerTransport>> servers_;
+    std::unordered_map<std::string, upstream::ServerTransport*> servers_by_id_;
+    upstream::Pool pool_;  // its members: servers_, in that order
     proxy::QueryProcessor processor_;
     std::vector<std::unique_ptr<frontend::UdpListener>> udp_;
     std::vector<std::unique_ptr<frontend::TcpListener>> tcp_;

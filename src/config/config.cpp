@@ -1,29 +1,20 @@
 #include "config/config.hpp"
 
-#include <sodium.h>
-
-#include <fcntl.h>
 #if defined(__linux__)
 #include <sched.h>
 #endif
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <cctype>
-#include <cerrno>
-#include <cstring>
 #include <thread>
 
 #include "common/hex.hpp"
 #include "config/defaults.hpp"
 #include "config/option_table.hpp"
-#include "dnscrypt/provider_key.hpp"
 #include "minisign/minisign.hpp"
 #include "net/endpoint.hpp"
 #include "stamp/stamp.hpp"
+#include "upstream/factory.hpp"
 
 namespace dcp::config {
 namespace {
@@ -94,7 +85,7 @@ void resolver_from_stamps(const Options& o, Settings& s) {
         const auto& text = o.resolver_stamps[i];
         const auto st = stamp::parse(text);
         if (!st) throw ConfigError("--resolver " + text + ": " + stamp::to_string(st.error()));
-        if (st->protocol != stamp::Protocol::DnsCrypt && st->protocol != stamp::Protocol::DoH) {
+        if (!upstream::has_transport(st->protocol)) {
             s.notes.push_back("--resolver #" + std::to_string(i + 1) + " is a " +
                               std::string(stamp::protocol_name(st->protocol)) +
                               " stamp: only DNSCrypt and DoH servers are used so far; ignored");
@@ -103,88 +94,23 @@ void resolver_from_stamps(const Options& o, Settings& s) {
         const auto& name = st->protocol == stamp::Protocol::DoH ? st->hostname : st->provider_name;
         add_stamp_server(s, *st, name, "--resolver " + text);
     }
-    if (s.servers.empty() && s.doh_servers.empty()) {
+    if (s.servers.empty()) {
         throw ConfigError(
             "--resolver: no DNSCrypt or DoH stamp among them (the protocols used so far)");
     }
 }
 
-void add_doh_server(Settings& s, const stamp::Stamp& st, const std::string& name,
-                    const std::string& what) {
-    const auto where = stamp::server_address(st);
-    if (!where) throw ConfigError(what + ": " + stamp::to_string(where.error()));
-    const auto host = stamp::split_host_port(st.hostname);
-    if (!host || host->host.empty()) {
-        throw ConfigError(what + ": host name '" + st.hostname + "' is malformed");
-    }
-    upstream::DohConfig d;
-    d.name = name;
-    d.host = std::string(host->host);
-    d.authority = st.hostname;
-    d.port = where->port;
-    d.path = st.path.empty() ? "/dns-query" : st.path;
-    if (where->is_ip) {
-        asio::error_code ec;
-        const auto address = asio::ip::make_address(where->host, ec);
-        if (ec) throw ConfigError(what + ": '" + where->host + "' is not an address");
-        d.address = address;
-    }
-    d.hashes.assign(st.hashes.begin(), st.hashes.end());
-    d.timeout = s.resolver.timeout;
-    for (const auto& other : s.doh_servers) {
-        if (other.authority == d.authority && other.path == d.path && other.address == d.address &&
-            other.port == d.port && other.hashes == d.hashes) {
-            return;  // the same server twice (two lists, or a list and a [static])
-        }
-    }
-    s.doh_servers.push_back(std::move(d));
-}
-
 }  // namespace
 
 void add_stamp_server(Settings& s, const stamp::Stamp& st, const std::string& name,
-                      const std::string& what, const std::optional<RelayTarget>& relay) {
-    if (st.protocol == stamp::Protocol::DoH) {
-        // Relays carry DNSCrypt only (as in dnscrypt-proxy 2): a DoH server is asked directly.
-        add_doh_server(s, st, name, what);
-        return;
-    }
-    if (st.protocol != stamp::Protocol::DnsCrypt) {
-        throw ConfigError(what + ": not a DNSCrypt or DoH server");
-    }
-    const auto where = stamp::server_address(st);
-    if (!where) throw ConfigError(what + ": " + stamp::to_string(where.error()));
-    asio::error_code ec;
-    const auto address = asio::ip::make_address(where->host, ec);
-    if (ec) throw ConfigError(what + ": '" + where->host + "' is not an address");
-    auto r = s.resolver;  // what every server shares
-    r.name = name;
-    r.address = address;
-    r.port = where->port;
-    r.tcp_port = s.explicit_tcp_port.value_or(r.port);
-    r.provider_name_text = st.provider_name;
-    const auto provider = dns::encode_name(r.provider_name_text);
-    if (!provider) throw ConfigError(what + ": '" + st.provider_name + "' is not a domain name");
-    r.provider_name = *provider;
-    r.provider_key = st.provider_key;
-    r.relay_address.reset();
-    r.relay_name.clear();
-    if (relay) {
-        r.relay_address = relay->address;
-        r.relay_port = relay->port;
-        r.relay_name = relay->name;
-        r.name = name + " via " + relay->name;
-    }
+                      const std::string& what, const std::optional<upstream::RelaySpec>& relay) {
+    auto spec = upstream::make_spec(st, name, relay);
+    if (!spec) throw ConfigError(what + ": " + spec.error());
     for (const auto& other : s.servers) {
-        if (other.address == r.address && other.port == r.port &&
-            other.provider_name_text == r.provider_name_text &&
-            other.provider_key == r.provider_key && other.relay_address == r.relay_address &&
-            other.relay_port == r.relay_port) {
+        if (other.id == spec->id)
             return;  // the same server twice (two lists, or a list and a [static])
-        }
     }
-    s.servers.push_back(std::move(r));
-    if (s.servers.size() == 1) s.resolver = s.servers.front();
+    s.servers.push_back(std::move(*spec));
 }
 
 Settings validate(const Options& o) {
@@ -236,42 +162,31 @@ Settings validate(const Options& o) {
         for (const auto& k : o.unimplemented_keys) keys += (keys.empty() ? "" : ", ") + k;
         s.notes.push_back("dnscrypt-proxy 2 settings not acted on (not implemented yet): " + keys);
     }
-    s.explicit_tcp_port = o.tcp_port;
-
-    auto& r = s.resolver;
-    if (o.resolver_stamps.empty() && !s.catalogue) {
-        const auto resolver = parse_address("--resolver-address",
-                                            custom ? o.resolver_address : kDefaultResolverAddress);
-        r.address = resolver.address;
-        r.port = resolver.port.value_or(kDefaultDnsCryptPort);
-        r.provider_name_text = custom ? o.provider_name : kDefaultProviderName;
-        const auto key =
-            dnscrypt::parse_provider_key(custom ? o.provider_key : kDefaultProviderKey);
-        if (!key) {
-            throw ConfigError("--provider-key: " + std::string(dnscrypt::to_string(key.error())));
-        }
-        r.provider_key = *key;
-    }
-    r.tcp_port = o.tcp_port.value_or(r.port);
-    r.tcp_only = o.tcp_only || o.tcp_port.has_value();
-    if (!s.catalogue && o.resolver_stamps.empty()) {  // stamps are checked as they are added
-        const auto name = dns::encode_name(r.provider_name_text);
-        if (!name) {
-            throw ConfigError("--provider-name: '" + r.provider_name_text +
-                              "' is not a domain name");
-        }
-        r.provider_name = *name;
-    }
-    r.ephemeral_keys = o.ephemeral_keys;
-    r.timeout = std::chrono::milliseconds(o.timeout_ms);
-    r.cert_refresh = std::chrono::seconds(o.cert_refresh_s);
+    auto& t = s.transport;
+    t.tcp_port = o.tcp_port;
+    t.tcp_only = o.tcp_only || o.tcp_port.has_value();
+    t.ephemeral_keys = o.ephemeral_keys;
+    t.timeout = std::chrono::milliseconds(o.timeout_ms);
+    t.cert_refresh = std::chrono::seconds(o.cert_refresh_s);
     if (!o.resolver_stamps.empty()) {
         resolver_from_stamps(o, s);
     } else if (!s.catalogue) {
-        r.name = r.provider_name_text;
-        s.servers.push_back(r);
+        // The original dnscrypt-proxy's -r/-N/-k, or the compiled-in server: a DNSCrypt stamp.
+        const auto hp = parse_address("--resolver-address",
+                                      custom ? o.resolver_address : kDefaultResolverAddress);
+        const std::string address = net::to_string(
+            asio::ip::udp::endpoint(hp.address, hp.port.value_or(kDefaultDnsCryptPort)));
+        const auto& provider_name = custom ? o.provider_name : std::string(kDefaultProviderName);
+        const auto st = upstream::dnscrypt_stamp(
+            address, provider_name, custom ? o.provider_key : std::string(kDefaultProviderKey));
+        if (!st) {
+            throw ConfigError(std::string(st.error().part == upstream::StampPart::ProviderKey
+                                              ? "--provider-key: "
+                                              : "--provider-name: ") +
+                              st.error().what);
+        }
+        add_stamp_server(s, *st, provider_name, "--resolver-address");
     }
-    if (!s.servers.empty()) s.resolver = s.servers.front();
 
     const auto strategy = upstream::parse_strategy(o.lb_strategy);
     if (!strategy) {
@@ -281,10 +196,10 @@ Settings validate(const Options& o) {
     s.balancer.strategy = *strategy;
     s.balancer.estimator = o.lb_estimator;
     s.balancer.hedging = !o.no_hedging;
-    s.balancer.timeout = r.timeout;
+    s.balancer.timeout = t.timeout;
 
     s.processor.edns_payload_size = o.edns_payload_size;
-    s.processor.tcp_only = r.tcp_only;
+    s.processor.tcp_only = t.tcp_only;
 
     s.tcp.max_connections = o.max_tcp_connections;
     s.tcp.idle_timeout = std::chrono::milliseconds(o.tcp_idle_timeout_ms);
@@ -350,46 +265,6 @@ Settings validate(const Options& o) {
     svc.user_chroot = o.user_chroot;
     svc.test_minutes = o.test_minutes;
     return s;
-}
-
-crypto::KeyPair load_client_keys(const std::optional<std::string>& file) {
-    if (!file) return crypto::KeyPair::generate();
-    // Read with plain system calls into one buffer that is wiped: a stream's internal buffer or
-    // a string would leave copies of the secret in freed memory.
-    const int fd = ::open(file->c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        throw ConfigError("--client-key: cannot read '" + *file + "': " + std::strerror(errno));
-    }
-    struct stat st {};
-    if (::fstat(fd, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-        // As ssh does for private keys: say so, but go on (refusing would break existing set-ups).
-        spdlog::warn("--client-key: '{}' can be read by other users (mode {:o}); chmod 600 it",
-                     *file, st.st_mode & 07777);
-    }
-    // The longest accepted form is 79 characters; a little room for line ends and spaces.
-    std::array<char, 128> content{};
-    std::size_t len = 0;
-    for (;;) {
-        const auto n = ::read(fd, content.data() + len, content.size() - len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        len += static_cast<std::size_t>(n);
-        if (len == content.size()) break;
-    }
-    ::close(fd);
-    while (len > 0 && std::isspace(static_cast<unsigned char>(content[len - 1]))) --len;
-    // Same forms as a provider key: 64 hex digits, plain or in colon-separated groups of 4.
-    auto secret = dnscrypt::parse_provider_key(std::string_view(content.data(), len));
-    sodium_memzero(content.data(), content.size());
-    if (!secret) {
-        throw ConfigError("--client-key: '" + *file +
-                          "' must hold a secret key of 64 hex digits, optionally as 16 groups "
-                          "of 4 separated by ':'");
-    }
-    auto pair = crypto::KeyPair::from_secret(*secret);
-    sodium_memzero(secret->data(), secret->size());
-    if (!pair) throw ConfigError("--client-key: the key in '" + *file + "' is not usable");
-    return std::move(*pair);
 }
 
 }  // namespace dcp::config

@@ -20,8 +20,7 @@
 #include "sources/source.hpp"
 #include "stamp/stamp.hpp"
 #include "upstream/balancer.hpp"
-#include "upstream/doh_config.hpp"
-#include "upstream/resolver_config.hpp"
+#include "upstream/server.hpp"
 
 namespace dcp::config {
 
@@ -44,13 +43,6 @@ struct CatalogueSettings {
     std::vector<sources::Candidate> statics;  // [static.NAME], stamps parsed
     std::vector<RouteOptions> routes;         // [anonymized_dns]
     bool skip_incompatible = false;
-};
-
-// Where a relayed server's packets go (anonymized DNSCrypt).
-struct RelayTarget {
-    std::string name;
-    asio::ip::address address;
-    std::uint16_t port = 443;
 };
 
 // The rule files (paths as given, relative to a dnscrypt-proxy 2 file's directory) and the
@@ -79,13 +71,11 @@ struct RulesConfig {
 // What the program runs with.
 struct Settings {
     std::vector<asio::ip::udp::endpoint> listen;  // UDP and TCP on each
-    // What every server shares (transport, timeouts), and the first server.
-    upstream::ResolverConfig resolver;
-    // The servers to use, in the user's order (-r/-N/-k: one; --resolver or the catalogue: as
-    // many as given or selected).
-    std::vector<upstream::ResolverConfig> servers;
-    // DNS-over-HTTPS servers (DoH stamps), beside the DNSCrypt ones in the same pool.
-    std::vector<upstream::DohConfig> doh_servers;
+    // What every server shares (timeouts, TCP, keys).
+    upstream::TransportSettings transport;
+    // The servers to use, of every protocol, in the user's order (-r/-N/-k: one; --resolver or
+    // the catalogue: as many as given or selected), each once.
+    std::vector<upstream::ServerSpec> servers;
     upstream::BalancerSettings balancer;
     proxy::ProcessorSettings processor;
     std::optional<cache::CacheSettings> cache;  // none: --no-cache
@@ -101,22 +91,15 @@ struct Settings {
     // Set when the servers come from the catalogue: the app picks them (add_stamp_server)
     // from local copies of the lists before serving.
     std::optional<CatalogueSettings> catalogue;
-    std::optional<std::uint16_t> explicit_tcp_port;  // --tcp-port, kept when the server changes
 };
 
-// Adds a DNSCrypt stamp's server to settings.servers (a DoH stamp's to settings.doh_servers)
-// (settings.resolver gives what every server shares; the first one added becomes
-// settings.resolver), unless the same server is there already. Throws ConfigError if it cannot be
-// used.
+// Adds the server of a stamp to settings.servers, unless the same server (its id) is there
+// already. Throws ConfigError, prefixed with `what`, if it cannot be used.
 void add_stamp_server(Settings& settings, const stamp::Stamp& stamp, const std::string& name,
                       const std::string& what,
-                      const std::optional<RelayTarget>& relay = std::nullopt);
+                      const std::optional<upstream::RelaySpec>& relay = std::nullopt);
 
 // Throws ConfigError with a message naming the option and what is wrong.
 [[nodiscard]] Settings validate(const Options& options);
-
-// The client key pair: from --client-key (64 hex digits, optionally colon-grouped like the
-// provider key), or a fresh random one.
-[[nodiscard]] crypto::KeyPair load_client_keys(const std::optional<std::string>& file);
 
 }  // namespace dcp::config

@@ -61,13 +61,14 @@ bool set_identity(SSL* ssl, const std::string& host) {
            SSL_set1_host(ssl, host.c_str()) == 1;
 }
 
-std::optional<std::string> alpn_refused(SSL* ssl, std::string_view wanted) {
+std::optional<std::string> alpn_refused(SSL* ssl, std::string_view wanted,
+                                        std::string_view protocol) {
     const unsigned char* alpn = nullptr;
     unsigned alpn_len = 0;
     SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
     const std::string_view got(reinterpret_cast<const char*>(alpn), alpn == nullptr ? 0 : alpn_len);
     if (got == wanted) return std::nullopt;
-    return "the server does not speak " + std::string(wanted) +
+    return "the server does not speak " + std::string(protocol) +
            " (ALPN: " + (got.empty() ? std::string("none") : std::string(got)) + ")";
 }
 
@@ -153,7 +154,8 @@ net::awaitable<dcp::Result<asio::ip::tcp::endpoint, std::string>> connect(Stream
     auto hs = co_await net::before_deadline(
         stream.async_handshake(asio::ssl::stream_base::client, net::use_nothrow), timer);
     if (!hs) co_return Unexpected(handshake_failure(ssl, hs.error()));
-    if (auto refused = alpn_refused(ssl, peer.alpn)) co_return Unexpected(std::move(*refused));
+    if (auto refused = alpn_refused(ssl, peer.alpn, peer.protocol))
+        co_return Unexpected(std::move(*refused));
     if (auto refused = pins_refused(ssl, peer.pins)) co_return Unexpected(std::move(*refused));
     co_return *connected;
 }

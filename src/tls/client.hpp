@@ -38,6 +38,7 @@ struct Peer {
     std::optional<asio::ip::address> address;  // where to connect; none: `host` resolved
     std::vector<Pin> pins;                     // none: the usual verification only
     std::string_view alpn;                     // the protocol the server must select ("h2")
+    std::string_view protocol;                 // its name for the log ("HTTP/2")
 };
 
 // Connects a fresh `stream` to `peer` and does the handshake, before `timer` (set by the

@@ -25,6 +25,11 @@ struct DohConfig {
     std::vector<std::array<std::uint8_t, 32>> hashes;
     // Deadline of a connection's set-up (connect, TLS handshake), as of a query.
     std::chrono::milliseconds timeout{3000};
+    // A connection opened at start, so that the first queries do not wait for a handshake.
+    // With many servers (a resolver list without server_names selects dozens) each connects
+    // when first chosen instead: idle connections to servers never asked cost memory, and
+    // servers close them anyway.
+    bool connect_at_start = true;
 
     [[nodiscard]] std::string url() const {
         std::string u = "https://";
@@ -33,5 +38,10 @@ struct DohConfig {
         return u;
     }
 };
+
+struct ServerSpec;
+struct TransportSettings;
+// The DoH configuration of a DoH server's spec (factory.cpp).
+[[nodiscard]] DohConfig doh_config(const ServerSpec& spec, const TransportSettings& settings);
 
 }  // namespace dcp::upstream

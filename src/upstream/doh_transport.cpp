@@ -25,10 +25,6 @@ constexpr auto kFirstBackoff = std::chrono::milliseconds(500);
 
 }  // namespace
 
-std::shared_ptr<asio::ssl::context> make_doh_tls_context() {
-    return tls::make_client_context();
-}
-
 // One query on one connection: the HTTP/2 exchange, and who waits for it.
 struct DohTransport::Stream final : AttemptState, http2::Exchange {
     Attempt* attempt = nullptr;  // null once taken back (cancel) or completed
@@ -148,7 +144,7 @@ class DohTransport::Connection final : public std::enable_shared_from_this<Conne
         const auto started = Clock::now();
         const DohConfig& cfg = owner_->config_;
         timer_.expires_after(cfg.timeout);
-        const tls::Peer peer{cfg.host, cfg.port, cfg.address, cfg.hashes, "h2"};
+        const tls::Peer peer{cfg.host, cfg.port, cfg.address, cfg.hashes, "h2", "HTTP/2"};
         auto connected = co_await tls::connect(tls_, timer_, peer);
         if (owner_ == nullptr || state_ == State::Closed) co_return;
         if (!connected) {
@@ -287,8 +283,12 @@ DohTransport::~DohTransport() {
     stop();
 }
 
-void DohTransport::start() {
-    if (!stopped_) current();
+void DohTransport::start(bool /*lead*/) {
+    if (!stopped_ && config_.connect_at_start) current();
+}
+
+std::string DohTransport::describe() const {
+    return "DoH resolver " + config_.name + " (" + config_.url() + ")";
 }
 
 void DohTransport::stop() {
@@ -378,7 +378,7 @@ void DohTransport::on_open(Connection& c, std::chrono::microseconds setup) {
         spdlog::debug("DoH server {}: new connection to {} in {}", config_.name,
                       net::to_string(c.peer_), format_ms(setup));
     }
-    if (on_connected_) on_connected_(setup);
+    estimate_latency(setup / 2);
 }
 
 void DohTransport::on_setup_failed(Connection& c, const std::string& reason) {

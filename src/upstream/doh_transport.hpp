@@ -22,7 +22,7 @@
 #include "common/repeat_limiter.hpp"
 #include "net/asio.hpp"
 #include "upstream/doh_config.hpp"
-#include "upstream/transport.hpp"
+#include "upstream/server.hpp"
 
 namespace asio::ssl {
 class context;
@@ -30,11 +30,7 @@ class context;
 
 namespace dcp::upstream {
 
-// The TLS settings every DoH connection of the process shares (one trust store in memory):
-// peer verification against the default paths, TLS 1.2 at least.
-[[nodiscard]] std::shared_ptr<asio::ssl::context> make_doh_tls_context();
-
-class DohTransport final : public Transport {
+class DohTransport final : public ServerTransport {
   public:
     DohTransport(asio::io_context& io, DohConfig config, std::shared_ptr<asio::ssl::context> tls,
                  Counters& counters);
@@ -42,16 +38,14 @@ class DohTransport final : public Transport {
     DohTransport(const DohTransport&) = delete;
     DohTransport& operator=(const DohTransport&) = delete;
 
-    // Opens the first connection now, so that the first query does not wait for a handshake.
-    void start();
-    // Closes every connection; attempts in flight are dropped without completion.
-    void stop();
-
-    // Called with the set-up time (connect and TLS handshake) of each new connection: a first
-    // latency estimate for the pool.
-    void on_connected(std::function<void(std::chrono::microseconds)> f) {
-        on_connected_ = std::move(f);
-    }
+    // ServerTransport. start(): opens the first connection now, so that the first query does
+    // not wait for a handshake (every worker has its own: `lead` changes nothing). Half the
+    // set-up time of each new connection (connect and TLS handshake: two round trips, a query
+    // takes one) is a first latency estimate. stop(): closes every connection.
+    void start(bool lead) override;
+    void stop() override;
+    [[nodiscard]] std::string describe() const override;
+    [[nodiscard]] std::string way() const override { return "DoH"; }
 
     // Transport: usable unless the last connection could not be opened and its back-off time
     // has not passed. Every attempt is completed (answer or error) or cancelled.
@@ -60,7 +54,6 @@ class DohTransport final : public Transport {
     bool cancel(Attempt& attempt) override;
 
     [[nodiscard]] const DohConfig& config() const { return config_; }
-    // Connections open now (for tests and statistics).
 
   private:
     struct Stream;
@@ -87,7 +80,6 @@ class DohTransport final : public Transport {
     std::vector<std::shared_ptr<Connection>> connections_;  // the newest is the current one
     std::vector<std::unique_ptr<Stream>> streams_;
     std::vector<Stream*> free_streams_;
-    std::function<void(std::chrono::microseconds)> on_connected_;
     std::chrono::steady_clock::time_point retry_at_{};
     std::chrono::milliseconds backoff_{0};
     RepeatLimiter warnings_{std::chrono::seconds(60)};  // the same trouble: once a minute

@@ -443,8 +443,8 @@ std::vector<ServerReport> Pool::report() const {
     std::vector<ServerReport> out;
     for (std::size_t i = 0; i < members_.size(); ++i) {
         const auto& s = balancer_.server(i);
-        out.push_back({members_[i].name, s.health == Health::Up, s.latency.srtt(), s.latency.p95(),
-                       s.queries, s.answers, s.failures, s.hedges, s.hedges_won});
+        out.push_back({members_[i].id, members_[i].name, s.health == Health::Up, s.latency.srtt(),
+                       s.latency.p95(), s.queries, s.answers, s.failures, s.hedges, s.hedges_won});
     }
     return out;
 }

@@ -24,10 +24,12 @@ namespace dcp::upstream {
 struct PoolMember {
     Transport* transport = nullptr;
     std::string name;  // for the log
+    std::string id;    // the server's identity (ServerSpec::id), the same in every worker
 };
 
-// One server's figures, summed over workers for the statistics line.
+// One server's figures, summed over workers (by id) for the statistics line.
 struct ServerReport {
+    std::string id;
     std::string name;
     bool up = true;
     Micros srtt{0};

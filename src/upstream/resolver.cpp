@@ -120,10 +120,10 @@ bool Resolver::cancel(Attempt& attempt) {
     return true;
 }
 
-void Resolver::start(bool fetch_certificates) {
+void Resolver::start(bool lead) {
     // With ephemeral keys every UDP query has a socket of its own (udp_alone_then_complete).
     if (!config_.tcp_only && !config_.ephemeral_keys) udp_.start();
-    if (!fetch_certificates) return;
+    if (!lead) return;
     asio::co_spawn(io_, refresh_loop(), [](std::exception_ptr e) {
         if (e) spdlog::critical("certificate refresh loop stopped by an internal error");
     });
@@ -168,11 +168,20 @@ void Resolver::publish(const dnscrypt::Certificate& cert) {
     // With other workers, "using certificate" (what a supervisor or a test reads as ready) is
     // logged only once every worker holds the session: before, a query landing on another
     // worker right after the line could still get SERVFAIL for want of a certificate.
-    if (on_new_session_) {
-        on_new_session_(session_);
-    } else {
-        announce(*session_);
-    }
+    share({[session = session_](ServerTransport& peer) {
+               static_cast<Resolver&>(peer).session_ = session;  // immutable: shared as is
+           },
+           [this, session = session_] { announce(*session); }});
+}
+
+std::string Resolver::describe() const {
+    return "resolver " + config_.provider_name_text + " (" +
+           net::to_string(config_.udp_endpoint()) + "), " + way();
+}
+
+std::string Resolver::way() const {
+    return config_.tcp_only ? "TCP only, port " + std::to_string(config_.tcp_port)
+                            : std::string("UDP and TCP");
 }
 
 void Resolver::announce(const dnscrypt::Session& session) const {
@@ -200,7 +209,11 @@ net::awaitable<void> Resolver::refresh_loop() {
             ++counters_.cert_refreshes;
             last_fetch_rtt_ = std::chrono::duration_cast<std::chrono::microseconds>(
                 std::chrono::steady_clock::now() - fetch_start);
-            if (on_certificate_rtt_) on_certificate_rtt_(last_fetch_rtt_);
+            estimate_latency(last_fetch_rtt_);
+            share({[rtt = last_fetch_rtt_](ServerTransport& peer) {
+                       static_cast<Resolver&>(peer).estimate_latency(rtt);
+                   },
+                   nullptr});
             for (const auto& rej : choice->rejected) {
                 spdlog::debug("certificate #{} skipped: {}", rej.index,
                               dnscrypt::to_string(rej.reason));
@@ -387,7 +400,11 @@ net::awaitable<void> Resolver::tcp_then_complete(Try& t, bool after_truncation) 
     if (after_truncation) {
         const auto payload = t.attempt->udp_payload;
         estimator_.on_truncated(t.padded_len, answer.size(), payload);
-        if (on_truncation_) on_truncation_(t.padded_len, answer.size(), payload);
+        // One truncated round trip teaches every worker.
+        share({[padded = t.padded_len, size = answer.size(), payload](ServerTransport& peer) {
+                   static_cast<Resolver&>(peer).estimator_.on_truncated(padded, size, payload);
+               },
+               nullptr});
     }
     finish(t, MutableBytes(answer));
 }

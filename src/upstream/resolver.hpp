@@ -23,13 +23,13 @@
 #include "net/asio.hpp"
 #include "upstream/exchange_error.hpp"
 #include "upstream/resolver_config.hpp"
+#include "upstream/server.hpp"
 #include "upstream/tcp_upstream.hpp"
-#include "upstream/transport.hpp"
 #include "upstream/udp_exchanger.hpp"
 
 namespace dcp::upstream {
 
-class Resolver final : public Transport {
+class Resolver final : public ServerTransport {
   public:
     Resolver(asio::io_context& io, ResolverConfig config, crypto::KeyPair client_keys,
              Counters& counters, const Clock& clock);
@@ -37,40 +37,19 @@ class Resolver final : public Transport {
     Resolver(const Resolver&) = delete;
     Resolver& operator=(const Resolver&) = delete;
 
-    // Opens the upstream sockets and, unless another worker's resolver does it and passes its
-    // sessions on (adopt), starts fetching certificates.
-    void start(bool fetch_certificates = true);
-    // Called with every new session this resolver makes (to hand it to the other workers), who
-    // then call announce() once all of them hold it. Without it, publishing announces at once.
-    void on_new_session(std::function<void(std::shared_ptr<const dnscrypt::Session>)> f) {
-        on_new_session_ = std::move(f);
-    }
-    // Called with what each truncated UDP answer taught the padding estimator, and where
-    // another worker's lesson is applied: one truncated round trip teaches every worker.
-    using TruncationLesson = std::function<void(std::size_t padded_len, std::size_t answer_len,
-                                                std::uint16_t advertised_payload)>;
-    void on_truncation(TruncationLesson f) { on_truncation_ = std::move(f); }
-    void learn_truncation(std::size_t padded_len, std::size_t answer_len,
-                          std::uint16_t advertised_payload) {
-        estimator_.on_truncated(padded_len, answer_len, advertised_payload);
-    }
-    // Uses a session made by another worker's resolver (sessions are immutable: shared as is).
-    void adopt(std::shared_ptr<const dnscrypt::Session> session) { session_ = std::move(session); }
-    // Logs the certificate now in use ("using certificate ...": the proxy is ready).
-    void announce(const dnscrypt::Session& session) const;
-    void stop();
-    // Fetches certificates now instead of at the next scheduled time.
-    void refresh_now();
+    // ServerTransport. start(): opens the upstream sockets and, when `lead`, fetches
+    // certificates; every new session it makes, each truncation lesson and each certificate
+    // round trip (a first latency estimate) are shared with the other workers' resolvers of
+    // this server. "using certificate" is logged once all of them hold the session.
+    void start(bool lead) override;
+    void stop() override;
+    void refresh_now() override;  // certificates now, not at the next scheduled time
+    [[nodiscard]] std::string describe() const override;
+    [[nodiscard]] std::string way() const override;
 
     // The session to encrypt with, or null when there is no certificate valid now.
     [[nodiscard]] std::shared_ptr<const dnscrypt::Session> session() const;
     [[nodiscard]] const ResolverConfig& config() const { return config_; }
-
-    // Called after each successful certificate fetch with its round trip (a first latency
-    // estimate for the pool).
-    void on_certificate_rtt(std::function<void(std::chrono::microseconds)> f) {
-        on_certificate_rtt_ = std::move(f);
-    }
 
     // Transport: a certificate valid now; starts an attempt over UDP when it can (TCP at once
     // after a truncated answer), over TCP otherwise. In a FlushScope, the UDP packet leaves
@@ -86,6 +65,8 @@ class Resolver final : public Transport {
 
     net::awaitable<void> refresh_loop();
     void publish(const dnscrypt::Certificate& cert);
+    // Logs the certificate now in use ("using certificate ...": the proxy is ready).
+    void announce(const dnscrypt::Session& session) const;
     // A Try for `attempt`, from the pool.
     Try& take_try(Attempt& attempt);
     // Back to the pool, its attempt unbound: that attempt.
@@ -115,9 +96,6 @@ class Resolver final : public Transport {
     dnscrypt::RelayHeader relay_header_;  // unused without a relay
     crypto::FastRandom rng_;              // nonces and padding choices, no system call per query
     std::shared_ptr<const dnscrypt::Session> session_;
-    std::function<void(std::shared_ptr<const dnscrypt::Session>)> on_new_session_;
-    TruncationLesson on_truncation_;
-    std::function<void(std::chrono::microseconds)> on_certificate_rtt_;
     std::chrono::microseconds last_fetch_rtt_{0};  // of the last successful certificate fetch
     // Failed fetches: a reason is said once while it repeats.
     RepeatLimiter failures_{std::chrono::steady_clock::duration::max()};

@@ -60,4 +60,11 @@ struct ResolverConfig {
     }
 };
 
+struct ServerSpec;
+struct TransportSettings;
+// The DNSCrypt configuration of a DNSCrypt server's spec (factory.cpp; for the certificate
+// test too).
+[[nodiscard]] ResolverConfig resolver_config(const ServerSpec& spec,
+                                             const TransportSettings& settings);
+
 }  // namespace dcp::upstream

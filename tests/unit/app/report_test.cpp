@@ -9,6 +9,7 @@ namespace {
 
 upstream::ServerReport server(const char* name, std::uint64_t queries, bool up = true) {
     upstream::ServerReport r;
+    r.id = std::string("id-") + name;
     r.name = name;
     r.up = up;
     r.srtt = std::chrono::microseconds(1500);
@@ -16,6 +17,21 @@ upstream::ServerReport server(const char* name, std::uint64_t queries, bool up =
     r.queries = queries;
     r.answers = queries;
     return r;
+}
+
+TEST(Report, ServersAreSummedByIdentityNotByPosition) {
+    Report report(2);
+    // Two workers listing the same servers in other orders, and one server only one knows.
+    report.add(0, Counters{}, {server("a", 4), server("b", 1)});
+    report.add(1, Counters{}, {server("c", 5), server("b", 2), server("a", 3)});
+    const auto lines = report.lines();
+    ASSERT_EQ(lines.size(), 5U);
+    EXPECT_EQ(lines[2].rfind("server a: up, rtt 1.5 ms (p95 4.0 ms), 7 queries", 0), 0U)
+        << lines[2];
+    EXPECT_EQ(lines[3].rfind("server b: up, rtt 1.5 ms (p95 4.0 ms), 3 queries", 0), 0U)
+        << lines[3];
+    EXPECT_EQ(lines[4].rfind("server c: up, rtt 1.5 ms (p95 4.0 ms), 5 queries", 0), 0U)
+        << lines[4];
 }
 
 TEST(Report, OneWorkerOneServerIsTheCountersLineAlone) {

@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "common/hex.hpp"
+#include "upstream/doh_config.hpp"
+#include "upstream/resolver_config.hpp"
 
 namespace dcp::config {
 namespace {
@@ -19,6 +21,11 @@ Options custom() {
     o.provider_key =
         "B735:1140:206F:225D:3E2B:D822:D7FD:691E:A1C3:3CC8:D666:8D0C:BE04:BFAB:CA43:FB79";
     return o;
+}
+
+// The first server's DNSCrypt configuration, as its transport gets it.
+upstream::ResolverConfig dnscrypt_of(const Settings& s) {
+    return upstream::resolver_config(s.servers.at(0), s.transport);
 }
 
 std::string error_of(const Options& o) {
@@ -35,15 +42,15 @@ TEST(Config, DefaultsUseTheCompiledInResolver) {
     ASSERT_EQ(s.listen.size(), 1u);
     EXPECT_EQ(s.listen[0].address().to_string(), "127.0.0.1");
     EXPECT_EQ(s.listen[0].port(), 53);
-    EXPECT_EQ(s.resolver.provider_name_text, "2.dnscrypt-cert.quad9.net");  // Quad9, no filter
-    EXPECT_EQ(hex_encode(s.resolver.provider_key),
+    EXPECT_EQ(dnscrypt_of(s).provider_name_text, "2.dnscrypt-cert.quad9.net");  // Quad9, no filter
+    EXPECT_EQ(hex_encode(dnscrypt_of(s).provider_key),
               "67c847b8c8758cd120245543be756746df34df1d84c00b8c470368df821d863e");
-    EXPECT_EQ(s.resolver.address.to_string(), "9.9.9.10");
-    EXPECT_EQ(s.resolver.port, 8443);
-    EXPECT_EQ(s.resolver.tcp_port, 8443);
-    EXPECT_FALSE(s.resolver.tcp_only);
+    EXPECT_EQ(dnscrypt_of(s).address.to_string(), "9.9.9.10");
+    EXPECT_EQ(dnscrypt_of(s).port, 8443);
+    EXPECT_EQ(dnscrypt_of(s).tcp_port, 8443);
+    EXPECT_FALSE(dnscrypt_of(s).tcp_only);
     EXPECT_EQ(s.processor.edns_payload_size, 1280);
-    EXPECT_EQ(s.resolver.timeout.count(), 3000);
+    EXPECT_EQ(dnscrypt_of(s).timeout.count(), 3000);
 }
 
 TEST(Config, EverySwitchLandsWhereItActs) {
@@ -62,14 +69,14 @@ TEST(Config, EverySwitchLandsWhereItActs) {
     EXPECT_EQ(s.listen[0].port(), 5353);  // --local-port overrides every address's port
     EXPECT_EQ(s.listen[1].port(), 5353);
     EXPECT_TRUE(s.listen[1].address().is_v6());
-    EXPECT_EQ(s.resolver.port, 443);
-    EXPECT_EQ(s.resolver.tcp_port, 8443);
-    EXPECT_TRUE(s.resolver.tcp_only);  // --tcp-port implies it
+    EXPECT_EQ(dnscrypt_of(s).port, 443);
+    EXPECT_EQ(dnscrypt_of(s).tcp_port, 8443);
+    EXPECT_TRUE(dnscrypt_of(s).tcp_only);  // --tcp-port implies it
     EXPECT_TRUE(s.processor.tcp_only);
     EXPECT_EQ(s.processor.edns_payload_size, 4096);
-    EXPECT_EQ(s.resolver.timeout.count(), 700);
-    EXPECT_EQ(s.resolver.cert_refresh.count(), 60);
-    EXPECT_TRUE(s.resolver.ephemeral_keys);
+    EXPECT_EQ(dnscrypt_of(s).timeout.count(), 700);
+    EXPECT_EQ(dnscrypt_of(s).cert_refresh.count(), 60);
+    EXPECT_TRUE(dnscrypt_of(s).ephemeral_keys);
     EXPECT_EQ(s.tcp.max_connections, 9u);
     EXPECT_EQ(s.tcp.idle_timeout.count(), 1234);
 }
@@ -219,27 +226,6 @@ TEST(Config, EveryRangeAtItsBothEnds) {
     }
 }
 
-TEST(Config, ClientKeyFile) {
-    const std::string path = ::testing::TempDir() + "client.key";
-    {
-        std::ofstream f(path);
-        f << "4041424344454647484950515253545556575859606162636465666768696a6b\n";
-    }
-    const auto a = load_client_keys(path);
-    const auto b = load_client_keys(path);
-    EXPECT_EQ(a.public_key, b.public_key);  // fixed key: same public key every start
-    {
-        std::ofstream f(path);
-        f << "not a key";
-    }
-    EXPECT_THROW((void)load_client_keys(path), ConfigError);
-    EXPECT_THROW((void)load_client_keys(::testing::TempDir() + "missing.key"), ConfigError);
-    std::remove(path.c_str());
-    const auto r1 = load_client_keys(std::nullopt);
-    const auto r2 = load_client_keys(std::nullopt);
-    EXPECT_NE(r1.public_key, r2.public_key);
-}
-
 TEST(Config, DohStampsBecomeDohServers) {
     // Parsing only: nothing is sent anywhere.
     Options o;
@@ -258,10 +244,15 @@ TEST(Config, DohStampsBecomeDohServers) {
     o.resolver_stamps = {cloudflare, dnshome, *stamp::encode(with_port), cloudflare};
     o.timeout_ms = 1234;
     const auto s = validate(o);
-    EXPECT_TRUE(s.servers.empty());
-    ASSERT_EQ(s.doh_servers.size(), 3u);  // the repeated one once
+    ASSERT_EQ(s.servers.size(), 3u);  // the repeated one once
+    for (const auto& server : s.servers) EXPECT_EQ(server.stamp.protocol, stamp::Protocol::DoH);
+    EXPECT_NE(s.servers[0].id, s.servers[1].id);
+    EXPECT_NE(s.servers[1].id, s.servers[2].id);
+    const auto doh_of = [&](std::size_t i) {
+        return upstream::doh_config(s.servers[i], s.transport);
+    };
 
-    const auto& cf = s.doh_servers[0];
+    const auto cf = doh_of(0);
     EXPECT_EQ(cf.name, "dns.cloudflare.com");
     EXPECT_EQ(cf.host, "dns.cloudflare.com");
     EXPECT_EQ(cf.authority, "dns.cloudflare.com");
@@ -272,14 +263,14 @@ TEST(Config, DohStampsBecomeDohServers) {
     EXPECT_EQ(cf.timeout, std::chrono::milliseconds(1234));
     EXPECT_EQ(cf.url(), "https://dns.cloudflare.com/dns-query");
 
-    const auto& dh = s.doh_servers[1];
+    const auto dh = doh_of(1);
     EXPECT_FALSE(dh.address.has_value());  // resolved when connecting
     EXPECT_EQ(dh.host, "dns.dnshome.de");
     ASSERT_EQ(dh.hashes.size(), 1u);
     EXPECT_EQ(hex_encode(Bytes(dh.hashes[0].data(), 32)),
               "32edbb11cc258fbe33c2cd24a149270f0be6f446f57264b3bd1c25b98533272e");
 
-    const auto& wp = s.doh_servers[2];
+    const auto wp = doh_of(2);
     EXPECT_EQ(wp.host, "doh.example");
     EXPECT_EQ(wp.authority, "doh.example:8443");
     EXPECT_EQ(wp.port, 8443);

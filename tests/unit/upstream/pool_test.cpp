@@ -93,7 +93,7 @@ struct Lab {
         for (std::size_t i = 0; i < n; ++i) {
             std::string name = "s";  // appended: g++ 12 -O3 warns (-Wrestrict) on "s" + ...
             name += std::to_string(i);
-            members.push_back({&transports[i], name});
+            members.push_back({&transports[i], name, name});
         }
         pool.emplace(io, std::move(members), s, counters);
         // Server 0 the fastest, then 1, then 2...
