@@ -40,6 +40,7 @@ struct TcpListener::Connection {
     [[nodiscard]] bool owes() const { return in_flight > 0 || writing || !outbox.empty(); }
 
     asio::ip::tcp::socket socket;
+    asio::ip::tcp::endpoint peer;    // the client (for QueryEvents)
     asio::steady_timer wake;         // the reader's deadline, cancelled by notify()
     asio::steady_timer write_timer;  // how long the client may take to accept an answer
     dns::TcpFrameReader reader;
@@ -176,6 +177,7 @@ net::awaitable<void> TcpListener::accept_loop() {
         asio::error_code ignored;
         socket.set_option(asio::ip::tcp::no_delay(true), ignored);
         auto c = std::make_shared<Connection>(std::move(socket));
+        c->peer = c->socket.remote_endpoint(ignored);
         c->live = live_.insert(live_.end(), c.get());
         asio::co_spawn(io_, serve(c), [this, alive, c](std::exception_ptr e) {
             if (!*alive) return;
@@ -282,7 +284,8 @@ void TcpListener::dispatch(const std::shared_ptr<Connection>& c, Bytes query) {
 net::awaitable<void> TcpListener::handle(std::shared_ptr<Connection> c,
                                          std::vector<std::uint8_t> query) {
     std::vector<std::uint8_t> reply;
-    const bool ok = co_await processor_.process(query, proxy::ClientTransport::Tcp, reply);
+    const proxy::ClientAddress client{c->peer.data(), static_cast<socklen_t>(c->peer.size())};
+    const bool ok = co_await processor_.process(query, proxy::ClientTransport::Tcp, client, reply);
     --c->in_flight;
     --in_flight_;
     c->notify();

@@ -150,8 +150,10 @@ net::Datagram& UdpListener::next_reply() {
 
 void UdpListener::on_query(net::Datagram& query) {
     ++counters_.queries_udp;
+    const proxy::ClientAddress client{reinterpret_cast<const sockaddr*>(&query.peer),
+                                      query.peer_len};
     if (query.truncated) {
-        ++counters_.dropped_oversized;
+        processor_.report_dropped(proxy::ClientTransport::Udp, client);
         return;
     }
     if (free_slots_.empty()) {
@@ -162,13 +164,12 @@ void UdpListener::on_query(net::Datagram& query) {
     net::Datagram& reply = next_reply();
     std::size_t reply_len = 0;
     const auto step = processor_.prepare(MutableBytes(query.data, kReceiveStride), query.size,
-                                         proxy::ClientTransport::Udp, slot.prepared,
+                                         proxy::ClientTransport::Udp, client, slot.prepared,
                                          MutableBytes(reply.data, kReplyCapacity), reply_len);
     switch (step) {
         case proxy::Step::Drop:
             return;
         case proxy::Step::Reply:
-            if (reply_len == 0) return;
             reply.size = reply_len;
             reply.peer = query.peer;
             reply.peer_len = query.peer_len;
@@ -191,11 +192,13 @@ void UdpListener::on_query(net::Datagram& query) {
 void UdpListener::on_complete(Slot& slot,
                               dcp::Result<MutableBytes, upstream::ExchangeError> answer) {
     const std::size_t need = std::max(answer ? answer->size() : 0, proxy::kLocalReplySize);
+    const proxy::ClientAddress client{reinterpret_cast<const sockaddr*>(&slot.peer), slot.peer_len};
     if (need <= kReplyCapacity) {
         net::Datagram& reply = next_reply();
-        reply.size = processor_.finish(slot.prepared, answer, proxy::ClientTransport::Udp,
+        reply.size = processor_.finish(slot.prepared, answer, slot.answered_by(),
+                                       proxy::ClientTransport::Udp, client,
                                        MutableBytes(reply.data, kReplyCapacity));
-        if (reply.size != 0 && *alive_) {
+        if (*alive_) {
             std::memcpy(&reply.peer, &slot.peer, slot.peer_len);
             reply.peer_len = slot.peer_len;
             replies_.push();
@@ -205,12 +208,12 @@ void UdpListener::on_complete(Slot& slot,
         large_reply_.resize(need);
         net::Datagram reply;
         reply.data = large_reply_.data();
-        reply.size =
-            processor_.finish(slot.prepared, answer, proxy::ClientTransport::Udp, large_reply_);
+        reply.size = processor_.finish(slot.prepared, answer, slot.answered_by(),
+                                       proxy::ClientTransport::Udp, client, large_reply_);
         std::memcpy(&reply.peer, &slot.peer, slot.peer_len);
         reply.peer_len = slot.peer_len;
         std::error_code ignored;
-        if (reply.size != 0 && *alive_) {
+        if (*alive_) {
             net::send_datagrams(parked_.fd(), std::span(&reply, 1), false, ignored);
         }
     }

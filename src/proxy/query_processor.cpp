@@ -48,7 +48,93 @@ std::size_t rewrite_question(MutableBytes buffer, std::size_t len, const dns::Qu
     return new_len;
 }
 
+// The statistics counters (SIGUSR1's report) of one query's outcome: the first consumer of
+// QueryEvent. A counter per reason, per verdict of the rules, per answer filter and per
+// source (null: none), indexed by the enums' values.
+using Counter = std::uint64_t Counters::*;
+constexpr std::array<Counter, 8> kByReason = {nullptr,                             // None
+                                              &Counters::dropped_oversized,        // Oversized
+                                              &Counters::dropped_malformed,        // Malformed
+                                              &Counters::servfail_no_certificate,  // NoServer
+                                              &Counters::refused_active_limit,     // Limit
+                                              &Counters::servfail_timeout,         // Timeout
+                                              &Counters::servfail_upstream_error,  // UpstreamError
+                                              nullptr};                            // Unanswerable
+constexpr std::array<Counter, 5> kBySource = {nullptr, &Counters::answered, &Counters::cache_hits,
+                                              &Counters::cache_stale, nullptr};
+constexpr std::array<Counter, 3> kByFilter = {nullptr, &Counters::blocked_ips,
+                                              &Counters::blocked_names};
+
+Counter by_verdict(rules::Verdict v) {
+    switch (v) {
+        case rules::Verdict::Blocked:
+            return &Counters::blocked_names;
+        case rules::Verdict::BlockedIpv6:
+            return &Counters::blocked_ipv6;
+        case rules::Verdict::Unqualified:
+        case rules::Verdict::Undelegated:
+            return &Counters::blocked_local_names;
+        case rules::Verdict::Cloaked:
+        case rules::Verdict::CloakedTarget:
+            return &Counters::cloaked;
+        case rules::Verdict::Captive:
+            return &Counters::captive_portal_answers;
+        case rules::Verdict::Pass:
+        case rules::Verdict::Forward:
+            break;
+    }
+    return nullptr;
+}
+
+void count(const QueryEvent& e, Counters& c) {
+    for (const Counter counter :
+         {kByReason.at(static_cast<std::size_t>(e.reason)),
+          kBySource.at(static_cast<std::size_t>(e.source)),
+          kByFilter.at(static_cast<std::size_t>(e.filter)), by_verdict(e.verdict)}) {
+        if (counter != nullptr) ++(c.*counter);
+    }
+    // TC at once with no answer behind it: --tcp-only.
+    if (e.outcome == Outcome::Truncated && e.source == Source::None) ++c.tc_tcp_only;
+    if (e.forwarded) ++c.forwarded;
+}
+
+constexpr std::array<std::string_view, 4> kOutcomeNames = {"answered", "truncated", "servfail",
+                                                           "dropped"};
+constexpr std::array<std::string_view, 5> kSourceNames = {"none", "server", "cache", "stale",
+                                                          "rule"};
+constexpr std::array<std::string_view, 8> kReasonNames = {
+    "none",  "oversized", "malformed",      "no server",
+    "limit", "timeout",   "upstream error", "unanswerable"};
+
+template <std::size_t N, class E>
+std::string_view name_in(const std::array<std::string_view, N>& names, E value) {
+    const auto i = static_cast<std::size_t>(value);
+    return i < N ? names[i] : "?";
+}
+
 }  // namespace
+
+std::string_view to_string(Outcome o) noexcept {
+    return name_in(kOutcomeNames, o);
+}
+
+std::string_view to_string(Source s) noexcept {
+    return name_in(kSourceNames, s);
+}
+
+std::string_view to_string(Reason r) noexcept {
+    return name_in(kReasonNames, r);
+}
+
+asio::ip::udp::endpoint ClientAddress::endpoint() const {
+    asio::ip::udp::endpoint ep;
+    if (address != nullptr && length <= ep.capacity() &&
+        (address->sa_family == AF_INET || address->sa_family == AF_INET6)) {
+        std::memcpy(ep.data(), address, length);
+        ep.resize(length);
+    }
+    return ep;
+}
 
 cache::Key Prepared::cache_key() const {
     const dns::QueryInfo& q = sent();
@@ -100,7 +186,6 @@ void QueryProcessor::set_rules(std::shared_ptr<const rules::RuleSet> rules,
 }
 
 void QueryProcessor::note_limit_hit() {
-    ++counters_.refused_active_limit;
     if (const auto n = limit_log_.occur("", std::chrono::steady_clock::now())) {
         spdlog::warn(
             "{} queries answered SERVFAIL at once: {} were already waiting for the resolver "
@@ -109,33 +194,46 @@ void QueryProcessor::note_limit_hit() {
     }
 }
 
-std::size_t QueryProcessor::answer_locally(const dns::QueryInfo& info,
-                                           const rules::Decision& decision,
-                                           ClientTransport transport, MutableBytes reply) {
+void QueryProcessor::report(QueryEvent& event, Bytes reply,
+                            std::chrono::steady_clock::time_point arrived) {
+    count(event, counters_);
+    if (sinks_.empty()) return;
+    const auto header = dns::parse_header(reply.first(std::min(event.size, reply.size())));
+    event.rcode = header ? header->rcode() : 0;
+    event.duration = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - arrived);
+    for (QuerySink* sink : sinks_) sink->record(event);
+}
+
+void QueryProcessor::report_dropped(ClientTransport transport, const ClientAddress& client) {
+    QueryEvent e{client, transport};
+    e.outcome = Outcome::Dropped;
+    e.reason = Reason::Oversized;
+    report(e, {}, std::chrono::steady_clock::now());
+}
+
+std::size_t QueryProcessor::servfail(const dns::QueryInfo& info, Reason reason, MutableBytes reply,
+                                     QueryEvent& event) {
+    event.outcome = Outcome::ServFail;
+    event.reason = reason;
+    return synthesize(info, dns::Rcode::ServFail, false, reply);
+}
+
+std::optional<std::size_t> QueryProcessor::answer_locally(const dns::QueryInfo& info,
+                                                          const rules::Decision& decision,
+                                                          ClientTransport transport,
+                                                          MutableBytes reply, QueryEvent& event) {
     switch (decision.verdict) {
-        case rules::Verdict::Blocked:
-            ++counters_.blocked_names;
-            break;
-        case rules::Verdict::BlockedIpv6:
-            ++counters_.blocked_ipv6;
-            break;
-        case rules::Verdict::Unqualified:
-        case rules::Verdict::Undelegated:
-            ++counters_.blocked_local_names;
-            break;
-        case rules::Verdict::Cloaked:
-            ++counters_.cloaked;
-            break;
-        case rules::Verdict::Captive:
-            ++counters_.captive_portal_answers;
-            break;
         case rules::Verdict::Pass:
         case rules::Verdict::CloakedTarget:
         case rules::Verdict::Forward:
-            return 0;
+            return std::nullopt;
+        default:
+            break;
     }
+    event.source = Source::Rule;
     auto len = rules_->write_reply(decision, info, reply);
-    if (!len) return synthesize(info, dns::Rcode::ServFail, false, reply);
+    if (!len) return servfail(info, Reason::Unanswerable, reply, event);
     if (transport == ClientTransport::Udp) {
         const auto fitted = dns::truncate_response(reply, *len, info.client_udp_limit());
         if (fitted && *fitted != *len) ++counters_.truncated_for_client;
@@ -145,28 +243,42 @@ std::size_t QueryProcessor::answer_locally(const dns::QueryInfo& info,
 }
 
 Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTransport transport,
-                             Prepared& out, MutableBytes reply, std::size_t& reply_len,
-                             std::vector<std::uint8_t>* grow) {
-    if (len > kMaxQuerySize) {
-        ++counters_.dropped_oversized;
+                             const ClientAddress& client, Prepared& out, MutableBytes reply,
+                             std::size_t& reply_len, std::vector<std::uint8_t>* grow) {
+    const auto arrived =
+        sinks_.empty() ? std::chrono::steady_clock::time_point{} : std::chrono::steady_clock::now();
+    QueryEvent e{client, transport};
+    // Every way out of here but Forward reports the query's outcome.
+    const auto drop = [&](Reason reason) {
+        e.outcome = Outcome::Dropped;
+        e.reason = reason;
+        report(e, {}, arrived);
         return Step::Drop;
-    }
+    };
+    const auto replied = [&](std::size_t size) {
+        reply_len = size;
+        e.size = size;
+        report(e, Bytes(reply.data(), size), arrived);
+        return Step::Reply;
+    };
+    if (len > kMaxQuerySize) return drop(Reason::Oversized);
     const auto info = dns::parse_query(Bytes(buffer.data(), len));
-    if (!info) {
-        ++counters_.dropped_malformed;
-        return Step::Drop;
-    }
+    if (!info) return drop(Reason::Malformed);
     out.info = *info;
     out.decision = {};
     out.upstream = &upstream_;
     out.cloaked = false;
     out.cached = false;
     out.storable = false;
+    out.forwarded = false;
     out.rules = rules_.get();
+    out.arrived = arrived;
+    e.query = &out.info;
 
     if (rules_) {
         out.decision =
             rules_->decide(info->question, rules_->needs_time() ? local_now() : rules::LocalTime{});
+        e.verdict = out.decision.verdict;
         switch (out.decision.verdict) {
             case rules::Verdict::Pass:
                 break;
@@ -176,7 +288,6 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
                 }
                 break;
             case rules::Verdict::CloakedTarget: {
-                ++counters_.cloaked;
                 const auto target = dns::encode_name(rules_->cloak_target(out.decision));
                 const std::size_t new_len =
                     target ? rewrite_question(buffer.first(kQueryBufferSize), len, *info, *target)
@@ -184,19 +295,16 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
                 const auto rewritten =
                     new_len != 0 ? dns::parse_query(Bytes(buffer.data(), new_len))
                                  : dns::Result<dns::QueryInfo>(Unexpected(dns::Error::NoSpace));
-                if (!rewritten) {
-                    reply_len = synthesize(*info, dns::Rcode::ServFail, false, reply);
-                    return Step::Reply;
-                }
+                if (!rewritten) return replied(servfail(*info, Reason::Unanswerable, reply, e));
                 if (!out.target) out.target = std::make_unique<dns::QueryInfo>();
                 *out.target = *rewritten;
                 out.cloaked = true;
+                e.cloaked = true;
                 len = new_len;
                 break;
             }
             default:
-                reply_len = answer_locally(*info, out.decision, transport, reply);
-                return reply_len == 0 ? Step::Drop : Step::Reply;
+                return replied(answer_locally(*info, out.decision, transport, reply, e).value());
         }
     }
 
@@ -220,43 +328,33 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
             hit = cache_->find(key, now, reply, false);
         }
         if (hit.found == cache::Found::Fresh) {
-            ++counters_.cache_hits;
+            e.source = Source::Cache;
             if (hit.prefetch && out.storable) start_prefetch(out, Bytes(buffer.data(), len));
             if (hit.size > reply.size()) {
                 // Larger than any UDP reply we make: the client retries over TCP.
                 ++counters_.truncated_for_client;
-                reply_len = synthesize(out.info, dns::Rcode::NoError, true, reply);
-            } else {
-                reply_len = serve_cached(out, hit.size, hit.ttl_left, transport, reply);
+                e.outcome = Outcome::Truncated;
+                return replied(synthesize(out.info, dns::Rcode::NoError, true, reply));
             }
-            return Step::Reply;
+            return replied(serve_cached(out, hit.size, hit.ttl_left, transport, reply, e));
         }
         ++counters_.cache_misses;
     }
 
     if (transport == ClientTransport::Udp && settings_.tcp_only) {
-        ++counters_.tc_tcp_only;
-        reply_len = synthesize(out.info, dns::Rcode::NoError, true, reply);
-        return Step::Reply;
+        e.outcome = Outcome::Truncated;
+        return replied(synthesize(out.info, dns::Rcode::NoError, true, reply));
     }
-    if (!out.upstream->ready()) {
-        ++counters_.servfail_no_certificate;
-        reply_len = synthesize(out.info, dns::Rcode::ServFail, false, reply);
-        return Step::Reply;
-    }
+    if (!out.upstream->ready()) return replied(servfail(out.info, Reason::NoServer, reply, e));
     const auto edns = dns::apply_edns_payload_policy(buffer.first(kQueryBufferSize), sent,
                                                      settings_.edns_payload_size);
-    if (!edns) {
-        ++counters_.dropped_malformed;
-        return Step::Drop;
-    }
+    if (!edns) return drop(Reason::Malformed);
     if (active_.fetch_add(1, std::memory_order_relaxed) >= settings_.max_active_requests) {
         active_.fetch_sub(1, std::memory_order_relaxed);
         note_limit_hit();
-        reply_len = synthesize(out.info, dns::Rcode::ServFail, false, reply);
-        return Step::Reply;
+        return replied(servfail(out.info, Reason::Limit, reply, e));
     }
-    if (out.decision.verdict == rules::Verdict::Forward) ++counters_.forwarded;
+    out.forwarded = out.decision.verdict == rules::Verdict::Forward;
     out.edns = *edns;
     return Step::Forward;
 }
@@ -303,7 +401,8 @@ void QueryProcessor::start_prefetch(const Prepared& p, Bytes query) {
 }
 
 std::size_t QueryProcessor::serve_cached(const Prepared& p, std::size_t len, std::uint32_t ttl,
-                                         ClientTransport transport, MutableBytes reply) {
+                                         ClientTransport transport, MutableBytes reply,
+                                         QueryEvent& event) {
     const dns::QueryInfo& sent = p.sent();
     // The client's ID and its spelling of the name (the cache stored the question unpacked,
     // the same length as the key's name).
@@ -316,14 +415,14 @@ std::size_t QueryProcessor::serve_cached(const Prepared& p, std::size_t len, std
     const Bytes name = sent.question.name.wire();
     std::memcpy(reply.data() + dns::kHeaderSize, name.data(), name.size());
     if (!cache::set_ttls(reply.first(len), ttl)) {
-        ++counters_.servfail_upstream_error;
-        return synthesize(p.info, dns::Rcode::ServFail, false, reply);
+        return servfail(p.info, Reason::UpstreamError, reply, event);
     }
-    return finish_answer(p, len, transport, reply);
+    return finish_answer(p, len, transport, reply, event);
 }
 
 std::size_t QueryProcessor::finish_answer(const Prepared& p, std::size_t len,
-                                          ClientTransport transport, MutableBytes reply) {
+                                          ClientTransport transport, MutableBytes reply,
+                                          QueryEvent& event) {
     const auto& info = p.info;
     const rules::RuleSet* rules = p.rules;
     if (p.cloaked && rules != nullptr) {
@@ -331,10 +430,7 @@ std::size_t QueryProcessor::finish_answer(const Prepared& p, std::size_t len,
         std::array<std::uint8_t, 1024> flat{};
         const auto written =
             rules::write_flattened(info, Bytes(reply.data(), len), rules->settings.cloak_ttl, flat);
-        if (!written) {
-            ++counters_.servfail_upstream_error;
-            return synthesize(info, dns::Rcode::ServFail, false, reply);
-        }
+        if (!written) return servfail(info, Reason::UpstreamError, reply, event);
         std::memcpy(reply.data(), flat.data(), *written);
         len = *written;
     } else if (const auto verdict =
@@ -345,32 +441,22 @@ std::size_t QueryProcessor::finish_answer(const Prepared& p, std::size_t len,
                        : rules::AnswerVerdict::Pass;
                verdict != rules::AnswerVerdict::Pass) {
         if (verdict == rules::AnswerVerdict::Malformed) {
-            ++counters_.servfail_upstream_error;
-            return synthesize(info, dns::Rcode::ServFail, false, reply);
+            return servfail(info, Reason::UpstreamError, reply, event);
         }
-        if (verdict == rules::AnswerVerdict::BlockedIp) {
-            ++counters_.blocked_ips;
-        } else {
-            ++counters_.blocked_names;
-        }
+        event.filter = verdict == rules::AnswerVerdict::BlockedIp ? AnswerFilter::BlockedIp
+                                                                  : AnswerFilter::BlockedName;
         const auto blocked = rules->write_blocked(info, reply);
-        len = blocked.value_or(0);
-        if (len == 0) return synthesize(info, dns::Rcode::ServFail, false, reply);
+        if (!blocked) return servfail(info, Reason::Unanswerable, reply, event);
+        len = *blocked;
     } else if (!info.opt) {
         // The client did not ask for EDNS: it gets no OPT record back.
         const auto without = dns::remove_opt(reply, len);
-        if (!without) {
-            ++counters_.servfail_upstream_error;
-            return synthesize(info, dns::Rcode::ServFail, false, reply);
-        }
+        if (!without) return servfail(info, Reason::UpstreamError, reply, event);
         len = *without;
     }
     if (transport == ClientTransport::Udp) {
         const auto fitted = dns::truncate_response(reply, len, info.client_udp_limit());
-        if (!fitted) {
-            ++counters_.servfail_upstream_error;
-            return synthesize(info, dns::Rcode::ServFail, false, reply);
-        }
+        if (!fitted) return servfail(info, Reason::UpstreamError, reply, event);
         if (*fitted != len) ++counters_.truncated_for_client;
         len = *fitted;
     }
@@ -379,44 +465,57 @@ std::size_t QueryProcessor::finish_answer(const Prepared& p, std::size_t len,
 
 std::size_t QueryProcessor::finish(const Prepared& prepared,
                                    dcp::Result<MutableBytes, upstream::ExchangeError> answer,
-                                   ClientTransport transport, MutableBytes reply) {
+                                   std::string_view server, ClientTransport transport,
+                                   const ClientAddress& client, MutableBytes reply) {
     active_.fetch_sub(1, std::memory_order_relaxed);
     const auto& info = prepared.info;
+    QueryEvent e{client, transport};
+    e.query = &info;
+    e.verdict = prepared.decision.verdict;
+    e.cloaked = prepared.cloaked;
+    e.forwarded = prepared.forwarded;
+    const auto made = [&](std::size_t size) {
+        e.size = size;
+        report(e, Bytes(reply.data(), size), prepared.arrived);
+        return size;
+    };
     const auto header = answer ? dns::parse_header(*answer) : Unexpected(dns::Error::ShortPacket);
-    const bool servfail =
+    const bool servfail_answer =
         header && header->rcode() == static_cast<std::uint8_t>(dns::Rcode::ServFail);
-    if ((!answer || servfail) && cache_ != nullptr && prepared.cached &&
+    if ((!answer || servfail_answer) && cache_ != nullptr && prepared.cached &&
         cache_->settings().serve_stale_s != 0) {
         // RFC 8767: the resolvers failed; an expired answer is better than none.
         const auto hit = cache_->find(prepared.cache_key(), now_seconds(), reply, true);
         if (hit.found != cache::Found::Miss && hit.size <= reply.size()) {
-            ++counters_.cache_stale;
-            return serve_cached(prepared, hit.size,
-                                hit.found == cache::Found::Stale ? cache::kStaleTtl : hit.ttl_left,
-                                transport, reply);
+            e.source = Source::Stale;
+            return made(
+                serve_cached(prepared, hit.size,
+                             hit.found == cache::Found::Stale ? cache::kStaleTtl : hit.ttl_left,
+                             transport, reply, e));
         }
     }
     if (!answer) {
-        if (answer.error() == upstream::ExchangeError::Timeout) {
-            ++counters_.servfail_timeout;
-        } else {
-            ++counters_.servfail_upstream_error;
-        }
-        return synthesize(info, dns::Rcode::ServFail, false, reply);
+        return made(servfail(info,
+                             answer.error() == upstream::ExchangeError::Timeout
+                                 ? Reason::Timeout
+                                 : Reason::UpstreamError,
+                             reply, e));
     }
     const std::size_t len = answer->size();
     if (answer->data() != reply.data()) std::memmove(reply.data(), answer->data(), len);
     if (cache_ != nullptr && prepared.cached && prepared.storable) {
         (void)cache_->store(prepared.cache_key(), Bytes(reply.data(), len), now_seconds());
     }
-    ++counters_.answered;
-    return finish_answer(prepared, len, transport, reply);
+    e.source = Source::Server;
+    e.server = server;
+    return made(finish_answer(prepared, len, transport, reply, e));
 }
 
 net::awaitable<bool> QueryProcessor::process(Bytes query, ClientTransport transport,
+                                             const ClientAddress& client,
                                              std::vector<std::uint8_t>& reply) {
     if (query.size() > kMaxQuerySize) {
-        ++counters_.dropped_oversized;
+        report_dropped(transport, client);
         co_return false;
     }
     // One allocation, not cleared: the query is copied in and prepare() reads only that.
@@ -430,7 +529,7 @@ net::awaitable<bool> QueryProcessor::process(Bytes query, ClientTransport transp
     std::copy(query.begin(), query.end(), buffer.begin());
     reply.resize(kLocalReplySize);
     std::size_t reply_len = 0;
-    switch (prepare(buffer, query.size(), transport, prepared, reply, reply_len, &reply)) {
+    switch (prepare(buffer, query.size(), transport, client, prepared, reply, reply_len, &reply)) {
         case Step::Drop:
             co_return false;
         case Step::Reply:
@@ -440,7 +539,7 @@ net::awaitable<bool> QueryProcessor::process(Bytes query, ClientTransport transp
             break;
     }
     std::vector<std::uint8_t> answer;
-    dcp::Result<void, upstream::ExchangeError> result{};
+    dcp::Result<std::string_view, upstream::ExchangeError> result{std::string_view()};
     try {
         result = co_await prepared.upstream->exchange(io_, prepared.sent(),
                                                       Bytes(buffer.data(), prepared.edns.size),
@@ -450,10 +549,11 @@ net::awaitable<bool> QueryProcessor::process(Bytes query, ClientTransport transp
         throw;
     }
     reply.resize(std::max(answer.size(), kLocalReplySize));
-    const auto len = result ? finish(prepared, MutableBytes(answer), transport, reply)
-                            : finish(prepared, Unexpected(result.error()), transport, reply);
+    const auto len =
+        result ? finish(prepared, MutableBytes(answer), *result, transport, client, reply)
+               : finish(prepared, Unexpected(result.error()), {}, transport, client, reply);
     reply.resize(len);
-    co_return len != 0;
+    co_return true;
 }
 
 }  // namespace dcp::proxy

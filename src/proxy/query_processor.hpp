@@ -21,12 +21,11 @@
 #include "dns/edns.hpp"
 #include "dns/message.hpp"
 #include "net/asio.hpp"
+#include "proxy/query_event.hpp"
 #include "rules/rule_set.hpp"
 #include "upstream/upstream.hpp"
 
 namespace dcp::proxy {
-
-enum class ClientTransport : std::uint8_t { Udp, Tcp };
 
 // Queries larger than this are not queries (dnscrypt-proxy's limit as well).
 inline constexpr std::size_t kMaxQuerySize = 4096;
@@ -56,6 +55,9 @@ struct Prepared {
     bool cloaked = false;                    // a cloaking rule's target is sent instead
     bool cached = false;                     // looked up in the cache
     bool storable = false;                   // and its answer goes there
+    bool forwarded = false;                  // to a forwarding rule's servers
+    // When it arrived (only when a QuerySink is registered: reading the clock costs).
+    std::chrono::steady_clock::time_point arrived{};
     // The rules it was decided by: a reload may come before its answer (kept alive by the
     // processor for a while after they are replaced: see set_rules).
     const rules::RuleSet* rules = nullptr;
@@ -97,6 +99,10 @@ class QueryProcessor {
     void set_rules(std::shared_ptr<const rules::RuleSet> rules,
                    std::vector<upstream::Upstream*> forwarders);
 
+    // Another place for every query's QueryEvent, besides the counters (a query log,
+    // metrics). On this processor's thread, before it serves; `sink` outlives it.
+    void add_sink(QuerySink& sink) { sinks_.push_back(&sink); }
+
     // The steps of one query, for callers that run their own I/O (the UDP listener):
     // prepare() parses the query in buffer[0, len) (the buffer is kQueryBufferSize long),
     // answers it from the rules or the cache, and applies the limits and the EDNS payload
@@ -105,33 +111,48 @@ class QueryProcessor {
     // reply_in_grow) and its length in `reply_len`. On Forward, buffer[0, out.edns.size) is the
     // query to send to out.upstream (out.sent() describes it), and the query counts as active
     // until finish() turns the answer (or error) into the client's reply in `reply`, which must
-    // hold max(answer size, kLocalReplySize); `answer` may lie in `reply`.
+    // hold max(answer size, kLocalReplySize); `answer` may lie in `reply`; `server` is the
+    // one that answered (ClientQuery::answered_by). finish() always makes a reply (SERVFAIL at
+    // worst): its length. Every query's outcome is reported (report()) by the step that
+    // ends it.
     [[nodiscard]] Step prepare(MutableBytes buffer, std::size_t len, ClientTransport transport,
-                               Prepared& out, MutableBytes reply, std::size_t& reply_len,
-                               std::vector<std::uint8_t>* grow = nullptr);
+                               const ClientAddress& client, Prepared& out, MutableBytes reply,
+                               std::size_t& reply_len, std::vector<std::uint8_t>* grow = nullptr);
     [[nodiscard]] std::size_t finish(const Prepared& prepared,
                                      dcp::Result<MutableBytes, upstream::ExchangeError> answer,
-                                     ClientTransport transport, MutableBytes reply);
+                                     std::string_view server, ClientTransport transport,
+                                     const ClientAddress& client, MutableBytes reply);
+    // A message its listener dropped before prepare() (larger than its buffer).
+    void report_dropped(ClientTransport transport, const ClientAddress& client);
 
     // All of it as a coroutine. Writes the reply into `reply`; returns false when the message
     // is dropped (not a query).
     [[nodiscard]] net::awaitable<bool> process(Bytes query, ClientTransport transport,
+                                               const ClientAddress& client,
                                                std::vector<std::uint8_t>& reply);
 
   private:
     class Prefetch;
 
     void note_limit_hit();
-    // Rules that answer here: the reply's length, 0 when the query goes on.
-    std::size_t answer_locally(const dns::QueryInfo& info, const rules::Decision& decision,
-                               ClientTransport transport, MutableBytes reply);
+    // The one place a query's outcome goes: the counters, then the sinks (with the reply in
+    // reply[0, event.size) and the time since `arrived`).
+    void report(QueryEvent& event, Bytes reply, std::chrono::steady_clock::time_point arrived);
+    // Rules that answer here: the reply's length; none when the query goes on.
+    std::optional<std::size_t> answer_locally(const dns::QueryInfo& info,
+                                              const rules::Decision& decision,
+                                              ClientTransport transport, MutableBytes reply,
+                                              QueryEvent& event);
     // A cached answer copied into `reply` (its length `len`) made the client's: its ID, its
     // spelling of the name, TTLs counted down, rules applied, OPT and size fitted.
     std::size_t serve_cached(const Prepared& p, std::size_t len, std::uint32_t ttl,
-                             ClientTransport transport, MutableBytes reply);
+                             ClientTransport transport, MutableBytes reply, QueryEvent& event);
     // The resolver's answer in reply[0, len) made the client's (both paths share it).
     std::size_t finish_answer(const Prepared& p, std::size_t len, ClientTransport transport,
-                              MutableBytes reply);
+                              MutableBytes reply, QueryEvent& event);
+    // A SERVFAIL for `info` in `reply`, the event saying why.
+    std::size_t servfail(const dns::QueryInfo& info, Reason reason, MutableBytes reply,
+                         QueryEvent& event);
     void start_prefetch(const Prepared& p, Bytes query);
     // The local time for time-restricted rules, looked up once a minute.
     rules::LocalTime local_now();
@@ -154,6 +175,7 @@ class QueryProcessor {
     rules::LocalTime local_{};
     // The "limit reached" warning: at most one line per 10 s, counting the hits between.
     RepeatLimiter limit_log_{std::chrono::seconds(10)};
+    std::vector<QuerySink*> sinks_;
 };
 
 }  // namespace dcp::proxy

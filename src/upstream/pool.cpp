@@ -11,11 +11,7 @@
 namespace dcp::upstream {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-Micros since(Clock::time_point t) {
-    return std::chrono::duration_cast<Micros>(Clock::now() - t);
-}
+using Clock = SteadyClock;
 
 // SERVFAIL and REFUSED count against the server: another one may well answer.
 bool failing_rcode(MutableBytes answer) {
@@ -27,6 +23,10 @@ bool failing_rcode(MutableBytes answer) {
 }
 
 }  // namespace
+
+Micros Pool::since(Clock::time_point t) const {
+    return std::chrono::duration_cast<Micros>(clock_.now() - t);
+}
 
 ServerReport& ServerReport::operator+=(const ServerReport& o) {
     up = up && o.up;
@@ -57,7 +57,7 @@ class Pool::Probe final : public Attempt {
     // Plain and DoH transports have no timeout of their own: a lost probe ends here.
     Clock::time_point deadline{};
 
-    void send(std::uint16_t id, Clock::duration timeout) {
+    void send(std::uint16_t id, Clock::duration timeout, Clock::time_point now) {
         const auto len = dns::write_query(id, dns::Name{}, dns::RecordType::NS, buffer_);
         if (!len) {  // cannot happen: the query is ours
             pool_.on_probe(server_, false, Micros(0));
@@ -73,7 +73,7 @@ class Pool::Probe final : public Attempt {
         message = Bytes(buffer_.data(), *len);
         udp_payload = 512;
         live = true;
-        sent_ = Clock::now();
+        sent_ = now;
         deadline = sent_ + timeout;
         pool_.members_[server_].transport->begin(*this);
     }
@@ -81,7 +81,7 @@ class Pool::Probe final : public Attempt {
   protected:
     void complete(dcp::Result<MutableBytes, ExchangeError> answer) override {
         live = false;
-        pool_.on_probe(server_, answer.has_value(), since(sent_));
+        pool_.on_probe(server_, answer.has_value(), pool_.since(sent_));
     }
 
   private:
@@ -93,14 +93,18 @@ class Pool::Probe final : public Attempt {
 };
 
 Pool::Pool(asio::io_context& io, std::vector<PoolMember> members, BalancerSettings settings,
-           Counters& counters)
+           Counters& counters, const SteadyClock& clock)
     : members_(std::move(members)),
+      clock_(clock),
       counters_(counters),
       balancer_(settings, members_.size(),
                 [this](std::uint32_t bound) { return rng_.uniform(bound); }),
       usable_fn_([this](std::size_t i) { return usable(i); }),
       seeded_(members_.size(), false),
-      timer_(io) {
+      alarm_(io, clock, [this] {
+          armed_at_ = Clock::time_point::max();
+          on_timer();
+      }) {
     for (std::size_t i = 0; i < members_.size(); ++i) {
         probes_.push_back(std::make_unique<Probe>(*this, i));
     }
@@ -111,8 +115,8 @@ Pool::~Pool() {
 }
 
 void Pool::stop() {
-    *alive_ = false;
-    timer_.cancel();
+    stopped_ = true;
+    alarm_.cancel();
 }
 
 bool Pool::ready() const {
@@ -133,7 +137,7 @@ void Pool::begin(ClientQuery& q) {
     q.started_ = 0;
     q.outstanding_ = 0;
     q.done_ = false;
-    q.deadline_ = Clock::now() + balancer_.settings().timeout;
+    q.deadline_ = clock_.now() + balancer_.settings().timeout;
     balancer_.on_client_query();
     const auto server = balancer_.choose(usable_fn_);
     if (!server) {  // the caller checked ready(); a certificate may have expired since
@@ -154,7 +158,7 @@ void Pool::start_attempt(ClientQuery& q, std::size_t server, bool hedge) {
     t.live = true;
     t.hedge = hedge;
     t.failure_counted = false;
-    t.sent = Clock::now();
+    t.sent = clock_.now();
     t.info = q.info;
     t.message = q.message;
     t.udp_payload = q.udp_payload;
@@ -221,7 +225,7 @@ void Pool::on_attempt(ClientQuery::Try& t, dcp::Result<MutableBytes, ExchangeErr
 }
 
 bool Pool::try_next(ClientQuery& q) {
-    if (q.started_ >= ClientQuery::kMaxAttempts || Clock::now() >= q.deadline_) return false;
+    if (q.started_ >= ClientQuery::kMaxAttempts || clock_.now() >= q.deadline_) return false;
     const auto next = balancer_.next(usable_fn_, tried(q));
     if (!next) return false;
     ++counters_.upstream_failovers;
@@ -238,6 +242,8 @@ void Pool::finish(ClientQuery& q, dcp::Result<MutableBytes, ExchangeError> answe
         ++counters_.upstream_hedges_won;
         ++balancer_.server(winner->server).hedges_won;
     }
+    q.answered_by_ = winner != nullptr && answer ? std::string_view(members_[winner->server].name)
+                                                 : std::string_view();
     complete(q, answer);
     if (q.outstanding_ > 0) {
         schedule_reap(q);
@@ -255,7 +261,7 @@ void Pool::maybe_release(ClientQuery& q) {
 void Pool::schedule_reap(ClientQuery& q) {
     // A server that lost the race may still answer: that answer is a latency sample (without
     // it a server slow now and then would look fast), so it gets until its failover delay.
-    Clock::time_point at = Clock::now();
+    Clock::time_point at = clock_.now();
     for (std::size_t i = 0; i < q.started_; ++i) {
         const auto& t = q.tries_[i];
         if (t.live) at = std::max(at, t.sent + balancer_.failover_delay(t.server));
@@ -286,7 +292,7 @@ void Pool::count_failure(ClientQuery::Try& t) {
         ++balancer_.server(t.server).failures;
         return;
     }
-    if (balancer_.on_failure(t.server, Clock::now())) {
+    if (balancer_.on_failure(t.server, clock_.now())) {
         const auto& s = balancer_.server(t.server);
         spdlog::warn("server {} failed {} queries in a row: out of rotation, probing it",
                      members_[t.server].name, s.failures_in_a_row);
@@ -330,63 +336,43 @@ void Pool::on_deadline(ClientQuery& q) {
 
 void Pool::link_deadline(ClientQuery& q) {
     // Every query has the same timeout: arrival order is deadline order.
-    q.dl_prev_ = dl_tail_;
-    q.dl_next_ = nullptr;
-    (dl_tail_ ? dl_tail_->dl_next_ : dl_head_) = &q;
-    dl_tail_ = &q;
-    q.in_deadlines_ = true;
+    deadlines_.push_back(q);
     arm(q.deadline_);
 }
 
 void Pool::unlink_deadline(ClientQuery& q) {
-    if (!q.in_deadlines_) return;
-    (q.dl_prev_ ? q.dl_prev_->dl_next_ : dl_head_) = q.dl_next_;
-    (q.dl_next_ ? q.dl_next_->dl_prev_ : dl_tail_) = q.dl_prev_;
-    q.dl_prev_ = q.dl_next_ = nullptr;
-    q.in_deadlines_ = false;
+    deadlines_.remove(q);
 }
 
 void Pool::link_action(ClientQuery& q) {
-    unlink_action(q);
+    actions_.remove(q);
     // Sorted by time; new actions are nearly always the latest, so the walk is short.
-    ClientQuery* after = act_tail_;
-    while (after && after->action_at_ > q.action_at_) after = after->act_prev_;
-    q.act_prev_ = after;
-    q.act_next_ = after ? after->act_next_ : act_head_;
-    (q.act_next_ ? q.act_next_->act_prev_ : act_tail_) = &q;
-    (after ? after->act_next_ : act_head_) = &q;
-    q.in_actions_ = true;
+    ClientQuery* after = actions_.back();
+    while (after && after->action_at_ > q.action_at_) after = actions_.prev(*after);
+    actions_.insert_after(after, q);
     arm(q.action_at_);
 }
 
 void Pool::unlink_action(ClientQuery& q) {
-    if (!q.in_actions_) return;
-    (q.act_prev_ ? q.act_prev_->act_next_ : act_head_) = q.act_next_;
-    (q.act_next_ ? q.act_next_->act_prev_ : act_tail_) = q.act_prev_;
-    q.act_prev_ = q.act_next_ = nullptr;
-    q.in_actions_ = false;
+    actions_.remove(q);
 }
 
 void Pool::arm(Clock::time_point at) {
     // One timer for everything: re-armed only for something earlier than it waits for, so
     // under load it fires about once per hedge delay, not once per query.
-    if (at >= armed_at_ || !*alive_) return;
+    if (at >= armed_at_ || stopped_) return;
     armed_at_ = at;
-    const auto generation = ++timer_generation_;
-    timer_.expires_at(at);
-    timer_.async_wait([this, generation, alive = alive_](const asio::error_code&) {
-        if (!*alive || generation != timer_generation_) return;
-        armed_at_ = Clock::time_point::max();
-        on_timer();
-    });
+    alarm_.at(at);
 }
 
 void Pool::on_timer() {
     const net::FlushScope scope;  // queries sent from here leave together
-    const auto now = Clock::now();
-    while (dl_head_ && dl_head_->deadline_ <= now) on_deadline(*dl_head_);
-    while (act_head_ && act_head_->action_at_ <= now) {
-        ClientQuery& q = *act_head_;
+    const auto now = clock_.now();
+    while (!deadlines_.empty() && deadlines_.front()->deadline_ <= now) {
+        on_deadline(*deadlines_.front());
+    }
+    while (!actions_.empty() && actions_.front()->action_at_ <= now) {
+        ClientQuery& q = *actions_.front();
         unlink_action(q);
         on_action(q);
     }
@@ -412,8 +398,8 @@ void Pool::on_timer() {
             next = std::min(next, s.next_probe);
         }
     }
-    if (dl_head_) next = std::min(next, dl_head_->deadline_);
-    if (act_head_) next = std::min(next, act_head_->action_at_);
+    if (!deadlines_.empty()) next = std::min(next, deadlines_.front()->deadline_);
+    if (!actions_.empty()) next = std::min(next, actions_.front()->action_at_);
     if (next != Clock::time_point::max()) arm(next);
 }
 
@@ -422,7 +408,8 @@ void Pool::start_probe(std::size_t i) {
         on_probe(i, false, Micros(0));
         return;
     }
-    probes_[i]->send(static_cast<std::uint16_t>(rng_.uniform(65536)), balancer_.settings().timeout);
+    probes_[i]->send(static_cast<std::uint16_t>(rng_.uniform(65536)), balancer_.settings().timeout,
+                     clock_.now());
     if (probes_[i]->live) arm(probes_[i]->deadline);
 }
 
@@ -435,7 +422,7 @@ void Pool::on_probe(std::size_t i, bool answered, Micros rtt) {
         }
         return;
     }
-    balancer_.on_probe_failure(i, Clock::now());
+    balancer_.on_probe_failure(i, clock_.now());
     arm(balancer_.server(i).next_probe);
 }
 

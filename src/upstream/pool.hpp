@@ -11,9 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "common/counters.hpp"
 #include "crypto/fast_random.hpp"
 #include "dns/query.hpp"
+#include "net/alarm.hpp"
 #include "net/asio.hpp"
 #include "upstream/balancer.hpp"
 #include "upstream/transport.hpp"
@@ -41,8 +43,10 @@ struct ServerReport {
 
 class Pool final : public Upstream {
   public:
+    // `clock`: deadlines, hedge and failover delays, probes' back-off and round trips are
+    // measured on it (a ManualSteadyClock in tests).
     Pool(asio::io_context& io, std::vector<PoolMember> members, BalancerSettings settings,
-         Counters& counters);
+         Counters& counters, const SteadyClock& clock = system_steady_clock());
     ~Pool() override;
 
     [[nodiscard]] bool ready() const override;
@@ -80,13 +84,15 @@ class Pool final : public Upstream {
     void unlink_deadline(ClientQuery& q);
     void link_action(ClientQuery& q);
     void unlink_action(ClientQuery& q);
-    void arm(std::chrono::steady_clock::time_point at);
+    void arm(SteadyClock::time_point at);
+    [[nodiscard]] Micros since(SteadyClock::time_point t) const;
     void on_timer();
 
     void start_probe(std::size_t i);
     void on_probe(std::size_t i, bool answered, Micros rtt);
 
     std::vector<PoolMember> members_;
+    const SteadyClock& clock_;
     Counters& counters_;
     crypto::FastRandom rng_;
     Balancer balancer_;
@@ -94,15 +100,13 @@ class Pool final : public Upstream {
     std::vector<std::unique_ptr<Probe>> probes_;
     std::vector<bool> seeded_;
 
-    ClientQuery* dl_head_ = nullptr;
-    ClientQuery* dl_tail_ = nullptr;
-    ClientQuery* act_head_ = nullptr;
-    ClientQuery* act_tail_ = nullptr;
-    asio::steady_timer timer_;
-    std::chrono::steady_clock::time_point armed_at_ = std::chrono::steady_clock::time_point::max();
-    std::uint64_t timer_generation_ = 0;
+    IntrusiveList<ClientQuery, &ClientQuery::deadlines_> deadlines_;  // arrival order
+    IntrusiveList<ClientQuery, &ClientQuery::actions_> actions_;      // by action_at_
+    // One alarm for the deadlines, the next actions and the probes.
+    net::Alarm alarm_;
+    SteadyClock::time_point armed_at_ = SteadyClock::time_point::max();
+    bool stopped_ = false;
     std::array<std::uint16_t, ClientQuery::kMaxAttempts> tried_scratch_{};
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace dcp::upstream

@@ -127,18 +127,12 @@ void UdpExchanger::submit(PendingUdpQuery& query, const Request& request) {
 
 void UdpExchanger::link(PendingUdpQuery& q) {
     pending_.insert(table_key(q.nonce_half_), &q);
-    q.older_ = newest_;
-    q.newer_ = nullptr;
-    if (newest_) newest_->newer_ = &q;
-    newest_ = &q;
-    if (!oldest_) oldest_ = &q;
+    deadlines_.push_back(q);
 }
 
 void UdpExchanger::unlink(PendingUdpQuery& q) {
     pending_.erase(table_key(q.nonce_half_));
-    (q.older_ ? q.older_->newer_ : oldest_) = q.newer_;
-    (q.newer_ ? q.newer_->older_ : newest_) = q.older_;
-    q.older_ = q.newer_ = nullptr;
+    deadlines_.remove(q);
 }
 
 void UdpExchanger::flush() {
@@ -233,7 +227,7 @@ void UdpExchanger::on_datagram(MutableBytes packet) {
 }
 
 void UdpExchanger::arm_sweeper() {
-    if (sweeping_ || !oldest_) return;
+    if (sweeping_ || deadlines_.empty()) return;
     sweeping_ = true;
     sweeper_.expires_after(kSweepInterval);
     sweeper_.async_wait([this, alive = alive_](const asio::error_code&) {
@@ -247,8 +241,8 @@ void UdpExchanger::arm_sweeper() {
 
 void UdpExchanger::sweep() {
     const auto now = std::chrono::steady_clock::now();
-    while (oldest_ && oldest_->deadline_ <= now) {
-        PendingUdpQuery* q = oldest_;
+    while (!deadlines_.empty() && deadlines_.front()->deadline_ <= now) {
+        PendingUdpQuery* q = deadlines_.front();
         unlink(*q);
         q->on_udp_failure(ExchangeError::Timeout);
     }

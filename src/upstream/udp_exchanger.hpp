@@ -16,6 +16,7 @@
 
 #include "common/bytes.hpp"
 #include "common/counters.hpp"
+#include "common/intrusive_list.hpp"
 #include "crypto/shared_key.hpp"
 #include "dns/message.hpp"
 #include "dnscrypt/constants.hpp"
@@ -52,8 +53,7 @@ class PendingUdpQuery {
     std::uint16_t id_ = 0;
     std::chrono::steady_clock::time_point deadline_{};
     // The deadline list: every query gets the same timeout, so sending order is deadline order.
-    PendingUdpQuery* older_ = nullptr;
-    PendingUdpQuery* newer_ = nullptr;
+    ListHook<PendingUdpQuery> deadlines_;
 };
 
 class UdpExchanger final : public net::Flushable {
@@ -123,8 +123,7 @@ class UdpExchanger final : public net::Flushable {
     std::unique_ptr<net::ReceiveBatch> receiver_;  // over received_, once its buffers exist
 
     NonceTable<PendingUdpQuery> pending_;
-    PendingUdpQuery* oldest_ = nullptr;
-    PendingUdpQuery* newest_ = nullptr;
+    IntrusiveList<PendingUdpQuery, &PendingUdpQuery::deadlines_> deadlines_;  // oldest first
 
     // The send queue: packets and the queries they belong to, sent by flush().
     net::DatagramQueue send_;

@@ -10,7 +10,7 @@ class Upstream::WaitingQuery final : public ClientQuery {
     WaitingQuery(Upstream& owner, asio::io_context& io) : wake(io), owner_(owner) {}
 
     asio::steady_timer wake;
-    std::optional<dcp::Result<void, ExchangeError>> result;
+    std::optional<dcp::Result<std::string_view, ExchangeError>> result;
     std::vector<std::uint8_t> answer;
     dns::QueryInfo info_copy;
     std::vector<std::uint8_t> message_copy;
@@ -25,7 +25,7 @@ class Upstream::WaitingQuery final : public ClientQuery {
     void complete(dcp::Result<MutableBytes, ExchangeError> a) override {
         if (a) {
             answer.assign(a->begin(), a->end());
-            result.emplace();
+            result.emplace(answered_by());
         } else {
             result.emplace(Unexpected(a.error()));
         }
@@ -56,7 +56,7 @@ Upstream::WaitingQuery& Upstream::acquire_waiting(asio::io_context& io) {
     return q;
 }
 
-net::awaitable<dcp::Result<void, ExchangeError>> Upstream::exchange(
+net::awaitable<dcp::Result<std::string_view, ExchangeError>> Upstream::exchange(
     asio::io_context& io, const dns::QueryInfo& info, Bytes query, std::uint16_t udp_payload,
     std::vector<std::uint8_t>& answer) {
     WaitingQuery& q = acquire_waiting(io);

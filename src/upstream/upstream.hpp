@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "common/intrusive_list.hpp"
 #include "common/result.hpp"
 #include "dns/message.hpp"
 #include "net/asio.hpp"
@@ -37,6 +39,9 @@ class ClientQuery {
 
     static constexpr std::size_t kMaxAttempts = 3;
 
+    // During complete(): the server whose answer it is, as the log names it (empty when none).
+    [[nodiscard]] std::string_view answered_by() const { return answered_by_; }
+
   protected:
     // The answer (a view valid during the call only), or why there is none.
     virtual void complete(dcp::Result<MutableBytes, ExchangeError> answer) = 0;
@@ -61,6 +66,7 @@ class ClientQuery {
     };
 
     Pool* pool_ = nullptr;
+    std::string_view answered_by_;
     std::array<Try, kMaxAttempts> tries_{};
     std::uint8_t started_ = 0;
     std::uint8_t outstanding_ = 0;
@@ -69,12 +75,8 @@ class ClientQuery {
     std::chrono::steady_clock::time_point deadline_{};
     std::chrono::steady_clock::time_point action_at_{};
     // The pool's lists: every query by deadline, queries with a next action by its time.
-    ClientQuery* dl_prev_ = nullptr;
-    ClientQuery* dl_next_ = nullptr;
-    bool in_deadlines_ = false;
-    ClientQuery* act_prev_ = nullptr;
-    ClientQuery* act_next_ = nullptr;
-    bool in_actions_ = false;
+    ListHook<ClientQuery> deadlines_;
+    ListHook<ClientQuery> actions_;
 };
 
 class Upstream {
@@ -88,8 +90,8 @@ class Upstream {
     virtual void begin(ClientQuery& query) = 0;
 
     // The same as a coroutine, for callers that can wait (the TCP listener): writes the answer
-    // into `answer`.
-    [[nodiscard]] net::awaitable<dcp::Result<void, ExchangeError>> exchange(
+    // into `answer`; the server that gave it, as ClientQuery::answered_by().
+    [[nodiscard]] net::awaitable<dcp::Result<std::string_view, ExchangeError>> exchange(
         asio::io_context& io, const dns::QueryInfo& info, Bytes query, std::uint16_t udp_payload,
         std::vector<std::uint8_t>& answer);
 

@@ -12,6 +12,45 @@
 namespace dcp::proxy {
 namespace {
 
+// The client every query here comes from: 192.0.2.7, port 5353.
+sockaddr_in client_address() {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(5353);
+    sa.sin_addr.s_addr = htonl(0xC0000207);
+    return sa;
+}
+const sockaddr_in kClientAddress = client_address();
+const ClientAddress kClient{reinterpret_cast<const sockaddr*>(&kClientAddress),
+                            sizeof kClientAddress};
+
+// Every event, as a query log would see it.
+class RecordingSink final : public QuerySink {
+  public:
+    struct Seen {
+        Outcome outcome;
+        Source source;
+        Reason reason;
+        rules::Verdict verdict;
+        AnswerFilter filter;
+        std::string name;  // the question's, "" when none
+        std::string server;
+        std::uint8_t rcode;
+        std::size_t size;
+        asio::ip::udp::endpoint client;
+        ClientTransport transport;
+        bool cloaked, forwarded;
+        std::chrono::microseconds duration;
+    };
+    void record(const QueryEvent& e) override {
+        seen.push_back({e.outcome, e.source, e.reason, e.verdict, e.filter,
+                        e.query ? e.query->question.name.to_text() : "", std::string(e.server),
+                        e.rcode, e.size, e.client.endpoint(), e.transport, e.cloaked, e.forwarded,
+                        e.duration});
+    }
+    std::vector<Seen> seen;
+};
+
 class FakeUpstream final : public upstream::Upstream {
   public:
     bool up = true;
@@ -44,7 +83,7 @@ struct Fixture : ::testing::Test {
     Step prepare(QueryProcessor& p, const std::vector<std::uint8_t>& query,
                  ClientTransport t = ClientTransport::Udp) {
         std::copy(query.begin(), query.end(), buffer.begin());
-        return p.prepare(buffer, query.size(), t, prepared, reply, reply_len);
+        return p.prepare(buffer, query.size(), t, kClient, prepared, reply, reply_len);
     }
     dns::Header reply_header() const {
         const auto h = dns::parse_header(Bytes(reply.data(), reply_len));
@@ -69,8 +108,9 @@ TEST_F(Fixture, MalformedAndOversizedAreDropped) {
     EXPECT_EQ(prepare(p, {1, 2, 3}), Step::Drop);
     EXPECT_EQ(counters.dropped_malformed, 1U);
     std::vector<std::uint8_t> big(kMaxQuerySize + 1, 0);
-    EXPECT_EQ(p.prepare(buffer, big.size(), ClientTransport::Udp, prepared, reply, reply_len),
-              Step::Drop);
+    EXPECT_EQ(
+        p.prepare(buffer, big.size(), ClientTransport::Udp, kClient, prepared, reply, reply_len),
+        Step::Drop);
     EXPECT_EQ(counters.dropped_oversized, 1U);
     EXPECT_TRUE(upstream.begun.empty());
 }
@@ -103,7 +143,7 @@ TEST_F(Fixture, ForwardAddsAnOptAndTheAnswerLosesIt) {
     EXPECT_EQ(prepared.edns.advertised_payload, 1280);
     EXPECT_EQ(active.load(), 1U);
     auto a = answer_for("a.test", 9, 1, true);
-    reply_len = p.finish(prepared, MutableBytes(a), ClientTransport::Udp, reply);
+    reply_len = p.finish(prepared, MutableBytes(a), {}, ClientTransport::Udp, kClient, reply);
     ASSERT_EQ(reply_len, a.size() - dns::kEmptyOptSize);
     EXPECT_EQ(reply_header().arcount, 0);
     EXPECT_EQ(active.load(), 0U);
@@ -115,26 +155,27 @@ TEST_F(Fixture, LargeAnswerIsTruncatedForAUdpClientWithoutEdns) {
     ASSERT_EQ(prepare(p, test::make_query("a.test", 1, 9)), Step::Forward);
     auto a = answer_for("a.test", 9, 40, false);  // 40 A records: over 512 bytes
     ASSERT_GT(a.size(), 512U);
-    reply_len = p.finish(prepared, MutableBytes(a), ClientTransport::Udp, reply);
+    reply_len = p.finish(prepared, MutableBytes(a), {}, ClientTransport::Udp, kClient, reply);
     EXPECT_LE(reply_len, 512U);
     EXPECT_TRUE(reply_header().tc());
     EXPECT_EQ(counters.truncated_for_client, 1U);
     // Over TCP the same answer goes whole.
     ASSERT_EQ(prepare(p, test::make_query("a.test", 1, 9), ClientTransport::Tcp), Step::Forward);
-    EXPECT_EQ(p.finish(prepared, MutableBytes(a), ClientTransport::Tcp, reply), a.size());
+    EXPECT_EQ(p.finish(prepared, MutableBytes(a), {}, ClientTransport::Tcp, kClient, reply),
+              a.size());
 }
 
 TEST_F(Fixture, UpstreamErrorsBecomeServfailByReason) {
     QueryProcessor p(io, upstream, settings, counters, active);
     ASSERT_EQ(prepare(p, test::make_query("a.test", 1, 5)), Step::Forward);
-    reply_len = p.finish(prepared, Unexpected(upstream::ExchangeError::Timeout),
-                         ClientTransport::Udp, reply);
+    reply_len = p.finish(prepared, Unexpected(upstream::ExchangeError::Timeout), {},
+                         ClientTransport::Udp, kClient, reply);
     EXPECT_EQ(reply_header().rcode(), 2);
     EXPECT_EQ(reply_header().id, 5);
     EXPECT_EQ(counters.servfail_timeout, 1U);
     ASSERT_EQ(prepare(p, test::make_query("a.test", 1, 5)), Step::Forward);
-    reply_len = p.finish(prepared, Unexpected(upstream::ExchangeError::Network),
-                         ClientTransport::Udp, reply);
+    reply_len = p.finish(prepared, Unexpected(upstream::ExchangeError::Network), {},
+                         ClientTransport::Udp, kClient, reply);
     EXPECT_EQ(counters.servfail_upstream_error, 1U);
 }
 
@@ -154,11 +195,12 @@ TEST_F(Fixture, ProcessRunsTheWholeFlowThroughTheUpstream) {
     std::vector<std::uint8_t> out;
     bool done = false, replied = false;
     const auto q1 = test::make_query("a.test", 1, 3);  // process() keeps a view of it
-    asio::co_spawn(io, p.process(q1, ClientTransport::Tcp, out), [&](std::exception_ptr e, bool r) {
-        EXPECT_FALSE(e);
-        done = true;
-        replied = r;
-    });
+    asio::co_spawn(io, p.process(q1, ClientTransport::Tcp, kClient, out),
+                   [&](std::exception_ptr e, bool r) {
+                       EXPECT_FALSE(e);
+                       done = true;
+                       replied = r;
+                   });
     io.run_for(std::chrono::milliseconds(20));
     ASSERT_EQ(upstream.begun.size(), 1U);
     EXPECT_FALSE(done);
@@ -176,7 +218,7 @@ TEST_F(Fixture, ProcessRunsTheWholeFlowThroughTheUpstream) {
     out.clear();
     done = false;
     const auto q2 = test::make_query("a.test", 1, 4);
-    asio::co_spawn(io, p.process(q2, ClientTransport::Tcp, out),
+    asio::co_spawn(io, p.process(q2, ClientTransport::Tcp, kClient, out),
                    [&](std::exception_ptr, bool) { done = true; });
     io.restart();
     io.run_for(std::chrono::milliseconds(20));
@@ -203,7 +245,7 @@ TEST_F(Fixture, CachedAnswerCarriesTheClientsIdSpellingAndRd) {
     QueryProcessor p(io, upstream, settings, counters, active, &cache);
     ASSERT_EQ(prepare(p, test::make_query("a.test", 1, 9)), Step::Forward);
     auto a = answer_for("a.test", 9, 1, true);
-    reply_len = p.finish(prepared, MutableBytes(a), ClientTransport::Udp, reply);
+    reply_len = p.finish(prepared, MutableBytes(a), {}, ClientTransport::Udp, kClient, reply);
     ASSERT_GT(reply_len, 0U);
     EXPECT_EQ(counters.cache_misses, 1U);
     // Same name in another case, another ID, RD clear, with EDNS: from the cache.
@@ -234,7 +276,7 @@ TEST_F(Fixture, OnlyStandardQueriesAreCached) {
     EXPECT_FALSE(prepared.cached);
     EXPECT_EQ(counters.cache_misses, 0U);
     auto a = answer_for("a.test", 5, 1, false);
-    (void)p.finish(prepared, MutableBytes(a), ClientTransport::Udp, reply);
+    (void)p.finish(prepared, MutableBytes(a), {}, ClientTransport::Udp, kClient, reply);
     EXPECT_EQ(cache.size(), 0U);
 }
 
@@ -245,7 +287,8 @@ TEST_F(Fixture, NonRecursiveAndClientSubnetAnswersAreServedButNotKept) {
     const auto norec = test::MsgBuilder().header(3, 0, 1, 0, 0, 0).question("a.test", 1).build();
     ASSERT_EQ(prepare(p, norec), Step::Forward);
     auto empty = answer_for("a.test", 3, 0, false);
-    ASSERT_GT(p.finish(prepared, MutableBytes(empty), ClientTransport::Udp, reply), 0U);
+    ASSERT_GT(p.finish(prepared, MutableBytes(empty), {}, ClientTransport::Udp, kClient, reply),
+              0U);
     EXPECT_EQ(cache.size(), 0U);
     // A client subnet option (RFC 7871, code 8): the answer is that subnet's.
     const std::vector<std::uint8_t> ecs = {0, 8, 0, 7, 0, 1, 24, 0, 198, 51, 100};
@@ -256,12 +299,12 @@ TEST_F(Fixture, NonRecursiveAndClientSubnetAnswersAreServedButNotKept) {
                             .build();
     ASSERT_EQ(prepare(p, subnet), Step::Forward);
     auto a = answer_for("a.test", 4, 1, true);
-    ASSERT_GT(p.finish(prepared, MutableBytes(a), ClientTransport::Udp, reply), 0U);
+    ASSERT_GT(p.finish(prepared, MutableBytes(a), {}, ClientTransport::Udp, kClient, reply), 0U);
     EXPECT_EQ(cache.size(), 0U);
     // A recursive query's answer is kept, and a non-recursive one is then served from it.
     ASSERT_EQ(prepare(p, test::make_query("a.test", 1, 5)), Step::Forward);
     auto b = answer_for("a.test", 5, 2, false);
-    ASSERT_GT(p.finish(prepared, MutableBytes(b), ClientTransport::Udp, reply), 0U);
+    ASSERT_GT(p.finish(prepared, MutableBytes(b), {}, ClientTransport::Udp, kClient, reply), 0U);
     EXPECT_EQ(cache.size(), 1U);
     ASSERT_EQ(prepare(p, norec), Step::Reply);
     EXPECT_EQ(reply_header().ancount, 2);
@@ -306,7 +349,7 @@ TEST_F(Fixture, AnAnswerTheFiltersCannotReadIsServfail) {
                       .build();
     answer.push_back(0);
     ASSERT_EQ(prepare(p, test::make_query("www.example", 1, 31)), Step::Forward);
-    reply_len = p.finish(prepared, MutableBytes(answer), ClientTransport::Udp, reply);
+    reply_len = p.finish(prepared, MutableBytes(answer), {}, ClientTransport::Udp, kClient, reply);
     EXPECT_EQ(reply_header().rcode(), static_cast<std::uint8_t>(dns::Rcode::ServFail));
     EXPECT_EQ(reply_header().ancount, 0);
     EXPECT_EQ(counters.servfail_upstream_error, 1U);
@@ -317,8 +360,12 @@ TEST_F(Fixture, ForwardingRulesPickTheirUpstream) {
     FakeUpstream lan;
     QueryProcessor p(io, upstream, settings, counters, active);
     p.set_rules(rules_for(nullptr, nullptr, "lan 192.168.1.1\n"), {&lan});
-    ASSERT_EQ(prepare(p, test::make_query("nas.lan", 1)), Step::Forward);
+    ASSERT_EQ(prepare(p, test::make_query("nas.lan", 1, 4)), Step::Forward);
     EXPECT_EQ(prepared.upstream, &lan);
+    auto a = answer_for("nas.lan", 4, 1, false);
+    (void)p.finish(prepared, MutableBytes(a), "192.168.1.1:53", ClientTransport::Udp, kClient,
+                   reply);
+    EXPECT_EQ(counters.forwarded, 1U);  // counted with its outcome
     ASSERT_EQ(prepare(p, test::make_query("www.example", 1)), Step::Forward);
     EXPECT_EQ(prepared.upstream, &upstream);
     EXPECT_EQ(counters.forwarded, 1U);
@@ -334,7 +381,7 @@ TEST_F(Fixture, CloakedTargetIsAskedAndAnsweredUnderTheNameAsked) {
     // The query sent carries the target and parses whole (its OPT moved along).
     EXPECT_TRUE(dns::parse_query(Bytes(buffer.data(), prepared.edns.size)));
     auto a = answer_for("strict.example", 21, 2, true);
-    reply_len = p.finish(prepared, MutableBytes(a), ClientTransport::Udp, reply);
+    reply_len = p.finish(prepared, MutableBytes(a), {}, ClientTransport::Udp, kClient, reply);
     const auto h = reply_header();
     EXPECT_EQ(h.id, 21);
     EXPECT_EQ(h.ancount, 2);
@@ -353,6 +400,134 @@ TEST_F(Fixture, CloakedTargetIsAskedAndAnsweredUnderTheNameAsked) {
     EXPECT_TRUE(prepared.cloaked);
     EXPECT_EQ(prepared.target.get(), storage);
     EXPECT_EQ(prepared.sent().question.name.to_text(), "strict.example.");
+}
+
+TEST_F(Fixture, EveryOutcomeIsReportedOnceWithWhatASinkNeeds) {
+    settings.max_active_requests = 2;
+    QueryProcessor p(io, upstream, settings, counters, active);
+    RecordingSink sink;
+    p.add_sink(sink);
+    p.set_rules(rules_for("ads.*\n", "router.lan 192.0.2.1\n", nullptr), {});
+
+    EXPECT_EQ(prepare(p, {1, 2, 3}), Step::Drop);
+    ASSERT_EQ(prepare(p, test::make_query("ads.example", 1, 3)), Step::Reply);
+    ASSERT_EQ(prepare(p, test::make_query("router.lan", 1, 4)), Step::Reply);
+    ASSERT_EQ(prepare(p, test::make_query("a.test", 1, 5), ClientTransport::Tcp), Step::Forward);
+    auto a = answer_for("a.test", 5, 1, false);
+    reply_len =
+        p.finish(prepared, MutableBytes(a), "resolver-1", ClientTransport::Tcp, kClient, reply);
+    ASSERT_EQ(prepare(p, test::make_query("b.test", 1, 6)), Step::Forward);
+    const Prepared b = std::move(prepared);
+    ASSERT_EQ(prepare(p, test::make_query("c.test", 1, 7)), Step::Forward);
+    const Prepared c = std::move(prepared);
+    ASSERT_EQ(prepare(p, test::make_query("d.test", 1, 8)), Step::Reply);  // the limit
+    reply_len = p.finish(b, Unexpected(upstream::ExchangeError::Timeout), {}, ClientTransport::Udp,
+                         kClient, reply);
+    upstream.up = false;
+    reply_len = p.finish(c, Unexpected(upstream::ExchangeError::Network), {}, ClientTransport::Udp,
+                         kClient, reply);
+    ASSERT_EQ(prepare(p, test::make_query("e.test", 1, 9)), Step::Reply);
+    p.report_dropped(ClientTransport::Udp, kClient);
+
+    const auto& s = sink.seen;
+    ASSERT_EQ(s.size(), 9U);
+    EXPECT_EQ(s[0].outcome, Outcome::Dropped);
+    EXPECT_EQ(s[0].reason, Reason::Malformed);
+    EXPECT_EQ(s[0].name, "");
+    EXPECT_EQ(s[0].size, 0U);
+
+    EXPECT_EQ(s[1].outcome, Outcome::Answered);
+    EXPECT_EQ(s[1].source, Source::Rule);
+    EXPECT_EQ(s[1].verdict, rules::Verdict::Blocked);
+    EXPECT_EQ(s[1].name, "ads.example.");
+    EXPECT_GT(s[1].size, 0U);
+
+    EXPECT_EQ(s[2].verdict, rules::Verdict::Cloaked);
+    EXPECT_EQ(s[2].source, Source::Rule);
+
+    EXPECT_EQ(s[3].outcome, Outcome::Answered);
+    EXPECT_EQ(s[3].source, Source::Server);
+    EXPECT_EQ(s[3].server, "resolver-1");
+    EXPECT_EQ(s[3].transport, ClientTransport::Tcp);
+    EXPECT_EQ(s[3].rcode, 0);
+    EXPECT_EQ(s[3].size, a.size());
+    EXPECT_EQ(s[3].client.address().to_string(), "192.0.2.7");
+    EXPECT_EQ(s[3].client.port(), 5353);
+    EXPECT_GE(s[3].duration.count(), 0);
+
+    EXPECT_EQ(s[4].name, "d.test.");  // answered at once: two already waiting
+    EXPECT_EQ(s[4].outcome, Outcome::ServFail);
+    EXPECT_EQ(s[4].reason, Reason::Limit);
+    EXPECT_EQ(s[4].rcode, static_cast<std::uint8_t>(dns::Rcode::ServFail));
+
+    EXPECT_EQ(s[5].name, "b.test.");
+    EXPECT_EQ(s[5].reason, Reason::Timeout);
+    EXPECT_EQ(s[5].server, "");
+    EXPECT_EQ(s[6].name, "c.test.");
+    EXPECT_EQ(s[6].reason, Reason::UpstreamError);
+    EXPECT_EQ(s[7].reason, Reason::NoServer);
+    EXPECT_EQ(s[8].outcome, Outcome::Dropped);
+    EXPECT_EQ(s[8].reason, Reason::Oversized);
+
+    // The counters are tallied from the same events.
+    EXPECT_EQ(counters.dropped_malformed, 1U);
+    EXPECT_EQ(counters.dropped_oversized, 1U);
+    EXPECT_EQ(counters.blocked_names, 1U);
+    EXPECT_EQ(counters.cloaked, 1U);
+    EXPECT_EQ(counters.answered, 1U);
+    EXPECT_EQ(counters.refused_active_limit, 1U);
+    EXPECT_EQ(counters.servfail_timeout, 1U);
+    EXPECT_EQ(counters.servfail_upstream_error, 1U);
+    EXPECT_EQ(counters.servfail_no_certificate, 1U);
+    EXPECT_EQ(active.load(), 0U);
+}
+
+TEST_F(Fixture, CacheAndTcpOnlyOutcomes) {
+    settings.tcp_only = true;
+    cache::Cache cache(cache::CacheSettings{});
+    QueryProcessor p(io, upstream, settings, counters, active, &cache);
+    RecordingSink sink;
+    p.add_sink(sink);
+    ASSERT_EQ(prepare(p, test::make_query("a.test", 1, 5)), Step::Reply);  // TC: TCP only
+    ASSERT_EQ(prepare(p, test::make_query("a.test", 1, 5), ClientTransport::Tcp), Step::Forward);
+    auto a = answer_for("a.test", 5, 1, false);
+    reply_len = p.finish(prepared, MutableBytes(a), "r", ClientTransport::Tcp, kClient, reply);
+    ASSERT_EQ(prepare(p, test::make_query("a.test", 1, 6), ClientTransport::Tcp), Step::Reply);
+    ASSERT_EQ(sink.seen.size(), 3U);
+    EXPECT_EQ(sink.seen[0].outcome, Outcome::Truncated);
+    EXPECT_EQ(sink.seen[0].source, Source::None);
+    EXPECT_EQ(sink.seen[1].source, Source::Server);
+    EXPECT_EQ(sink.seen[2].outcome, Outcome::Answered);
+    EXPECT_EQ(sink.seen[2].source, Source::Cache);
+    EXPECT_EQ(sink.seen[2].server, "");
+    EXPECT_EQ(counters.tc_tcp_only, 1U);
+    EXPECT_EQ(counters.cache_hits, 1U);
+    EXPECT_EQ(counters.answered, 1U);
+}
+
+}  // namespace
+}  // namespace dcp::proxy
+
+namespace dcp::proxy {
+namespace {
+
+TEST(QueryEvent, NamesForTheLogAndMetrics) {
+    EXPECT_EQ(to_string(Outcome::Answered), "answered");
+    EXPECT_EQ(to_string(Outcome::Dropped), "dropped");
+    EXPECT_EQ(to_string(Source::Stale), "stale");
+    EXPECT_EQ(to_string(Source::Rule), "rule");
+    EXPECT_EQ(to_string(Reason::NoServer), "no server");
+    EXPECT_EQ(to_string(Reason::Unanswerable), "unanswerable");
+    EXPECT_EQ(to_string(static_cast<Reason>(200)), "?");
+}
+
+TEST(QueryEvent, AClientAddressOfEitherFamilyOrNone) {
+    EXPECT_EQ(kClient.endpoint(),
+              asio::ip::udp::endpoint(asio::ip::make_address("192.0.2.7"), 5353));
+    const asio::ip::udp::endpoint v6(asio::ip::make_address("2001:db8::1"), 53);
+    const ClientAddress six{v6.data(), static_cast<socklen_t>(v6.size())};
+    EXPECT_EQ(six.endpoint(), v6);
+    EXPECT_EQ(ClientAddress{}.endpoint().port(), 0);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The pool with fake transports: which server is asked, when another one is, what the client
-// gets, and what each server's health becomes. Time is real (an io_context run for a while),
-// with delays chosen far apart so that the order of events is certain.
+// gets, and what each server's health becomes. Time is a ManualSteadyClock moved by the test:
+// no real-time window, so a loaded machine cannot reorder events.
 #include "upstream/pool.hpp"
 
 #include <gtest/gtest.h>
@@ -95,14 +95,17 @@ struct Lab {
             name += std::to_string(i);
             members.push_back({&transports[i], name, name});
         }
-        pool.emplace(io, std::move(members), s, counters);
+        pool.emplace(io, std::move(members), s, counters, clock);
         // Server 0 the fastest, then 1, then 2...
         for (std::size_t i = 0; i < n; ++i) pool->seed(i, Micros(1000 * (i + 1)));
     }
+    // Time passes: whatever the pool set its alarm for on the way happens then, in order.
     void run_for(std::chrono::milliseconds d) {
+        clock.advance(d);
         io.restart();
-        io.run_for(d);
+        io.poll();
     }
+    ManualSteadyClock clock;
     asio::io_context io;
     Counters counters;
     std::vector<FakeTransport> transports;
