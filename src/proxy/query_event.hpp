@@ -58,23 +58,29 @@ enum class Reason : std::uint8_t {
 // What the rules did to a server's (or the cache's) answer.
 enum class AnswerFilter : std::uint8_t { None, BlockedIp, BlockedName };
 
-struct QueryEvent {
-    QueryEvent(const ClientAddress& from, ClientTransport over) : client(from), transport(over) {}
-
-    ClientAddress client;
-    ClientTransport transport = ClientTransport::Udp;
-    const dns::QueryInfo* query = nullptr;  // null when it was not a query
+// What became of a query, in eight bytes: what the counters are tallied from, filled in by the
+// steps a query goes through.
+struct Tally {
     Outcome outcome = Outcome::Answered;
     Source source = Source::None;
     Reason reason = Reason::None;
     rules::Verdict verdict = rules::Verdict::Pass;  // the rules' decision on the name
     AnswerFilter filter = AnswerFilter::None;
-    bool cloaked = false;     // a cloaking rule's target was asked instead (`verdict`)
-    bool forwarded = false;   // sent to a forwarding rule's servers
+    bool cloaked = false;    // a cloaking rule's target was asked instead (`verdict`)
+    bool forwarded = false;  // sent to a forwarding rule's servers
+};
+
+// The whole of it, made only when a sink is there to take it.
+struct QueryEvent : Tally {
+    QueryEvent(const Tally& tally, const ClientAddress& from, ClientTransport over)
+        : Tally(tally), client(from), transport(over) {}
+
+    ClientAddress client;
+    ClientTransport transport = ClientTransport::Udp;
+    const dns::QueryInfo* query = nullptr;  // null when it was not a query
     std::string_view server;  // the server that answered (Source::Server), as the log names it
     std::size_t size = 0;     // of the reply (0: none)
-    // For sinks only (not filled in when there is none):
-    std::uint8_t rcode = 0;                 // of the reply
+    std::uint8_t rcode = 0;   // of the reply
     std::chrono::microseconds duration{0};  // from the query's arrival to its reply
 };
 

@@ -64,37 +64,34 @@ constexpr std::array<Counter, 5> kBySource = {nullptr, &Counters::answered, &Cou
                                               &Counters::cache_stale, nullptr};
 constexpr std::array<Counter, 3> kByFilter = {nullptr, &Counters::blocked_ips,
                                               &Counters::blocked_names};
+static_assert(kByReason.size() == static_cast<std::size_t>(Reason::Unanswerable) + 1);
+static_assert(kBySource.size() == static_cast<std::size_t>(Source::Rule) + 1);
+static_assert(kByFilter.size() == static_cast<std::size_t>(AnswerFilter::BlockedName) + 1);
 
-Counter by_verdict(rules::Verdict v) {
-    switch (v) {
-        case rules::Verdict::Blocked:
-            return &Counters::blocked_names;
-        case rules::Verdict::BlockedIpv6:
-            return &Counters::blocked_ipv6;
-        case rules::Verdict::Unqualified:
-        case rules::Verdict::Undelegated:
-            return &Counters::blocked_local_names;
-        case rules::Verdict::Cloaked:
-        case rules::Verdict::CloakedTarget:
-            return &Counters::cloaked;
-        case rules::Verdict::Captive:
-            return &Counters::captive_portal_answers;
-        case rules::Verdict::Pass:
-        case rules::Verdict::Forward:
-            break;
-    }
-    return nullptr;
-}
+constexpr std::array<Counter, 9> kByVerdict = {nullptr,                            // Pass
+                                               &Counters::blocked_names,           // Blocked
+                                               &Counters::blocked_ipv6,            // BlockedIpv6
+                                               &Counters::blocked_local_names,     // Unqualified
+                                               &Counters::blocked_local_names,     // Undelegated
+                                               &Counters::cloaked,                 // Cloaked
+                                               &Counters::cloaked,                 // CloakedTarget
+                                               &Counters::captive_portal_answers,  // Captive
+                                               nullptr};                           // Forward
+static_assert(kByVerdict.size() == static_cast<std::size_t>(rules::Verdict::Forward) + 1);
 
-void count(const QueryEvent& e, Counters& c) {
-    for (const Counter counter :
-         {kByReason.at(static_cast<std::size_t>(e.reason)),
-          kBySource.at(static_cast<std::size_t>(e.source)),
-          kByFilter.at(static_cast<std::size_t>(e.filter)), by_verdict(e.verdict)}) {
-        if (counter != nullptr) ++(c.*counter);
+// Most queries have neither a reason nor a verdict nor a filter: each is looked up only when
+// there is one (this runs for every query; bench/callgrind.py).
+inline void count(const Tally& e, Counters& c) {
+    if (e.reason != Reason::None) {
+        if (const Counter m = kByReason[static_cast<std::size_t>(e.reason)]) ++(c.*m);
     }
-    // TC at once with no answer behind it: --tcp-only.
-    if (e.outcome == Outcome::Truncated && e.source == Source::None) ++c.tc_tcp_only;
+    if (const Counter m = kBySource[static_cast<std::size_t>(e.source)]) {
+        ++(c.*m);
+    } else if (e.outcome == Outcome::Truncated && e.source == Source::None) {
+        ++c.tc_tcp_only;  // TC at once with no answer behind it: --tcp-only
+    }
+    if (const Counter m = kByVerdict[static_cast<std::size_t>(e.verdict)]) ++(c.*m);
+    if (e.filter != AnswerFilter::None) ++(c.*kByFilter[static_cast<std::size_t>(e.filter)]);
     if (e.forwarded) ++c.forwarded;
 }
 
@@ -194,26 +191,29 @@ void QueryProcessor::note_limit_hit() {
     }
 }
 
-void QueryProcessor::report(QueryEvent& event, Bytes reply,
-                            std::chrono::steady_clock::time_point arrived) {
-    count(event, counters_);
-    if (sinks_.empty()) return;
-    const auto header = dns::parse_header(reply.first(std::min(event.size, reply.size())));
+void QueryProcessor::deliver(const Tally& tally, const Context& context, Bytes reply) {
+    QueryEvent event(tally, context.client, context.transport);
+    event.query = context.query;
+    event.server = context.server;
+    event.size = reply.size();
+    const auto header = dns::parse_header(reply);
     event.rcode = header ? header->rcode() : 0;
     event.duration = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - arrived);
+        std::chrono::steady_clock::now() - context.arrived);
     for (QuerySink* sink : sinks_) sink->record(event);
 }
 
 void QueryProcessor::report_dropped(ClientTransport transport, const ClientAddress& client) {
-    QueryEvent e{client, transport};
-    e.outcome = Outcome::Dropped;
-    e.reason = Reason::Oversized;
-    report(e, {}, std::chrono::steady_clock::now());
+    Tally t;
+    t.outcome = Outcome::Dropped;
+    t.reason = Reason::Oversized;
+    count(t, counters_);
+    if (!sinks_.empty())
+        deliver(t, {client, transport, nullptr, std::chrono::steady_clock::now()}, {});
 }
 
 std::size_t QueryProcessor::servfail(const dns::QueryInfo& info, Reason reason, MutableBytes reply,
-                                     QueryEvent& event) {
+                                     Tally& event) {
     event.outcome = Outcome::ServFail;
     event.reason = reason;
     return synthesize(info, dns::Rcode::ServFail, false, reply);
@@ -222,7 +222,7 @@ std::size_t QueryProcessor::servfail(const dns::QueryInfo& info, Reason reason, 
 std::optional<std::size_t> QueryProcessor::answer_locally(const dns::QueryInfo& info,
                                                           const rules::Decision& decision,
                                                           ClientTransport transport,
-                                                          MutableBytes reply, QueryEvent& event) {
+                                                          MutableBytes reply, Tally& event) {
     switch (decision.verdict) {
         case rules::Verdict::Pass:
         case rules::Verdict::CloakedTarget:
@@ -247,18 +247,31 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
                              std::size_t& reply_len, std::vector<std::uint8_t>* grow) {
     const auto arrived =
         sinks_.empty() ? std::chrono::steady_clock::time_point{} : std::chrono::steady_clock::now();
-    QueryEvent e{client, transport};
-    // Every way out of here but Forward reports the query's outcome.
-    const auto drop = [&](Reason reason) {
+    Tally e;
+    out.arrived = arrived;
+    const Step step = decide(buffer, len, transport, out, reply, reply_len, grow, e);
+    // Every way out but Forward is the query's outcome: reported here, once. (The counters at
+    // once; a sink's context only when there is one: this runs for every query.)
+    if (step != Step::Forward) {
+        count(e, counters_);
+        if (!sinks_.empty()) {
+            deliver(e, {client, transport, step == Step::Drop ? nullptr : &out.info, arrived},
+                    step == Step::Drop ? Bytes() : Bytes(reply.data(), reply_len));
+        }
+    }
+    return step;
+}
+
+Step QueryProcessor::decide(MutableBytes buffer, std::size_t len, ClientTransport transport,
+                            Prepared& out, MutableBytes& reply, std::size_t& reply_len,
+                            std::vector<std::uint8_t>* grow, Tally& e) {
+    const auto drop = [&e](Reason reason) {
         e.outcome = Outcome::Dropped;
         e.reason = reason;
-        report(e, {}, arrived);
         return Step::Drop;
     };
-    const auto replied = [&](std::size_t size) {
+    const auto replied = [&reply_len](std::size_t size) {
         reply_len = size;
-        e.size = size;
-        report(e, Bytes(reply.data(), size), arrived);
         return Step::Reply;
     };
     if (len > kMaxQuerySize) return drop(Reason::Oversized);
@@ -272,8 +285,6 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
     out.storable = false;
     out.forwarded = false;
     out.rules = rules_.get();
-    out.arrived = arrived;
-    e.query = &out.info;
 
     if (rules_) {
         out.decision =
@@ -402,7 +413,7 @@ void QueryProcessor::start_prefetch(const Prepared& p, Bytes query) {
 
 std::size_t QueryProcessor::serve_cached(const Prepared& p, std::size_t len, std::uint32_t ttl,
                                          ClientTransport transport, MutableBytes reply,
-                                         QueryEvent& event) {
+                                         Tally& event) {
     const dns::QueryInfo& sent = p.sent();
     // The client's ID and its spelling of the name (the cache stored the question unpacked,
     // the same length as the key's name).
@@ -422,7 +433,7 @@ std::size_t QueryProcessor::serve_cached(const Prepared& p, std::size_t len, std
 
 std::size_t QueryProcessor::finish_answer(const Prepared& p, std::size_t len,
                                           ClientTransport transport, MutableBytes reply,
-                                          QueryEvent& event) {
+                                          Tally& event) {
     const auto& info = p.info;
     const rules::RuleSet* rules = p.rules;
     if (p.cloaked && rules != nullptr) {
@@ -468,17 +479,25 @@ std::size_t QueryProcessor::finish(const Prepared& prepared,
                                    std::string_view server, ClientTransport transport,
                                    const ClientAddress& client, MutableBytes reply) {
     active_.fetch_sub(1, std::memory_order_relaxed);
-    const auto& info = prepared.info;
-    QueryEvent e{client, transport};
-    e.query = &info;
+    Tally e;
     e.verdict = prepared.decision.verdict;
     e.cloaked = prepared.cloaked;
     e.forwarded = prepared.forwarded;
-    const auto made = [&](std::size_t size) {
-        e.size = size;
-        report(e, Bytes(reply.data(), size), prepared.arrived);
-        return size;
-    };
+    const std::size_t size = make_reply(prepared, answer, transport, reply, e);
+    count(e, counters_);
+    if (!sinks_.empty()) {
+        deliver(e,
+                {client, transport, &prepared.info, prepared.arrived,
+                 e.source == Source::Server ? server : std::string_view()},
+                Bytes(reply.data(), size));
+    }
+    return size;
+}
+
+std::size_t QueryProcessor::make_reply(const Prepared& prepared,
+                                       dcp::Result<MutableBytes, upstream::ExchangeError> answer,
+                                       ClientTransport transport, MutableBytes reply, Tally& e) {
+    const auto& info = prepared.info;
     const auto header = answer ? dns::parse_header(*answer) : Unexpected(dns::Error::ShortPacket);
     const bool servfail_answer =
         header && header->rcode() == static_cast<std::uint8_t>(dns::Rcode::ServFail);
@@ -488,18 +507,16 @@ std::size_t QueryProcessor::finish(const Prepared& prepared,
         const auto hit = cache_->find(prepared.cache_key(), now_seconds(), reply, true);
         if (hit.found != cache::Found::Miss && hit.size <= reply.size()) {
             e.source = Source::Stale;
-            return made(
-                serve_cached(prepared, hit.size,
-                             hit.found == cache::Found::Stale ? cache::kStaleTtl : hit.ttl_left,
-                             transport, reply, e));
+            return serve_cached(prepared, hit.size,
+                                hit.found == cache::Found::Stale ? cache::kStaleTtl : hit.ttl_left,
+                                transport, reply, e);
         }
     }
     if (!answer) {
-        return made(servfail(info,
-                             answer.error() == upstream::ExchangeError::Timeout
-                                 ? Reason::Timeout
-                                 : Reason::UpstreamError,
-                             reply, e));
+        return servfail(info,
+                        answer.error() == upstream::ExchangeError::Timeout ? Reason::Timeout
+                                                                           : Reason::UpstreamError,
+                        reply, e);
     }
     const std::size_t len = answer->size();
     if (answer->data() != reply.data()) std::memmove(reply.data(), answer->data(), len);
@@ -507,8 +524,7 @@ std::size_t QueryProcessor::finish(const Prepared& prepared,
         (void)cache_->store(prepared.cache_key(), Bytes(reply.data(), len), now_seconds());
     }
     e.source = Source::Server;
-    e.server = server;
-    return made(finish_answer(prepared, len, transport, reply, e));
+    return finish_answer(prepared, len, transport, reply, e);
 }
 
 net::awaitable<bool> QueryProcessor::process(Bytes query, ClientTransport transport,
