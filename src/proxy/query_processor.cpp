@@ -10,6 +10,7 @@
 #include "cache/answer.hpp"
 #include "dns/edns.hpp"
 #include "dns/reply.hpp"
+#include "proxy/counting.hpp"
 #include "rules/local_reply.hpp"
 
 namespace dcp::proxy {
@@ -48,90 +49,7 @@ std::size_t rewrite_question(MutableBytes buffer, std::size_t len, const dns::Qu
     return new_len;
 }
 
-// The statistics counters (SIGUSR1's report) of one query's outcome: the first consumer of
-// QueryEvent. A counter per reason, per verdict of the rules, per answer filter and per
-// source (null: none), indexed by the enums' values.
-using Counter = std::uint64_t Counters::*;
-constexpr std::array<Counter, 8> kByReason = {nullptr,                             // None
-                                              &Counters::dropped_oversized,        // Oversized
-                                              &Counters::dropped_malformed,        // Malformed
-                                              &Counters::servfail_no_certificate,  // NoServer
-                                              &Counters::refused_active_limit,     // Limit
-                                              &Counters::servfail_timeout,         // Timeout
-                                              &Counters::servfail_upstream_error,  // UpstreamError
-                                              nullptr};                            // Unanswerable
-constexpr std::array<Counter, 5> kBySource = {nullptr, &Counters::answered, &Counters::cache_hits,
-                                              &Counters::cache_stale, nullptr};
-constexpr std::array<Counter, 3> kByFilter = {nullptr, &Counters::blocked_ips,
-                                              &Counters::blocked_names};
-static_assert(kByReason.size() == static_cast<std::size_t>(Reason::Unanswerable) + 1);
-static_assert(kBySource.size() == static_cast<std::size_t>(Source::Rule) + 1);
-static_assert(kByFilter.size() == static_cast<std::size_t>(AnswerFilter::BlockedName) + 1);
-
-constexpr std::array<Counter, 9> kByVerdict = {nullptr,                            // Pass
-                                               &Counters::blocked_names,           // Blocked
-                                               &Counters::blocked_ipv6,            // BlockedIpv6
-                                               &Counters::blocked_local_names,     // Unqualified
-                                               &Counters::blocked_local_names,     // Undelegated
-                                               &Counters::cloaked,                 // Cloaked
-                                               &Counters::cloaked,                 // CloakedTarget
-                                               &Counters::captive_portal_answers,  // Captive
-                                               nullptr};                           // Forward
-static_assert(kByVerdict.size() == static_cast<std::size_t>(rules::Verdict::Forward) + 1);
-
-// Most queries have neither a reason nor a verdict nor a filter: each is looked up only when
-// there is one (this runs for every query; bench/callgrind.py).
-inline void count(const Tally& e, Counters& c) {
-    if (e.reason != Reason::None) {
-        if (const Counter m = kByReason[static_cast<std::size_t>(e.reason)]) ++(c.*m);
-    }
-    if (const Counter m = kBySource[static_cast<std::size_t>(e.source)]) {
-        ++(c.*m);
-    } else if (e.outcome == Outcome::Truncated && e.source == Source::None) {
-        ++c.tc_tcp_only;  // TC at once with no answer behind it: --tcp-only
-    }
-    if (const Counter m = kByVerdict[static_cast<std::size_t>(e.verdict)]) ++(c.*m);
-    if (e.filter != AnswerFilter::None) ++(c.*kByFilter[static_cast<std::size_t>(e.filter)]);
-    if (e.forwarded) ++c.forwarded;
-}
-
-constexpr std::array<std::string_view, 4> kOutcomeNames = {"answered", "truncated", "servfail",
-                                                           "dropped"};
-constexpr std::array<std::string_view, 5> kSourceNames = {"none", "server", "cache", "stale",
-                                                          "rule"};
-constexpr std::array<std::string_view, 8> kReasonNames = {
-    "none",  "oversized", "malformed",      "no server",
-    "limit", "timeout",   "upstream error", "unanswerable"};
-
-template <std::size_t N, class E>
-std::string_view name_in(const std::array<std::string_view, N>& names, E value) {
-    const auto i = static_cast<std::size_t>(value);
-    return i < N ? names[i] : "?";
-}
-
 }  // namespace
-
-std::string_view to_string(Outcome o) noexcept {
-    return name_in(kOutcomeNames, o);
-}
-
-std::string_view to_string(Source s) noexcept {
-    return name_in(kSourceNames, s);
-}
-
-std::string_view to_string(Reason r) noexcept {
-    return name_in(kReasonNames, r);
-}
-
-asio::ip::udp::endpoint ClientAddress::endpoint() const {
-    asio::ip::udp::endpoint ep;
-    if (address != nullptr && length <= ep.capacity() &&
-        (address->sa_family == AF_INET || address->sa_family == AF_INET6)) {
-        std::memcpy(ep.data(), address, length);
-        ep.resize(length);
-    }
-    return ep;
-}
 
 cache::Key Prepared::cache_key() const {
     const dns::QueryInfo& q = sent();
@@ -207,7 +125,7 @@ void QueryProcessor::report_dropped(ClientTransport transport, const ClientAddre
     Tally t;
     t.outcome = Outcome::Dropped;
     t.reason = Reason::Oversized;
-    count(t, counters_);
+    tally_counters(t, counters_);
     if (!sinks_.empty())
         deliver(t, {client, transport, nullptr, std::chrono::steady_clock::now()}, {});
 }
@@ -253,7 +171,7 @@ Step QueryProcessor::prepare(MutableBytes buffer, std::size_t len, ClientTranspo
     // Every way out but Forward is the query's outcome: reported here, once. (The counters at
     // once; a sink's context only when there is one: this runs for every query.)
     if (step != Step::Forward) {
-        count(e, counters_);
+        tally_counters(e, counters_);
         if (!sinks_.empty()) {
             deliver(e, {client, transport, step == Step::Drop ? nullptr : &out.info, arrived},
                     step == Step::Drop ? Bytes() : Bytes(reply.data(), reply_len));
@@ -484,7 +402,7 @@ std::size_t QueryProcessor::finish(const Prepared& prepared,
     e.cloaked = prepared.cloaked;
     e.forwarded = prepared.forwarded;
     const std::size_t size = make_reply(prepared, answer, transport, reply, e);
-    count(e, counters_);
+    tally_counters(e, counters_);
     if (!sinks_.empty()) {
         deliver(e,
                 {client, transport, &prepared.info, prepared.arrived,
