@@ -112,8 +112,8 @@ void TcpListener::set_accepting(bool on) {
 void TcpListener::spawn_accept_loop() {
     loop_running_ = true;
     cancelled_ = false;
-    asio::co_spawn(io_, accept_loop(), [this, alive = alive_](std::exception_ptr e) {
-        if (!*alive) return;
+    asio::co_spawn(io_, accept_loop(), [this, alive = alive_.token()](std::exception_ptr e) {
+        if (!alive) return;
         loop_running_ = false;
         if (e) {
             spdlog::critical("TCP listener stopped by an internal error");
@@ -126,7 +126,7 @@ void TcpListener::spawn_accept_loop() {
 }
 
 void TcpListener::stop() {
-    *alive_ = false;
+    alive_.end();
     asio::error_code ignored;
     acceptor_.close(ignored);
     parked_.close();
@@ -143,10 +143,10 @@ TcpListener::Connection* TcpListener::quietest_evictable() const {
 }
 
 net::awaitable<void> TcpListener::accept_loop() {
-    auto alive = alive_;
-    while (*alive && accepting_) {
+    const auto alive = alive_.token();
+    while (alive && accepting_) {
         auto [ec, socket] = co_await acceptor_.async_accept(net::use_nothrow);
-        if (!*alive || ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) {
+        if (!alive || ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) {
             co_return;
         }
         if (ec) {
@@ -180,7 +180,7 @@ net::awaitable<void> TcpListener::accept_loop() {
         c->peer = c->socket.remote_endpoint(ignored);
         c->live = live_.insert(live_.end(), c.get());
         asio::co_spawn(io_, serve(c), [this, alive, c](std::exception_ptr e) {
-            if (!*alive) return;
+            if (!alive) return;
             if (e) ++counters_.handler_exceptions;
             c->close();
             live_.erase(c->live);
@@ -196,13 +196,13 @@ net::awaitable<void> TcpListener::accept_loop() {
 // nothing closes after the idle timeout; while answers are owed, the write deadline
 // (write_loop) bounds how long a client that does not read can hold it.
 net::awaitable<void> TcpListener::serve(std::shared_ptr<Connection> c) {
-    auto alive = alive_;
+    const auto alive = alive_.token();
     asio::error_code ec;
     c->socket.non_blocking(true, ec);
     if (ec) co_return;
     bool eof = false;
     Clock::time_point partial_since = Clock::now();
-    while (*alive && !c->closed) {
+    while (alive && !c->closed) {
         // Every whole query buffered goes to the resolver, as far as the limits allow.
         bool paused = false;
         for (;;) {
@@ -273,8 +273,8 @@ void TcpListener::dispatch(const std::shared_ptr<Connection>& c, Bytes query) {
     ++in_flight_;
     c->quiet_since = Clock::now();
     asio::co_spawn(io_, handle(c, std::vector<std::uint8_t>(query.begin(), query.end())),
-                   [this, alive = alive_, c](std::exception_ptr e) {
-                       if (e && *alive) {
+                   [this, alive = alive_.token(), c](std::exception_ptr e) {
+                       if (e && alive) {
                            ++counters_.handler_exceptions;
                            c->close();
                        }
@@ -322,8 +322,8 @@ net::awaitable<void> TcpListener::handle(std::shared_ptr<Connection> c,
     c->outbox.push_back(std::move(framed));
     if (!c->writing) {
         c->writing = true;
-        asio::co_spawn(io_, write_loop(c), [this, alive = alive_, c](std::exception_ptr e) {
-            if (e && *alive) {
+        asio::co_spawn(io_, write_loop(c), [this, alive = alive_.token(), c](std::exception_ptr e) {
+            if (e && alive) {
                 ++counters_.handler_exceptions;
                 c->close();
             }

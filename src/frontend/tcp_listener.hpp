@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "common/counters.hpp"
+#include "common/liveness.hpp"
 #include "net/asio.hpp"
 #include "net/listen_share.hpp"
 #include "net/parked_socket.hpp"
@@ -78,7 +79,7 @@ class TcpListener {
     std::atomic<std::size_t>& connections_;
     std::list<Connection*> live_;  // this worker's open connections, for eviction
     std::size_t in_flight_ = 0;    // queries in flight over all of them
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    Liveness alive_;
     bool accepting_ = false;
     bool loop_running_ = false;
     bool cancelled_ = false;  // the running loop was told to stop accepting

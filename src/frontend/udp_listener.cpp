@@ -80,7 +80,7 @@ void UdpListener::start(bool reading) {
 }
 
 void UdpListener::stop() {
-    *alive_ = false;
+    alive_.end();
     asio::error_code ignored;
     socket_.close(ignored);
     parked_.close();
@@ -110,8 +110,8 @@ void UdpListener::unpark() {
 void UdpListener::wait_readable() {
     waiting_ = true;
     socket_.async_wait(asio::socket_base::wait_read,
-                       [this, alive = alive_](const asio::error_code& ec) {
-                           if (!*alive || ec == asio::error::operation_aborted) return;
+                       [this, alive = alive_.token()](const asio::error_code& ec) {
+                           if (!alive || ec == asio::error::operation_aborted) return;
                            read_available();
                        });
 }
@@ -138,8 +138,8 @@ void UdpListener::read_available() {
         return;
     }
     // More is waiting: go on after the other handlers had their turn.
-    asio::post(io_, [this, alive = alive_] {
-        if (*alive) read_available();
+    asio::post(io_, [this, alive = alive_.token()] {
+        if (alive) read_available();
     });
 }
 
@@ -198,7 +198,7 @@ void UdpListener::on_complete(Slot& slot,
         reply.size = processor_.finish(slot.prepared, answer, slot.answered_by(),
                                        proxy::ClientTransport::Udp, client,
                                        MutableBytes(reply.data, kReplyCapacity));
-        if (*alive_) {
+        if (alive_.alive()) {
             std::memcpy(&reply.peer, &slot.peer, slot.peer_len);
             reply.peer_len = slot.peer_len;
             replies_.push();
@@ -213,7 +213,7 @@ void UdpListener::on_complete(Slot& slot,
         std::memcpy(&reply.peer, &slot.peer, slot.peer_len);
         reply.peer_len = slot.peer_len;
         std::error_code ignored;
-        if (*alive_) {
+        if (alive_.alive()) {
             net::send_datagrams(parked_.fd(), std::span(&reply, 1), false, ignored);
         }
     }
@@ -222,7 +222,7 @@ void UdpListener::on_complete(Slot& slot,
 void UdpListener::flush() {
     const auto queued = replies_.queued();
     std::size_t start = 0;
-    while (start < queued.size() && *alive_) {
+    while (start < queued.size() && alive_.alive()) {
         std::error_code ec;
         start += net::send_datagrams(parked_.fd(), queued.subspan(start), false, ec);
         if (start == queued.size() || net::would_block(ec)) {

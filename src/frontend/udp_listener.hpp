@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/counters.hpp"
+#include "common/liveness.hpp"
 #include "net/asio.hpp"
 #include "net/datagram_batch.hpp"
 #include "net/datagram_queue.hpp"
@@ -73,7 +74,7 @@ class UdpListener final : public net::Flushable {
 
     std::vector<std::unique_ptr<Slot>> slots_;  // grows with the load, never shrinks
     std::vector<Slot*> free_slots_;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    Liveness alive_;
 };
 
 }  // namespace dcp::frontend

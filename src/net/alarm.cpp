@@ -3,14 +3,13 @@
 namespace dcp::net {
 
 Alarm::Alarm(asio::io_context& io, const SteadyClock& clock, std::function<void()> on_time)
-    : clock_(clock),
-      // Once, here: a manual clock is a test's, and it drives the alarm itself.
+    :  // Once, here: a manual clock is a test's, and it drives the alarm itself.
       manual_(dynamic_cast<ManualSteadyClock*>(const_cast<SteadyClock*>(&clock))),
       timer_(io),
       on_time_(std::move(on_time)) {}
 
 Alarm::~Alarm() {
-    *alive_ = false;
+    alive_.end();
     cancel();
 }
 
@@ -22,8 +21,8 @@ void Alarm::at(SteadyClock::time_point t) {
         return;
     }
     timer_.expires_at(t);
-    timer_.async_wait([this, generation, alive = alive_](const asio::error_code&) {
-        if (*alive && generation == generation_) on_time_();
+    timer_.async_wait([this, generation, alive = alive_.token()](const asio::error_code&) {
+        if (alive && generation == generation_) on_time_();
     });
 }
 

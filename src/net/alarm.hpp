@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "common/clock.hpp"
+#include "common/liveness.hpp"
 #include "net/asio.hpp"
 
 namespace dcp::net {
@@ -26,13 +27,12 @@ class Alarm final : private ManualSteadyClock::Waiter {
     void on_due() override;
     [[nodiscard]] SteadyClock::time_point due() const override { return due_; }
 
-    const SteadyClock& clock_;
-    ManualSteadyClock* manual_;  // the clock, when it is a manual one
+    ManualSteadyClock* manual_;  // the clock, when it is a manual one (else the system's)
     asio::steady_timer timer_;
     std::function<void()> on_time_;
     SteadyClock::time_point due_{};
     std::uint64_t generation_ = 0;  // a completion of an earlier wait is stale
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    Liveness alive_;
 };
 
 }  // namespace dcp::net

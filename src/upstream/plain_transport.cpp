@@ -40,13 +40,13 @@ PlainTransport::~PlainTransport() {
 }
 
 void PlainTransport::stop() {
-    *alive_ = false;
+    alive_.end();
     for (auto& [key, q] : live_) bind<Query>(*q->attempt, nullptr);
     live_.clear();  // closes their sockets
 }
 
 void PlainTransport::begin(Attempt& attempt) {
-    if (!*alive_ || attempt.message.size() < dns::kHeaderSize ||
+    if (!alive_.alive() || attempt.message.size() < dns::kHeaderSize ||
         attempt.message.size() > dns::kMaxMessageSize || live_.size() >= kMaxInFlight) {
         complete(attempt, Unexpected(ExchangeError::Network));
         return;
@@ -101,8 +101,8 @@ void PlainTransport::finish_udp(Query& q) {
 
 void PlainTransport::wait_readable(Query& q) {
     q.socket.async_wait(asio::socket_base::wait_read,
-                        [this, &q, alive = alive_](const asio::error_code& ec) {
-                            if (!*alive || ec == asio::error::operation_aborted) return;
+                        [this, &q, alive = alive_.token()](const asio::error_code& ec) {
+                            if (!alive || ec == asio::error::operation_aborted) return;
                             if (!live_.contains(&q) || bound<Query>(*q.attempt) != &q) return;
                             read_available(q);
                         });
@@ -141,8 +141,9 @@ void PlainTransport::read_available(Query& q) {
         if (header && header->tc()) {
             ++counters_.upstream_truncated;
             // Not cancellable (state cleared) until the TCP exchange ends.
-            asio::co_spawn(io_, over_tcp(&attempt, client_id),
-                           fail_on_exception(attempt, alive_, counters_.handler_exceptions));
+            asio::co_spawn(
+                io_, over_tcp(&attempt, client_id),
+                fail_on_exception(attempt, alive_.token(), counters_.handler_exceptions));
             return;
         }
         store_u16_be(datagram.data(), client_id);
@@ -154,11 +155,11 @@ void PlainTransport::read_available(Query& q) {
 
 net::awaitable<void> PlainTransport::over_tcp(Attempt* attempt, std::uint16_t client_id) {
     ++counters_.upstream_tcp_retries;
-    const auto alive = alive_;
+    const auto alive = alive_.token();
     const asio::ip::tcp::endpoint server(server_.address(), server_.port());
     auto answer = co_await tcp_exchange(server, attempt->message,
                                         std::chrono::steady_clock::now() + timeout_);
-    if (!*alive) co_return;  // stopped meanwhile: the attempt's owner is gone too
+    if (!alive) co_return;  // stopped meanwhile: the attempt's owner is gone too
     if (!answer) {
         complete(*attempt, Unexpected(answer.error()));
         co_return;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/counters.hpp"
+#include "common/liveness.hpp"
 #include "crypto/fast_random.hpp"
 #include "net/asio.hpp"
 #include "upstream/transport.hpp"
@@ -51,7 +52,7 @@ class PlainTransport final : public Transport {
     // Every query with a socket, owned here (the attempt's state points at its entry).
     std::unordered_map<const Query*, std::unique_ptr<Query>> live_;
     std::vector<std::uint8_t> receive_buffer_;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    Liveness alive_;
 };
 
 }  // namespace dcp::upstream

@@ -131,7 +131,7 @@ void Resolver::start(bool lead) {
 
 void Resolver::stop() {
     stopped_ = true;
-    *alive_ = false;
+    alive_.end();
     tcp_.stop();
     refresh_timer_.cancel();
     udp_.stop();
@@ -324,11 +324,12 @@ void Resolver::spawn_for(Try& t, net::awaitable<void> work) {
     // An exception escaping `work` would leave the attempt waiting for ever, its slot in the
     // pool taken: it finishes as a network failure instead. Nothing once stopped: the
     // attempt's owner is gone too.
-    asio::co_spawn(io_, std::move(work), [this, &t, alive = alive_](const std::exception_ptr& e) {
-        if (!e || !*alive) return;
-        ++counters_.handler_exceptions;
-        finish(t, Unexpected(ExchangeError::Network));
-    });
+    asio::co_spawn(io_, std::move(work),
+                   [this, &t, alive = alive_.token()](const std::exception_ptr& e) {
+                       if (!e || !alive) return;
+                       ++counters_.handler_exceptions;
+                       finish(t, Unexpected(ExchangeError::Network));
+                   });
 }
 
 void Resolver::begin_udp_alone(Try& t, std::size_t padded) {

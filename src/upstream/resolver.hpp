@@ -13,6 +13,7 @@
 
 #include "common/clock.hpp"
 #include "common/counters.hpp"
+#include "common/liveness.hpp"
 #include "common/repeat_limiter.hpp"
 #include "common/result.hpp"
 #include "crypto/fast_random.hpp"
@@ -101,7 +102,7 @@ class Resolver final : public ServerTransport {
     RepeatLimiter failures_{std::chrono::steady_clock::duration::max()};
     asio::steady_timer refresh_timer_;
     bool stopped_ = false;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    Liveness alive_;
     // Every Try made (as many as attempts were ever in flight at once here), and those free.
     std::vector<std::unique_ptr<Try>> tries_;
     std::vector<Try*> free_tries_;

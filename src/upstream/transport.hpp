@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "common/bytes.hpp"
+#include "common/liveness.hpp"
 #include "common/result.hpp"
 #include "dns/message.hpp"
 #include "upstream/exchange_error.hpp"
@@ -81,10 +82,10 @@ class Transport {
     // escaping the coroutine would leave the attempt waiting for ever, its slot in the pool
     // taken: it completes as a network failure instead, counted in `exceptions`. Nothing once
     // the transport has stopped (`alive` false): the attempt's owner is gone too.
-    [[nodiscard]] static auto fail_on_exception(Attempt& attempt, std::shared_ptr<bool> alive,
+    [[nodiscard]] static auto fail_on_exception(Attempt& attempt, Liveness::Token alive,
                                                 std::uint64_t& exceptions) {
         return [&attempt, alive = std::move(alive), &exceptions](const std::exception_ptr& e) {
-            if (!e || !*alive) return;
+            if (!e || !alive) return;
             ++exceptions;
             attempt.complete(Unexpected(ExchangeError::Network));
         };

@@ -77,7 +77,7 @@ asio::error_code UdpExchanger::open_sockets() {
 }
 
 void UdpExchanger::stop() {
-    *alive_ = false;
+    alive_.end();
     sweeper_.cancel();
     for (auto& s : sockets_) {
         asio::error_code ignored;
@@ -102,7 +102,7 @@ bool UdpExchanger::cancel(PendingUdpQuery& query) {
 }
 
 MutableBytes UdpExchanger::send_buffer() {
-    if (!*alive_) return {};
+    if (!alive_.alive()) return {};
     if (sockets_.empty() && receiver_ && open_sockets()) return {};  // still unreachable
     if (send_.full() && !send_blocked_) flush();
     if (send_.full() || sockets_.empty()) return {};
@@ -151,8 +151,8 @@ void UdpExchanger::flush() {
             // Keep the rest; send it when the socket can take it.
             send_blocked_ = true;
             socket.async_wait(asio::socket_base::wait_write,
-                              [this, alive = alive_](const asio::error_code&) {
-                                  if (!*alive) return;
+                              [this, alive = alive_.token()](const asio::error_code&) {
+                                  if (!alive) return;
                                   send_blocked_ = false;
                                   const net::FlushScope scope;
                                   request_flush();
@@ -179,12 +179,12 @@ void UdpExchanger::flush() {
 }
 
 void UdpExchanger::wait_readable(std::size_t index) {
-    sockets_[index]->socket.async_wait(asio::socket_base::wait_read,
-                                       [this, index, alive = alive_](const asio::error_code& ec) {
-                                           if (!*alive || ec == asio::error::operation_aborted)
-                                               return;
-                                           read_available(index);
-                                       });
+    sockets_[index]->socket.async_wait(
+        asio::socket_base::wait_read,
+        [this, index, alive = alive_.token()](const asio::error_code& ec) {
+            if (!alive || ec == asio::error::operation_aborted) return;
+            read_available(index);
+        });
 }
 
 void UdpExchanger::read_available(std::size_t index) {
@@ -203,8 +203,8 @@ void UdpExchanger::read_available(std::size_t index) {
         return;
     }
     // Still more: go on after the other handlers had their turn.
-    asio::post(io_, [this, index, alive = alive_] {
-        if (*alive) read_available(index);
+    asio::post(io_, [this, index, alive = alive_.token()] {
+        if (alive) read_available(index);
     });
 }
 
@@ -230,8 +230,8 @@ void UdpExchanger::arm_sweeper() {
     if (sweeping_ || deadlines_.empty()) return;
     sweeping_ = true;
     sweeper_.expires_after(kSweepInterval);
-    sweeper_.async_wait([this, alive = alive_](const asio::error_code&) {
-        if (!*alive) return;
+    sweeper_.async_wait([this, alive = alive_.token()](const asio::error_code&) {
+        if (!alive) return;
         sweeping_ = false;
         const net::FlushScope scope;
         sweep();

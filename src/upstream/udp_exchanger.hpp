@@ -17,6 +17,7 @@
 #include "common/bytes.hpp"
 #include "common/counters.hpp"
 #include "common/intrusive_list.hpp"
+#include "common/liveness.hpp"
 #include "crypto/shared_key.hpp"
 #include "dns/message.hpp"
 #include "dnscrypt/constants.hpp"
@@ -136,7 +137,7 @@ class UdpExchanger final : public net::Flushable {
     // queries are pending; a deadline may be overrun by up to kSweepInterval.
     asio::steady_timer sweeper_;
     bool sweeping_ = false;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    Liveness alive_;
 };
 
 }  // namespace dcp::upstream

@@ -26,13 +26,13 @@ class RecordingAttempt final : public Attempt {
 class CoroutineTransport final : public Transport {
   public:
     explicit CoroutineTransport(asio::io_context& io) : io_(io) {}
-    std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+    Liveness alive;
     std::uint64_t exceptions = 0;
     bool throws = true;
 
     [[nodiscard]] bool ready() const override { return true; }
     void begin(Attempt& a) override {
-        asio::co_spawn(io_, exchange(a), fail_on_exception(a, alive, exceptions));
+        asio::co_spawn(io_, exchange(a), fail_on_exception(a, alive.token(), exceptions));
     }
     bool cancel(Attempt&) override { return false; }
 
@@ -73,7 +73,7 @@ TEST(FailOnException, NothingOnceTheTransportHasStopped) {
     CoroutineTransport transport(io);
     RecordingAttempt attempt;
     transport.begin(attempt);
-    *transport.alive = false;  // stopped before the coroutine ran
+    transport.alive.end();  // stopped before the coroutine ran
     io.run();
     EXPECT_EQ(attempt.completions, 0);
     EXPECT_EQ(transport.exceptions, 0U);
