@@ -19,4 +19,8 @@ namespace dcp {
 // Accepts upper and lower case; nullopt on an odd length or a non-hex character.
 [[nodiscard]] std::optional<std::vector<std::uint8_t>> hex_decode(std::string_view text);
 
+// One hex digit's value (either case), or -1. For parsers that must not copy what they read
+// (secret keys: dnscrypt::parse_provider_key).
+[[nodiscard]] int hex_digit_value(char c) noexcept;
+
 }  // namespace dcp

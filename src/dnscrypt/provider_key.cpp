@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include "common/hex.hpp"
+
 namespace dcp::dnscrypt {
 namespace {
 
@@ -9,13 +11,6 @@ constexpr std::size_t kHexDigits = 2 * crypto::kEd25519PublicKeySize;
 constexpr std::size_t kGroupSize = 4;
 constexpr std::size_t kGroups = kHexDigits / kGroupSize;
 constexpr std::size_t kSeparatedSize = kHexDigits + kGroups - 1;
-
-int nibble(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 }  // namespace
 
@@ -33,7 +28,7 @@ dcp::Result<crypto::Ed25519PublicKey, KeyError> parse_provider_key(std::string_v
             return Unexpected(KeyError::BadProviderKey);
         }
         if (separator_place) continue;
-        const int value = nibble(text[i]);
+        const int value = hex_digit_value(text[i]);
         if (value < 0) {
             sodium_memzero(key.data(), key.size());
             return Unexpected(KeyError::BadProviderKey);
