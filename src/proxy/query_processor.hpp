@@ -113,7 +113,7 @@ class QueryProcessor {
     // until finish() turns the answer (or error) into the client's reply in `reply`, which must
     // hold max(answer size, kLocalReplySize); `answer` may lie in `reply`; `server` is the
     // one that answered (ClientQuery::answered_by). finish() always makes a reply (SERVFAIL at
-    // worst): its length. Every query's outcome is reported (report()) by the step that
+    // worst): its length. Every query's outcome is reported once, by the step that
     // ends it.
     [[nodiscard]] Step prepare(MutableBytes buffer, std::size_t len, ClientTransport transport,
                                const ClientAddress& client, Prepared& out, MutableBytes reply,
