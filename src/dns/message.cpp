@@ -99,20 +99,25 @@ std::uint16_t QueryInfo::client_udp_limit() const noexcept {
     return std::clamp(opt->udp_payload, kClassicUdpLimit, kMaxClientUdpLimit);
 }
 
-Result<QueryInfo> parse_query(Bytes msg) noexcept {
+Result<void> parse_query(Bytes msg, QueryInfo& out) noexcept {
     const auto layout = parse_layout(msg);
     if (!layout) return Unexpected(layout.error());
     const Header& h = layout->header;
     if (h.qr()) return Unexpected(Error::NotAQuery);
     if (h.qdcount == 0) return Unexpected(Error::NoQuestion);
     if (h.qdcount > 1) return Unexpected(Error::TooManyQuestions);
-    QueryInfo info;
-    info.header = h;
-    const auto question_end = read_question(msg, info.question);
+    out.header = h;
+    const auto question_end = read_question(msg, out.question);
     if (!question_end) return Unexpected(question_end.error());
-    info.question_end = *question_end;
-    info.opt = layout->opt;
-    info.size = msg.size();
+    out.question_end = *question_end;
+    out.opt = layout->opt;
+    out.size = msg.size();
+    return {};
+}
+
+Result<QueryInfo> parse_query(Bytes msg) noexcept {
+    QueryInfo info;
+    if (auto parsed = parse_query(msg, info); !parsed) return Unexpected(parsed.error());
     return info;
 }
 

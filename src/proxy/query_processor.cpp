@@ -193,9 +193,8 @@ Step QueryProcessor::decide(MutableBytes buffer, std::size_t len, ClientTranspor
         return Step::Reply;
     };
     if (len > kMaxQuerySize) return drop(Reason::Oversized);
-    const auto info = dns::parse_query(Bytes(buffer.data(), len));
-    if (!info) return drop(Reason::Malformed);
-    out.info = *info;
+    if (!dns::parse_query(Bytes(buffer.data(), len), out.info)) return drop(Reason::Malformed);
+    const dns::QueryInfo* const info = &out.info;
     out.decision = {};
     out.upstream = &upstream_;
     out.cloaked = false;
@@ -221,12 +220,9 @@ Step QueryProcessor::decide(MutableBytes buffer, std::size_t len, ClientTranspor
                 const std::size_t new_len =
                     target ? rewrite_question(buffer.first(kQueryBufferSize), len, *info, *target)
                            : 0;
-                const auto rewritten =
-                    new_len != 0 ? dns::parse_query(Bytes(buffer.data(), new_len))
-                                 : dns::Result<dns::QueryInfo>(Unexpected(dns::Error::NoSpace));
-                if (!rewritten) return replied(servfail(*info, Reason::Unanswerable, reply, e));
                 if (!out.target) out.target = std::make_unique<dns::QueryInfo>();
-                *out.target = *rewritten;
+                if (new_len == 0 || !dns::parse_query(Bytes(buffer.data(), new_len), *out.target))
+                    return replied(servfail(*info, Reason::Unanswerable, reply, e));
                 out.cloaked = true;
                 e.cloaked = true;
                 len = new_len;

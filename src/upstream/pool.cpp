@@ -63,12 +63,10 @@ class Pool::Probe final : public Attempt {
             pool_.on_probe(server_, false, Micros(0));
             return;
         }
-        const auto parsed = dns::parse_query(Bytes(buffer_.data(), *len));
-        if (!parsed) {
+        if (!dns::parse_query(Bytes(buffer_.data(), *len), info_)) {
             pool_.on_probe(server_, false, Micros(0));
             return;
         }
-        info_ = *parsed;
         info = &info_;
         message = Bytes(buffer_.data(), *len);
         udp_payload = 512;

@@ -50,6 +50,24 @@ TEST(Query, ParsesQuestionAndOpt) {
     EXPECT_EQ(q->size, msg.size());
 }
 
+TEST(Query, ParsedInPlaceOverAnEarlierQuery) {
+    // The proxy parses each query into the slot of the one before: nothing of it may remain.
+    QueryInfo slot;
+    ASSERT_TRUE(parse_query(make_query("a-much-longer-name.example", 28, 7, 4000), slot));
+    const auto msg = make_query("b.example", 1, 9);
+    ASSERT_TRUE(parse_query(msg, slot));
+    EXPECT_EQ(slot.header.id, 9);
+    EXPECT_EQ(slot.question.name.to_text(), "b.example.");
+    EXPECT_EQ(slot.question.qtype, 1);
+    EXPECT_FALSE(slot.opt);
+    EXPECT_EQ(slot.size, msg.size());
+    EXPECT_EQ(slot.question_end, parse_query(msg)->question_end);
+    const auto answer = MsgBuilder().header(1, 0x8180, 1, 0, 0, 0).question("b.example", 1).build();
+    const auto refused = parse_query(answer, slot);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error(), Error::NotAQuery);
+}
+
 TEST(Query, ClientLimitWithoutOptIs512AndNeverBelow) {
     const auto plain = parse_query(make_query("a.example", 1));
     ASSERT_TRUE(plain);
