@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/noncopyable.hpp"
 #include "config/config.hpp"
 
 namespace dcp::app {
@@ -31,13 +32,11 @@ sources::Selection catalogue_selection(const config::CatalogueSettings& catalogu
 // Refreshes each source with URLs when it is due: at once when it started from a stale or
 // non-cache copy, then every refresh_delay; after a failure, again after a back-off (1 minute,
 // doubling, at most refresh_delay). refresh_now() (SIGHUP) makes every source due.
-class SourceRefresher {
+class SourceRefresher : NonCopyable {
   public:
     // Loads the download library when a list has URLs to refresh from: make it before a chroot.
     explicit SourceRefresher(std::vector<LoadedSource> sources);
     ~SourceRefresher();
-    SourceRefresher(const SourceRefresher&) = delete;
-    SourceRefresher& operator=(const SourceRefresher&) = delete;
 
     void start();
     void refresh_now();

@@ -16,6 +16,7 @@
 #include <stdexcept>
 
 #include "app/process.hpp"
+#include "common/noncopyable.hpp"
 #include "common/result.hpp"
 
 namespace dcp::app {
@@ -24,7 +25,7 @@ namespace {
 // A file sink that can reopen its file in place (spdlog's basic_file_sink cannot), and that never
 // loses its file: the new one is opened first and replaces the old one only once it is open, so
 // a failed reopen (a path outside the chroot, no permission) leaves logging where it was.
-class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
+class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex>, NonCopyable {
   public:
     ReopenableFileSink(const std::string& path, std::optional<uid_t> user) : user_(user) {
         const auto fd = open_log(path, user_);
@@ -35,8 +36,6 @@ class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
     ~ReopenableFileSink() override {
         if (fd_ >= 0) ::close(fd_);
     }
-    ReopenableFileSink(const ReopenableFileSink&) = delete;
-    ReopenableFileSink& operator=(const ReopenableFileSink&) = delete;
 
     [[nodiscard]] const std::string& path() const { return path_; }
 

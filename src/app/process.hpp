@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "common/noncopyable.hpp"
+
 namespace dcp::app {
 
 // fork, setsid, fork again; the original process exits 0 once the daemon exists. stdin, stdout
@@ -20,12 +22,10 @@ void daemonize();
 // outside cannot be reached from inside (no descriptor of a directory outside is kept: that
 // would let code in the jail leave it), so it is emptied through the file's own descriptor
 // instead, which marks it stale for init scripts.
-class PidFile {
+class PidFile : NonCopyable {
   public:
     explicit PidFile(std::string path);  // throws std::runtime_error
     ~PidFile();
-    PidFile(const PidFile&) = delete;
-    PidFile& operator=(const PidFile&) = delete;
 
     // The process is now chrooted to `root` (canonical: UserInfo::home).
     void note_chroot(const std::string& root);

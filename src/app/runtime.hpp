@@ -15,21 +15,20 @@
 #include "app/worker.hpp"
 #include "cache/cache.hpp"
 #include "common/clock.hpp"
+#include "common/noncopyable.hpp"
 #include "config/config.hpp"
 #include "crypto/x25519.hpp"
 #include "net/asio.hpp"
 
 namespace dcp::app {
 
-class Runtime {
+class Runtime : NonCopyable {
   public:
     // Builds every worker, binds every socket (port 53 included) and reads the rule files:
     // std::runtime_error when a socket cannot be bound or the TLS libraries cannot be loaded,
     // config::ConfigError when a rule file cannot be read.
     Runtime(const config::Settings& settings, const crypto::KeyPair& keys);
     ~Runtime();
-    Runtime(const Runtime&) = delete;
-    Runtime& operator=(const Runtime&) = delete;
 
     // Every event loop, for fork() notifications.
     template <class F>

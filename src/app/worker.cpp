@@ -31,26 +31,26 @@ Worker::Worker(const config::Settings& settings, const crypto::KeyPair& keys, co
         share.duplicate_of = first_descriptor;
         return share;
     };
-    for (std::size_t i = 0; i < settings.listen.size(); ++i) {
-        const auto& ep = settings.listen[i];
+    // The first worker's listener in the position of the one being made.
+    auto share = [&] {
+        return share_of(first ? first->listeners_[listeners_.size()]->native_handle() : -1);
+    };
+    for (const auto& ep : settings.listen) {
         bind(ep, "UDP", [&] {
-            const auto share = share_of(first ? first->udp_[i]->native_handle() : -1);
-            udp_.push_back(
-                std::make_unique<frontend::UdpListener>(io_, ep, processor_, counters_, share));
+            listeners_.push_back(
+                std::make_unique<frontend::UdpListener>(io_, ep, processor_, counters_, share()));
         });
         const asio::ip::tcp::endpoint tcp_ep(ep.address(), ep.port());
         bind(ep, "TCP", [&] {
-            const auto share = share_of(first ? first->tcp_[i]->native_handle() : -1);
-            tcp_.push_back(std::make_unique<frontend::TcpListener>(
-                io_, tcp_ep, processor_, counters_, settings.tcp, limits.tcp_connections, share));
+            listeners_.push_back(std::make_unique<frontend::TcpListener>(
+                io_, tcp_ep, processor_, counters_, settings.tcp, limits.tcp_connections, share()));
         });
     }
 }
 
 void Worker::start(bool lead, bool reading) {
     for (auto& server : servers_) server->start(lead);
-    for (auto& l : udp_) l->start(reading);
-    for (auto& l : tcp_) l->start(reading);
+    for (auto& l : listeners_) l->start(reading);
 }
 
 void Worker::run() {
@@ -65,8 +65,7 @@ void Worker::run() {
 }
 
 void Worker::set_reading(bool on) {
-    for (auto& l : udp_) l->set_reading(on);
-    for (auto& l : tcp_) l->set_accepting(on);
+    for (auto& l : listeners_) l->set_active(on);
 }
 
 // Each forwarding rule's servers become a pool of plain DNS transports; pools are kept for the
@@ -87,19 +86,13 @@ void Worker::stop() {
     for (auto& [key, p] : forward_pools_) p->stop();
     for (auto& t : plain_) t->stop();
     for (auto& server : servers_) server->stop();
-    for (auto& l : udp_) l->stop();
-    for (auto& l : tcp_) l->stop();
+    for (auto& l : listeners_) l->stop();
     keep_running_.reset();
     io_.stop();
 }
 
 void Worker::log_listening() const {
-    for (const auto& l : udp_) {
-        spdlog::info("listening on {} (UDP)", net::to_string(l->local_endpoint()));
-    }
-    for (const auto& l : tcp_) {
-        spdlog::info("listening on {} (TCP)", net::to_string(l->local_endpoint()));
-    }
+    for (const auto& l : listeners_) spdlog::info("listening on {}", l->describe());
 }
 
 upstream::Pool& Worker::forward_pool(const std::vector<rules::ForwardServer>& servers) {

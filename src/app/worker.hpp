@@ -16,6 +16,7 @@
 #include "cache/cache.hpp"
 #include "common/clock.hpp"
 #include "common/counters.hpp"
+#include "common/noncopyable.hpp"
 #include "config/config.hpp"
 #include "crypto/x25519.hpp"
 #include "frontend/tcp_listener.hpp"
@@ -34,15 +35,13 @@ struct SharedLimits {
     std::atomic<std::size_t> tcp_connections{0};
 };
 
-class Worker {
+class Worker : NonCopyable {
   public:
     // Binds its listeners (throws std::runtime_error naming the address when it cannot).
     // `first`: worker 0, whose sockets the others share or join; null for worker 0 itself.
     Worker(const config::Settings& settings, const crypto::KeyPair& keys, const Clock& clock,
            SharedLimits& limits, unsigned index, Worker* first,
            const std::shared_ptr<asio::ssl::context>& tls, cache::Cache* cache);
-    Worker(const Worker&) = delete;
-    Worker& operator=(const Worker&) = delete;
 
     // `lead`: worker 0, whose transports do the server-wide work (certificates) and share it.
     // `reading` false: a standby worker (spill-over), its listeners ready but idle.
@@ -102,8 +101,8 @@ class Worker {
     std::unordered_map<std::string, upstream::ServerTransport*> servers_by_id_;
     upstream::Pool pool_;  // its members: servers_, in that order
     proxy::QueryProcessor processor_;
-    std::vector<std::unique_ptr<frontend::UdpListener>> udp_;
-    std::vector<std::unique_ptr<frontend::TcpListener>> tcp_;
+    // For each local address, UDP then TCP: the same position in every worker's list.
+    std::vector<std::unique_ptr<frontend::Listener>> listeners_;
 };
 
 }  // namespace dcp::app

@@ -249,22 +249,21 @@ bool Cache::store(const Key& key, Bytes answer, std::uint32_t now) {
     return true;
 }
 
-std::size_t Cache::size() const {
+std::size_t Cache::total(std::size_t Shard::*count) const {
     std::size_t n = 0;
     for (const auto& s : shards_) {
         const std::lock_guard lock(s->mutex);
-        n += s->count;
+        n += (*s).*count;
     }
     return n;
 }
 
+std::size_t Cache::size() const {
+    return total(&Shard::count);
+}
+
 std::size_t Cache::bytes() const {
-    std::size_t n = 0;
-    for (const auto& s : shards_) {
-        const std::lock_guard lock(s->mutex);
-        n += s->bytes;
-    }
-    return n;
+    return total(&Shard::bytes);
 }
 
 }  // namespace dcp::cache

@@ -16,6 +16,7 @@
 
 #include "cache/answer.hpp"
 #include "common/bytes.hpp"
+#include "common/noncopyable.hpp"
 #include "dns/constants.hpp"
 #include "dns/message.hpp"
 
@@ -54,12 +55,10 @@ struct Lookup {
     bool prefetch = false;       // the caller should refresh this entry now
 };
 
-class Cache {
+class Cache : NonCopyable {
   public:
     explicit Cache(const CacheSettings& settings);
     ~Cache();
-    Cache(const Cache&) = delete;
-    Cache& operator=(const Cache&) = delete;
 
     // Copies the answer for `key` into `out` when it is there and fits. `now`: seconds on a
     // monotonic clock. Stale entries are reported (not as Fresh) only with `want_stale`.
@@ -79,6 +78,8 @@ class Cache {
     struct Shard;
     [[nodiscard]] std::uint64_t hash(const Key& key) const noexcept;
     Shard& shard_of(std::uint64_t h) noexcept;
+    // One of the shards' counts, summed.
+    [[nodiscard]] std::size_t total(std::size_t Shard::*count) const;
 
     CacheSettings settings_;
     std::array<std::uint8_t, 16> hash_key_{};

@@ -6,9 +6,11 @@
 #include <memory>
 #include <utility>
 
+#include "common/noncopyable.hpp"
+
 namespace dcp {
 
-class Liveness {
+class Liveness : NonCopyable {
   public:
     class Token {
       public:
@@ -22,8 +24,6 @@ class Liveness {
 
     Liveness() = default;
     ~Liveness() { end(); }
-    Liveness(const Liveness&) = delete;
-    Liveness& operator=(const Liveness&) = delete;
 
     [[nodiscard]] Token token() const { return Token(flag_); }
     [[nodiscard]] bool alive() const { return *flag_; }

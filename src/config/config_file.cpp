@@ -147,39 +147,49 @@ bool inert(const toml::node& node) {
     return false;
 }
 
-void apply_v2_sources(const toml::table& sources, const std::string& path, Options& o) {
-    for (const auto& [key, node] : sources) {
+// Calls fn(name, table) for each [section.NAME] table; anything else there is an error.
+template <class Fn>
+void for_each_named_table(const toml::table& section, std::string_view section_name,
+                          const std::string& path, Fn&& fn) {
+    for (const auto& [key, node] : section) {
         const std::string name(key.str());
         const auto* t = node.as_table();
         if (t == nullptr) {
-            throw ConfigError(path + " line " + line_of(node) + ": [sources." + name +
-                              "] must be a table");
+            throw ConfigError(path + " line " + line_of(node) + ": [" + std::string(section_name) +
+                              "." + name + "] must be a table");
         }
-        SourceOptions s;
-        s.name = name;
-        for (const auto& [k, v] : *t) {
-            const std::string field(k.str());
-            const Reader r(path, "sources." + name + "." + field, v);
-            if (field == "urls") {
-                s.urls = r.texts();
-            } else if (field == "url") {  // older files: one URL
-                s.urls.push_back(r.text());
-            } else if (field == "cache_file") {
-                s.cache_file = beside(path, r.text());
-            } else if (field == "minisign_key") {
-                s.minisign_key = r.text();
-            } else if (field == "refresh_delay") {
-                s.refresh_delay_hours = r.any_integer();
-            } else if (field == "prefix") {
-                s.prefix = r.text();
-            } else if (field == "format") {
-                if (r.text() != "v2") r.fail("must be \"v2\" (the only list format)");
-            } else {
-                o.unimplemented_keys.push_back("sources." + name + "." + field);
-            }
-        }
-        o.catalogue.sources.push_back(std::move(s));
+        fn(name, *t);
     }
+}
+
+void apply_v2_sources(const toml::table& sources, const std::string& path, Options& o) {
+    for_each_named_table(
+        sources, "sources", path, [&](const std::string& name, const toml::table& source) {
+            SourceOptions s;
+            s.name = name;
+            for (const auto& [k, v] : source) {
+                const std::string field(k.str());
+                const Reader r(path, "sources." + name + "." + field, v);
+                if (field == "urls") {
+                    s.urls = r.texts();
+                } else if (field == "url") {  // older files: one URL
+                    s.urls.push_back(r.text());
+                } else if (field == "cache_file") {
+                    s.cache_file = beside(path, r.text());
+                } else if (field == "minisign_key") {
+                    s.minisign_key = r.text();
+                } else if (field == "refresh_delay") {
+                    s.refresh_delay_hours = r.any_integer();
+                } else if (field == "prefix") {
+                    s.prefix = r.text();
+                } else if (field == "format") {
+                    if (r.text() != "v2") r.fail("must be \"v2\" (the only list format)");
+                } else {
+                    o.unimplemented_keys.push_back("sources." + name + "." + field);
+                }
+            }
+            o.catalogue.sources.push_back(std::move(s));
+        });
 }
 
 void apply_v2_statics(const toml::table& statics, const std::string& path, Options& o) {
@@ -266,37 +276,34 @@ std::string r_name(const std::string& name, const std::string& day) {
 
 // [schedules.NAME] mon = [{after='21:00', before='7:00'}], ... (sun to sat).
 void apply_v2_schedules(const toml::table& schedules, const std::string& path, Options& o) {
-    for (const auto& [key, node] : schedules) {
-        const std::string name(key.str());
-        const auto* t = node.as_table();
-        if (t == nullptr) {
-            throw ConfigError(path + " line " + line_of(node) + ": [schedules." + name +
-                              "] must be a table");
-        }
-        rules::WeeklySchedule schedule;
-        for (const auto& [day_key, ranges] : *t) {
-            const std::string day(day_key.str());
-            const Reader r(path, "schedules." + name + "." + day, ranges);
-            const int index = rules::weekday_index(day);
-            if (index < 0) r.fail("is not a day (sun, mon, tue, wed, thu, fri, sat)");
-            const auto* array = ranges.as_array();
-            if (array == nullptr) r.fail("must be an array of {after='HH:MM', before='HH:MM'}");
-            for (const auto& range : *array) {
-                const auto* rt = range.as_table();
-                const auto* after = rt != nullptr ? rt->get("after") : nullptr;
-                const auto* before = rt != nullptr ? rt->get("before") : nullptr;
-                if (after == nullptr || before == nullptr) {
-                    r.fail("must be an array of {after='HH:MM', before='HH:MM'}");
+    for_each_named_table(
+        schedules, "schedules", path, [&](const std::string& name, const toml::table& days) {
+            rules::WeeklySchedule schedule;
+            for (const auto& [day_key, ranges] : days) {
+                const std::string day(day_key.str());
+                const Reader r(path, "schedules." + name + "." + day, ranges);
+                const int index = rules::weekday_index(day);
+                if (index < 0) r.fail("is not a day (sun, mon, tue, wed, thu, fri, sat)");
+                const auto* array = ranges.as_array();
+                if (array == nullptr) r.fail("must be an array of {after='HH:MM', before='HH:MM'}");
+                for (const auto& range : *array) {
+                    const auto* rt = range.as_table();
+                    const auto* after = rt != nullptr ? rt->get("after") : nullptr;
+                    const auto* before = rt != nullptr ? rt->get("before") : nullptr;
+                    if (after == nullptr || before == nullptr) {
+                        r.fail("must be an array of {after='HH:MM', before='HH:MM'}");
+                    }
+                    const auto a =
+                        rules::parse_clock(Reader(path, r_name(name, day), *after).text());
+                    const auto b =
+                        rules::parse_clock(Reader(path, r_name(name, day), *before).text());
+                    if (!a) r.fail(a.error());
+                    if (!b) r.fail(b.error());
+                    schedule.days[static_cast<std::size_t>(index)].push_back({*a, *b});
                 }
-                const auto a = rules::parse_clock(Reader(path, r_name(name, day), *after).text());
-                const auto b = rules::parse_clock(Reader(path, r_name(name, day), *before).text());
-                if (!a) r.fail(a.error());
-                if (!b) r.fail(b.error());
-                schedule.days[static_cast<std::size_t>(index)].push_back({*a, *b});
             }
-        }
-        o.local.schedules[name] = std::move(schedule);
-    }
+            o.local.schedules[name] = std::move(schedule);
+        });
 }
 
 bool is_rule_table(const std::string& name) {

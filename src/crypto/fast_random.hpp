@@ -10,19 +10,18 @@
 #include <cstdint>
 #include <span>
 
+#include "common/noncopyable.hpp"
 #include "common/secret_bytes.hpp"
 
 namespace dcp::crypto {
 
-class FastRandom {
+class FastRandom : NonCopyable {
   public:
     static constexpr std::size_t kBufferBytes = 1024;
     static constexpr std::size_t kRekeyBytes = std::size_t{1} << 20;
 
     FastRandom() noexcept;
     ~FastRandom();
-    FastRandom(const FastRandom&) = delete;
-    FastRandom& operator=(const FastRandom&) = delete;
 
     void fill(std::span<std::uint8_t> out) noexcept;
     // Uniform in [0, upper_bound); upper_bound > 0.

@@ -11,6 +11,27 @@ constexpr std::uint8_t ascii_lower(std::uint8_t c) noexcept {
     return (c >= 'A' && c <= 'Z') ? static_cast<std::uint8_t>(c + ('a' - 'A')) : c;
 }
 
+// What starts at msg[pos]: a label of `length` bytes, or a compression pointer to `target`.
+struct NamePart {
+    bool pointer = false;
+    std::uint8_t length = 0;
+    std::size_t target = 0;
+};
+
+inline Result<NamePart> name_part_at(Bytes msg, std::size_t pos) noexcept {
+    if (pos >= msg.size()) return Unexpected(Error::ShortPacket);
+    const std::uint8_t len = msg[pos];
+    if ((len & kPointerMask) == kPointerMask) {
+        if (pos + 1 >= msg.size()) return Unexpected(Error::ShortPacket);
+        const std::size_t target = ((len & 0x3fu) << 8) | msg[pos + 1];
+        // Strictly backwards: every jump lowers pos, so a walk always terminates.
+        if (target < kHeaderSize || target >= pos) return Unexpected(Error::BadPointer);
+        return NamePart{true, 0, target};
+    }
+    if ((len & kPointerMask) != 0) return Unexpected(Error::BadLabelType);
+    return NamePart{false, len, 0};
+}
+
 }  // namespace
 
 bool operator==(const Name& a, const Name& b) noexcept {
@@ -54,15 +75,10 @@ Result<std::size_t> skip_name(Bytes msg, std::size_t offset) noexcept {
     std::size_t pos = offset;
     std::size_t wire_len = 0;
     for (;;) {
-        if (pos >= msg.size()) return Unexpected(Error::ShortPacket);
-        const std::uint8_t len = msg[pos];
-        if ((len & kPointerMask) == kPointerMask) {
-            if (pos + 1 >= msg.size()) return Unexpected(Error::ShortPacket);
-            const std::size_t target = ((len & 0x3fu) << 8) | msg[pos + 1];
-            if (target < kHeaderSize || target >= pos) return Unexpected(Error::BadPointer);
-            return pos + 2;
-        }
-        if ((len & kPointerMask) != 0) return Unexpected(Error::BadLabelType);
+        const auto part = name_part_at(msg, pos);
+        if (!part) return Unexpected(part.error());
+        if (part->pointer) return pos + 2;
+        const std::uint8_t len = part->length;
         wire_len += 1u + len;
         if (wire_len > kMaxNameWireSize) return Unexpected(Error::NameTooLong);
         if (len == 0) return pos + 1;
@@ -75,18 +91,14 @@ Result<std::size_t> read_name(Bytes msg, std::size_t offset, Name& out) noexcept
     std::size_t end = 0;  // offset just past the name as stored at `offset`; set at first pointer
     std::size_t out_len = 0;
     for (;;) {
-        if (pos >= msg.size()) return Unexpected(Error::ShortPacket);
-        const std::uint8_t len = msg[pos];
-        if ((len & kPointerMask) == kPointerMask) {
-            if (pos + 1 >= msg.size()) return Unexpected(Error::ShortPacket);
-            const std::size_t target = ((len & 0x3fu) << 8) | msg[pos + 1];
-            // Strictly backwards: every jump lowers pos, so the walk always terminates.
-            if (target < kHeaderSize || target >= pos) return Unexpected(Error::BadPointer);
+        const auto part = name_part_at(msg, pos);
+        if (!part) return Unexpected(part.error());
+        if (part->pointer) {
             if (end == 0) end = pos + 2;
-            pos = target;
+            pos = part->target;
             continue;
         }
-        if ((len & kPointerMask) != 0) return Unexpected(Error::BadLabelType);
+        const std::uint8_t len = part->length;
         if (out_len + 1u + len > kMaxNameWireSize) return Unexpected(Error::NameTooLong);
         if (pos + 1u + len > msg.size()) return Unexpected(Error::ShortPacket);
         std::memcpy(out.wire_.data() + out_len, msg.data() + pos, 1u + len);

@@ -9,6 +9,7 @@
 
 #include "common/bytes.hpp"
 #include "dns/tcp_frame.hpp"
+#include "net/endpoint.hpp"
 
 namespace dcp::frontend {
 
@@ -85,11 +86,16 @@ TcpListener::TcpListener(asio::io_context& io, const asio::ip::tcp::endpoint& lo
     acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
-void TcpListener::start(bool accepting) {
-    set_accepting(accepting);
+void TcpListener::start(bool active) {
+    set_active(active);
 }
 
-void TcpListener::set_accepting(bool on) {
+std::string TcpListener::describe() const {
+    asio::error_code ec;
+    return net::to_string(acceptor_.local_endpoint(ec)) + " (TCP)";
+}
+
+void TcpListener::set_active(bool on) {
     accepting_ = on;
     if (!on) {
         if (!loop_running_) {

@@ -13,6 +13,7 @@
 
 #include "common/counters.hpp"
 #include "common/liveness.hpp"
+#include "frontend/listener.hpp"
 #include "net/asio.hpp"
 #include "net/listen_share.hpp"
 #include "net/parked_socket.hpp"
@@ -42,7 +43,7 @@ struct TcpLimits {
     std::chrono::milliseconds evict_quiet_after{1000};
 };
 
-class TcpListener {
+class TcpListener final : public Listener {
   public:
     // Binds and listens at once; throws asio::system_error on failure. `connections` counts the
     // open client connections of every worker (the limit is for the whole process); `share`
@@ -50,16 +51,11 @@ class TcpListener {
     TcpListener(asio::io_context& io, const asio::ip::tcp::endpoint& local,
                 proxy::QueryProcessor& processor, Counters& counters, TcpLimits limits,
                 std::atomic<std::size_t>& connections, net::ListenShare share = {});
-    // `accepting` false: ready, but not accepting until set_accepting(true) (a standby worker).
-    void start(bool accepting = true);
-    void stop();
-    // A standby worker's share of a shared listening socket, from its own thread; connections
-    // already accepted are served either way.
-    void set_accepting(bool on);
-    [[nodiscard]] asio::ip::tcp::endpoint local_endpoint() const {
-        return acceptor_.local_endpoint();
-    }
-    [[nodiscard]] int native_handle() { return acceptor_.native_handle(); }
+    void start(bool active) override;
+    void stop() override;
+    void set_active(bool on) override;
+    [[nodiscard]] int native_handle() override { return acceptor_.native_handle(); }
+    [[nodiscard]] std::string describe() const override;
 
   private:
     struct Connection;

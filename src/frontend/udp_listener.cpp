@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "net/endpoint.hpp"
+
 namespace dcp::frontend {
 namespace {
 
@@ -72,11 +74,16 @@ UdpListener::~UdpListener() {
     stop();
 }
 
-void UdpListener::start(bool reading) {
+void UdpListener::start(bool active) {
     // One byte more than a query may be, so that an oversized one is seen (and counted).
     receive_arena_ = net::attach_buffers(received_, kReceiveStride, proxy::kMaxQuerySize + 1);
     receiver_ = std::make_unique<net::ReceiveBatch>(received_);
-    set_reading(reading);
+    set_active(active);
+}
+
+std::string UdpListener::describe() const {
+    asio::error_code ec;
+    return net::to_string(socket_.local_endpoint(ec)) + " (UDP)";
 }
 
 void UdpListener::stop() {
@@ -86,7 +93,7 @@ void UdpListener::stop() {
     parked_.close();
 }
 
-void UdpListener::set_reading(bool on) {
+void UdpListener::set_active(bool on) {
     reading_ = on;
     if (on) {
         unpark();

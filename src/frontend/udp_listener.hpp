@@ -10,6 +10,7 @@
 
 #include "common/counters.hpp"
 #include "common/liveness.hpp"
+#include "frontend/listener.hpp"
 #include "net/asio.hpp"
 #include "net/datagram_batch.hpp"
 #include "net/datagram_queue.hpp"
@@ -20,26 +21,21 @@
 
 namespace dcp::frontend {
 
-class UdpListener final : public net::Flushable {
+class UdpListener final : public Listener, public net::Flushable {
   public:
     // Binds at once; throws asio::system_error (e.g. address in use) so start-up can say so.
     // With several workers, `share` says how this one's socket joins the others (listen_share).
     UdpListener(asio::io_context& io, const asio::ip::udp::endpoint& local,
                 proxy::QueryProcessor& processor, Counters& counters, net::ListenShare share = {});
     ~UdpListener() override;
-    UdpListener(const UdpListener&) = delete;
-    UdpListener& operator=(const UdpListener&) = delete;
 
-    // `reading` false: ready, but not reading until set_reading(true) (a standby worker).
-    void start(bool reading = true);
-    void stop();
-    // A standby worker's share of a shared socket: reading or not, from its own thread. Stopping
-    // lets the batch being read finish, so no datagram is left behind that no one was told of.
-    void set_reading(bool on);
-    [[nodiscard]] asio::ip::udp::endpoint local_endpoint() const {
-        return socket_.local_endpoint();
-    }
-    [[nodiscard]] int native_handle() { return socket_.native_handle(); }
+    void start(bool active) override;
+    void stop() override;
+    // Stopping lets the batch being read finish, so no datagram is left behind that no one was
+    // told of.
+    void set_active(bool on) override;
+    [[nodiscard]] int native_handle() override { return socket_.native_handle(); }
+    [[nodiscard]] std::string describe() const override;
 
   private:
     class Slot;

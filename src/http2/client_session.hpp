@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/noncopyable.hpp"
 #include "common/result.hpp"
 
 struct nghttp2_session;
@@ -55,7 +56,7 @@ inline constexpr std::uint32_t kNoError = 0;
 inline constexpr std::uint32_t kRefusedStream = 7;
 [[nodiscard]] std::string_view error_name(std::uint32_t code);
 
-class ClientSession {
+class ClientSession : NonCopyable {
   public:
     class Events {
       public:
@@ -72,8 +73,6 @@ class ClientSession {
 
     ClientSession(Events& events, const Target& target);
     ~ClientSession();
-    ClientSession(const ClientSession&) = delete;
-    ClientSession& operator=(const ClientSession&) = delete;
 
     // The connection preface and settings (no server push; a connection window of `window`).
     [[nodiscard]] dcp::Result<void, std::string> start(std::int32_t window);

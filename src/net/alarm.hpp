@@ -8,16 +8,15 @@
 
 #include "common/clock.hpp"
 #include "common/liveness.hpp"
+#include "common/noncopyable.hpp"
 #include "net/asio.hpp"
 
 namespace dcp::net {
 
-class Alarm final : private ManualSteadyClock::Waiter {
+class Alarm final : private ManualSteadyClock::Waiter, NonCopyable {
   public:
     Alarm(asio::io_context& io, const SteadyClock& clock, std::function<void()> on_time);
     ~Alarm();
-    Alarm(const Alarm&) = delete;
-    Alarm& operator=(const Alarm&) = delete;
 
     // Fires once at `t` (at once when it has passed), replacing any time set before.
     void at(SteadyClock::time_point t);

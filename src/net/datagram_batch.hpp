@@ -11,6 +11,8 @@
 #include <span>
 #include <system_error>
 
+#include "common/noncopyable.hpp"
+
 namespace dcp::net {
 
 struct Datagram {
@@ -50,12 +52,10 @@ std::size_t send_datagrams(int fd, std::span<const Datagram> slots, bool connect
 // up once: filling 32 of them on every call cost more user-space work than the rest of the
 // call (~1,100 instructions per query under callgrind, bench/README.md). The slots and their
 // buffers must stay where they are for its life.
-class ReceiveBatch {
+class ReceiveBatch : NonCopyable {
   public:
     explicit ReceiveBatch(std::span<Datagram> slots);
     ~ReceiveBatch();
-    ReceiveBatch(const ReceiveBatch&) = delete;
-    ReceiveBatch& operator=(const ReceiveBatch&) = delete;
 
     // As receive_datagrams(fd, slots(), error).
     std::size_t receive(int fd, std::error_code& error) noexcept;

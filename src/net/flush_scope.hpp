@@ -7,14 +7,14 @@
 
 #include <vector>
 
+#include "common/noncopyable.hpp"
+
 namespace dcp::net {
 
-class Flushable {
+class Flushable : NonCopyable {
   public:
     Flushable() = default;
     virtual ~Flushable();
-    Flushable(const Flushable&) = delete;
-    Flushable& operator=(const Flushable&) = delete;
 
     // Sends what is queued: now, or when the outermost open FlushScope on this thread closes.
     void request_flush();
@@ -27,12 +27,10 @@ class Flushable {
     bool flush_requested_ = false;
 };
 
-class FlushScope {
+class FlushScope : NonCopyable {
   public:
     FlushScope() noexcept;
     ~FlushScope();
-    FlushScope(const FlushScope&) = delete;
-    FlushScope& operator=(const FlushScope&) = delete;
 };
 
 }  // namespace dcp::net

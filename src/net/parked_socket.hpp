@@ -8,20 +8,19 @@
 
 #include <unistd.h>
 
+#include "common/noncopyable.hpp"
 #include "common/result.hpp"
 #include "net/asio.hpp"
 
 namespace dcp::net {
 
 template <class Socket>
-class ParkedSocket {
+class ParkedSocket : NonCopyable {
   public:
     using Protocol = typename Socket::protocol_type;
 
     ParkedSocket(Socket& socket, Protocol protocol) : socket_(socket), protocol_(protocol) {}
     ~ParkedSocket() { close(); }
-    ParkedSocket(const ParkedSocket&) = delete;
-    ParkedSocket& operator=(const ParkedSocket&) = delete;
 
     [[nodiscard]] bool parked() const noexcept { return fd_ >= 0; }
 

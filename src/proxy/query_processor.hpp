@@ -17,6 +17,7 @@
 #include "cache/cache.hpp"
 #include "common/bytes.hpp"
 #include "common/counters.hpp"
+#include "common/noncopyable.hpp"
 #include "common/repeat_limiter.hpp"
 #include "dns/edns.hpp"
 #include "dns/message.hpp"
@@ -83,7 +84,7 @@ struct ProcessorSettings {
     std::size_t max_active_requests = 0;
 };
 
-class QueryProcessor {
+class QueryProcessor : NonCopyable {
   public:
     // `active` counts the queries waiting for the resolver in every worker: the limit is for
     // the whole process. `cache` (shared by every worker) may be null: no cache.
@@ -91,8 +92,6 @@ class QueryProcessor {
                    Counters& counters, std::atomic<std::size_t>& active,
                    cache::Cache* cache = nullptr);
     ~QueryProcessor();
-    QueryProcessor(const QueryProcessor&) = delete;
-    QueryProcessor& operator=(const QueryProcessor&) = delete;
 
     // New rules (at start and on reload), with the upstream of each forwarding rule (same
     // order as rules->forwarding->rules). On this processor's thread.

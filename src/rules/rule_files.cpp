@@ -58,6 +58,36 @@ void for_each_item(std::string_view list, Fn&& fn) {
     }
 }
 
+// Calls fn(line_number, name, rest) for every line of the form "name value[,value...]" (captive
+// portals, forwarding rules): the name lowered, the rest trimmed. A line with a name alone is
+// reported as `incomplete`.
+template <class Fn>
+void for_each_named_line(std::string_view text, const std::string& file, Diagnostics& diagnostics,
+                         std::string_view incomplete, Fn&& fn) {
+    for_each_line(text, [&](std::size_t number, std::string_view line) {
+        const auto first_blank = line.find_first_of(" \t");
+        if (first_blank == std::string_view::npos) {
+            diagnostics.push_back({file, number, std::string(incomplete)});
+            return;
+        }
+        fn(number, lower(line.substr(0, first_blank)), trim(line.substr(first_blank)));
+    });
+}
+
+// Adds `pattern` to `matcher`, its value the index `entry` gets at the end of `entries`, and
+// the entry: true. A pattern the matcher refuses is reported, and the entry dropped.
+template <class Matcher, class Entry>
+bool add_rule(Matcher& matcher, std::vector<Entry>& entries, std::string_view pattern, Entry entry,
+              const std::string& file, std::size_t line, Diagnostics& diagnostics) {
+    const auto value = static_cast<std::uint32_t>(entries.size());
+    if (const auto added = matcher.add(pattern, value); !added) {
+        diagnostics.push_back({file, line, concat({added.error(), ": '", pattern, "'"})});
+        return false;
+    }
+    entries.push_back(std::move(entry));
+    return true;
+}
+
 // An address literal: 4 or 16 bytes written to `out`, or 0.
 std::size_t parse_address(std::string_view text, std::array<std::uint8_t, 16>& out) {
     if (text.size() >= INET6_ADDRSTRLEN) return 0;
@@ -161,13 +191,10 @@ NameRules parse_name_rules(std::string_view text, const std::string& file, Diagn
             if (inserted) out.schedules.push_back(found->second);
             schedule = it->second;
         }
-        const auto value = static_cast<std::uint32_t>(out.lines.size());
-        if (const auto added = out.matcher.add(line, value); !added) {
-            diagnostics.push_back({file, number, concat({added.error(), ": '", line, "'"})});
-            return;
+        if (add_rule(out.matcher, out.lines, line, static_cast<std::uint32_t>(number), file, number,
+                     diagnostics)) {
+            out.schedule_of.push_back(schedule);
         }
-        out.lines.push_back(static_cast<std::uint32_t>(number));
-        out.schedule_of.push_back(schedule);
     });
     if (!out.timed()) out.schedule_of.clear();  // nothing to look up per match
     out.matcher.shrink_to_fit();
@@ -177,12 +204,8 @@ NameRules parse_name_rules(std::string_view text, const std::string& file, Diagn
 IpRules parse_ip_rules(std::string_view text, const std::string& file, Diagnostics& diagnostics) {
     IpRules out;
     for_each_line(text, [&](std::size_t number, std::string_view line) {
-        const auto value = static_cast<std::uint32_t>(out.lines.size());
-        if (const auto added = out.matcher.add(line, value); !added) {
-            diagnostics.push_back({file, number, concat({added.error(), ": '", line, "'"})});
-            return;
-        }
-        out.lines.push_back(static_cast<std::uint32_t>(number));
+        add_rule(out.matcher, out.lines, line, static_cast<std::uint32_t>(number), file, number,
+                 diagnostics);
     });
     return out;
 }
@@ -247,12 +270,8 @@ CloakRules parse_cloaking_rules(std::string_view text, const std::string& file, 
     for (const auto& pattern : order) {
         CloakEntry& e = by_pattern[pattern];
         if (e.has_addresses()) e.target.clear();  // addresses win over a name target
-        const auto value = static_cast<std::uint32_t>(out.entries.size());
-        if (const auto added = out.matcher.add(pattern, value); !added) {
-            diagnostics.push_back({file, e.line, concat({added.error(), ": '", pattern, "'"})});
-            continue;
-        }
-        out.entries.push_back(std::move(e));
+        const std::size_t line = e.line;          // `e` is moved from in the call
+        add_rule(out.matcher, out.entries, pattern, std::move(e), file, line, diagnostics);
     }
     // A name target that is itself cloaked to a name could loop: such chains are not followed
     // (the target is asked of the resolvers as it is), so only self-references are refused.
@@ -272,76 +291,60 @@ CloakRules parse_cloaking_rules(std::string_view text, const std::string& file, 
 CloakRules parse_captive_portals(std::string_view text, const std::string& file,
                                  Diagnostics& diagnostics) {
     CloakRules out;
-    for_each_line(text, [&](std::size_t number, std::string_view line) {
-        const auto first_blank = line.find_first_of(" \t");
-        if (first_blank == std::string_view::npos) {
-            diagnostics.push_back(
-                {file, number, "a captive portal line needs a name and addresses"});
-            return;
-        }
-        std::string name = lower(line.substr(0, first_blank));
-        if (name.size() > 1 && name.back() == '.') name.pop_back();
-        CloakEntry e;
-        e.line = static_cast<std::uint32_t>(number);
-        for_each_item(line.substr(first_blank), [&](std::string_view item) {
-            std::array<std::uint8_t, 16> bytes{};
-            const std::size_t size = parse_address(item, bytes);
-            if (size == 0) {
-                diagnostics.push_back({file, number, concat({"not an IP address: '", item, "'"})});
-                return;
-            }
-            add_address(e, bytes, size);
+    for_each_named_line(
+        text, file, diagnostics, "a captive portal line needs a name and addresses",
+        [&](std::size_t number, std::string name, std::string_view rest) {
+            if (name.size() > 1 && name.back() == '.') name.pop_back();
+            CloakEntry e;
+            e.line = static_cast<std::uint32_t>(number);
+            for_each_item(rest, [&](std::string_view item) {
+                std::array<std::uint8_t, 16> bytes{};
+                const std::size_t size = parse_address(item, bytes);
+                if (size == 0) {
+                    diagnostics.push_back(
+                        {file, number, concat({"not an IP address: '", item, "'"})});
+                    return;
+                }
+                add_address(e, bytes, size);
+            });
+            if (!e.has_addresses()) return;
+            add_rule(out.matcher, out.entries, concat({"=", name}), std::move(e), file, number,
+                     diagnostics);
         });
-        if (!e.has_addresses()) return;
-        const auto value = static_cast<std::uint32_t>(out.entries.size());
-        if (const auto added = out.matcher.add(concat({"=", name}), value); !added) {
-            diagnostics.push_back({file, number, concat({added.error(), ": '", name, "'"})});
-            return;
-        }
-        out.entries.push_back(std::move(e));
-    });
     return out;
 }
 
 ForwardRules parse_forwarding_rules(std::string_view text, const std::string& file,
                                     Diagnostics& diagnostics) {
     ForwardRules out;
-    for_each_line(text, [&](std::size_t number, std::string_view line) {
-        const auto first_blank = line.find_first_of(" \t");
-        if (first_blank == std::string_view::npos) {
-            diagnostics.push_back({file, number, "a forwarding rule needs a domain and servers"});
-            return;
-        }
-        ForwardRule rule;
-        rule.line = static_cast<std::uint32_t>(number);
-        rule.domain = lower(line.substr(0, first_blank));
-        std::string_view rest = trim(line.substr(first_blank));
-        if (rest.starts_with("$PROXY:")) {
-            diagnostics.push_back({file, number,
-                                   "'$PROXY:' (forwarding through an HTTP/SOCKS proxy) is not "
-                                   "supported: rule skipped"});
-            return;
-        }
-        for_each_item(rest, [&](std::string_view item) {
-            auto server = parse_forward_server(item);
-            if (!server) {
-                diagnostics.push_back({file, number, server.error()});
+    for_each_named_line(
+        text, file, diagnostics, "a forwarding rule needs a domain and servers",
+        [&](std::size_t number, std::string domain, std::string_view rest) {
+            ForwardRule rule;
+            rule.line = static_cast<std::uint32_t>(number);
+            rule.domain = domain;
+            if (rest.starts_with("$PROXY:")) {
+                diagnostics.push_back({file, number,
+                                       "'$PROXY:' (forwarding through an HTTP/SOCKS proxy) is not "
+                                       "supported: rule skipped"});
                 return;
             }
-            rule.servers.push_back(std::move(*server));
+            for_each_item(rest, [&](std::string_view item) {
+                auto server = parse_forward_server(item);
+                if (!server) {
+                    diagnostics.push_back({file, number, server.error()});
+                    return;
+                }
+                rule.servers.push_back(std::move(*server));
+            });
+            if (rule.servers.empty()) {
+                diagnostics.push_back(
+                    {file, number,
+                     concat({"no usable server for '", rule.domain, "': rule skipped"})});
+                return;
+            }
+            add_rule(out.matcher, out.rules, domain, std::move(rule), file, number, diagnostics);
         });
-        if (rule.servers.empty()) {
-            diagnostics.push_back(
-                {file, number, concat({"no usable server for '", rule.domain, "': rule skipped"})});
-            return;
-        }
-        const auto value = static_cast<std::uint32_t>(out.rules.size());
-        if (const auto added = out.matcher.add(rule.domain, value); !added) {
-            diagnostics.push_back({file, number, concat({added.error(), ": '", rule.domain, "'"})});
-            return;
-        }
-        out.rules.push_back(std::move(rule));
-    });
     return out;
 }
 

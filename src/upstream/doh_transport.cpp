@@ -55,8 +55,6 @@ class DohTransport::Connection final : public std::enable_shared_from_this<Conne
           timer_(owner.io_),
           h2_(*this, http2::Target{owner.config_.authority, owner.config_.path, doh::kContentType,
                                    doh::kMaxMessage, &doh::is_dns_message_type}) {}
-    Connection(const Connection&) = delete;
-    Connection& operator=(const Connection&) = delete;
 
     [[nodiscard]] State state() const { return state_; }
 

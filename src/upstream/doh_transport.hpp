@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/counters.hpp"
+#include "common/noncopyable.hpp"
 #include "common/repeat_limiter.hpp"
 #include "net/asio.hpp"
 #include "upstream/doh_config.hpp"
@@ -30,13 +31,11 @@ class context;
 
 namespace dcp::upstream {
 
-class DohTransport final : public ServerTransport {
+class DohTransport final : public ServerTransport, NonCopyable {
   public:
     DohTransport(asio::io_context& io, DohConfig config, std::shared_ptr<asio::ssl::context> tls,
                  Counters& counters);
     ~DohTransport() override;
-    DohTransport(const DohTransport&) = delete;
-    DohTransport& operator=(const DohTransport&) = delete;
 
     // ServerTransport. start(): opens the first connection now, so that the first query does
     // not wait for a handshake (every worker has its own: `lead` changes nothing). Half the

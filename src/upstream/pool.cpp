@@ -157,9 +157,7 @@ void Pool::start_attempt(ClientQuery& q, std::size_t server, bool hedge) {
     t.hedge = hedge;
     t.failure_counted = false;
     t.sent = clock_.now();
-    t.info = q.info;
-    t.message = q.message;
-    t.udp_payload = q.udp_payload;
+    static_cast<OutgoingQuery&>(t) = q;
     auto& st = balancer_.server(server);
     ++st.queries;
     if (hedge) {

@@ -14,6 +14,7 @@
 #include "common/clock.hpp"
 #include "common/counters.hpp"
 #include "common/liveness.hpp"
+#include "common/noncopyable.hpp"
 #include "common/repeat_limiter.hpp"
 #include "common/result.hpp"
 #include "crypto/fast_random.hpp"
@@ -30,13 +31,11 @@
 
 namespace dcp::upstream {
 
-class Resolver final : public ServerTransport {
+class Resolver final : public ServerTransport, NonCopyable {
   public:
     Resolver(asio::io_context& io, ResolverConfig config, crypto::KeyPair client_keys,
              Counters& counters, const Clock& clock);
     ~Resolver() override;
-    Resolver(const Resolver&) = delete;
-    Resolver& operator=(const Resolver&) = delete;
 
     // ServerTransport. start(): opens the upstream sockets and, when `lead`, fetches
     // certificates; every new session it makes, each truncation lesson and each certificate

@@ -11,6 +11,7 @@
 
 #include "common/bytes.hpp"
 #include "common/liveness.hpp"
+#include "common/noncopyable.hpp"
 #include "common/result.hpp"
 #include "dns/message.hpp"
 #include "upstream/exchange_error.hpp"
@@ -25,20 +26,20 @@ class AttemptState {
     virtual ~AttemptState() = default;
 };
 
+// What goes to a server: a client's query (ClientQuery) and each try of it (Attempt) alike.
+struct OutgoingQuery {
+    const dns::QueryInfo* info = nullptr;  // the client's query
+    Bytes message;                         // the query to send (EDNS-adjusted)
+    std::uint16_t udp_payload = 512;       // the UDP size `message` advertises
+};
+
 // One try of one query at one server. The caller fills in the inputs, hands it to
 // Transport::begin, and keeps it (and what the inputs point to) alive until complete() has
 // been called: exactly once, possibly before begin() returns, unless Transport::cancel took it
 // back. Reusable after that: pools of them serve any number of queries without allocating.
-class Attempt {
+class Attempt : public OutgoingQuery, NonCopyable {
   public:
-    Attempt() = default;
     virtual ~Attempt() = default;
-    Attempt(const Attempt&) = delete;
-    Attempt& operator=(const Attempt&) = delete;
-
-    const dns::QueryInfo* info = nullptr;  // the client's query
-    Bytes message;                         // the query to send (EDNS-adjusted)
-    std::uint16_t udp_payload = 512;       // the UDP size `message` advertises
 
   protected:
     // The checked answer (a view valid during the call only), or why none came.

@@ -18,6 +18,7 @@
 #include "common/counters.hpp"
 #include "common/intrusive_list.hpp"
 #include "common/liveness.hpp"
+#include "common/noncopyable.hpp"
 #include "crypto/shared_key.hpp"
 #include "dns/message.hpp"
 #include "dnscrypt/constants.hpp"
@@ -32,12 +33,9 @@ namespace dcp::upstream {
 
 // A query waiting for its answer over UDP. Its owner keeps it alive until one of the two
 // callbacks has been called (exactly one is, unless the exchanger is stopped first).
-class PendingUdpQuery {
+class PendingUdpQuery : NonCopyable {
   public:
-    PendingUdpQuery() = default;
     virtual ~PendingUdpQuery() = default;
-    PendingUdpQuery(const PendingUdpQuery&) = delete;
-    PendingUdpQuery& operator=(const PendingUdpQuery&) = delete;
 
   protected:
     // The decrypted, checked DNS answer: a view into the exchanger's buffer, valid during the
@@ -64,8 +62,6 @@ class UdpExchanger final : public net::Flushable {
     UdpExchanger(asio::io_context& io, asio::ip::udp::endpoint resolver, std::size_t sockets,
                  std::size_t max_packet, Counters& counters);
     ~UdpExchanger() override;
-    UdpExchanger(const UdpExchanger&) = delete;
-    UdpExchanger& operator=(const UdpExchanger&) = delete;
 
     // Opens the sockets and starts reading them. A server that cannot be reached yet is
     // logged; its sockets are opened by the first send_buffer() that finds a route.

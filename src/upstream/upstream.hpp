@@ -12,6 +12,7 @@
 
 #include "common/bytes.hpp"
 #include "common/intrusive_list.hpp"
+#include "common/noncopyable.hpp"
 #include "common/result.hpp"
 #include "dns/message.hpp"
 #include "net/asio.hpp"
@@ -26,16 +27,9 @@ class Pool;
 // Upstream::begin; complete() is then called exactly once (possibly before begin returns) with
 // the answer to give the client, and release() once nothing refers to the object any more
 // (later, when a server not chosen still owes an answer). Reusable after release().
-class ClientQuery {
+class ClientQuery : public OutgoingQuery, NonCopyable {
   public:
-    ClientQuery() = default;
     virtual ~ClientQuery() = default;
-    ClientQuery(const ClientQuery&) = delete;
-    ClientQuery& operator=(const ClientQuery&) = delete;
-
-    const dns::QueryInfo* info = nullptr;  // the client's query
-    Bytes message;                         // the query to send (EDNS-adjusted)
-    std::uint16_t udp_payload = 512;       // the UDP size `message` advertises
 
     static constexpr std::size_t kMaxAttempts = 3;
 
@@ -79,12 +73,10 @@ class ClientQuery {
     ListHook<ClientQuery> actions_;
 };
 
-class Upstream {
+class Upstream : NonCopyable {
   public:
     Upstream();
     virtual ~Upstream();
-    Upstream(const Upstream&) = delete;
-    Upstream& operator=(const Upstream&) = delete;
     // Some server can take a query now.
     [[nodiscard]] virtual bool ready() const = 0;
     virtual void begin(ClientQuery& query) = 0;
