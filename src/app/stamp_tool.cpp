@@ -144,36 +144,29 @@ int run_stamp_tool(int argc, char** argv) {
     }
 
     if (decode->parsed()) {
-        if (text.find('/', 7) != std::string::npos) {
-            const auto pair = stamp::parse_relayed(text);
-            if (!pair) {
-                std::fprintf(stderr, "dnscrypt-proxy stamp: %s\n",
-                             stamp::to_string(pair.error()).c_str());
-                return kExitUsage;
-            }
-            if (json) {
-                std::printf("%s\n", nlohmann::json{{"relay", to_json(pair->relay)},
-                                                   {"server", to_json(pair->server)}}
-                                        .dump(2)
-                                        .c_str());
-            } else {
-                std::printf("relay:\n");
-                print_text(pair->relay);
-                std::printf("server:\n");
-                print_text(pair->server);
-            }
-            return 0;
-        }
-        const auto st = stamp::parse(text);
-        if (!st) {
+        // A relay's stamp and a server's, joined by '/' (dnscrypt-proxy 2's routes), or one.
+        const bool relayed = text.find('/', 7) != std::string::npos;
+        const auto decoded = relayed ? stamp::parse_relayed(text)
+                                     : stamp::parse(text).transform([](stamp::Stamp st) {
+                                           return stamp::RelayedStamp{{}, std::move(st)};
+                                       });
+        if (!decoded) {
             std::fprintf(stderr, "dnscrypt-proxy stamp: %s\n",
-                         stamp::to_string(st.error()).c_str());
+                         stamp::to_string(decoded.error()).c_str());
             return kExitUsage;
         }
         if (json) {
-            std::printf("%s\n", to_json(*st).dump(2).c_str());
+            const auto out = relayed ? nlohmann::json{{"relay", to_json(decoded->relay)},
+                                                      {"server", to_json(decoded->server)}}
+                                     : to_json(decoded->server);
+            std::printf("%s\n", out.dump(2).c_str());
+        } else if (relayed) {
+            std::printf("relay:\n");
+            print_text(decoded->relay);
+            std::printf("server:\n");
+            print_text(decoded->server);
         } else {
-            print_text(*st);
+            print_text(decoded->server);
         }
         return 0;
     }

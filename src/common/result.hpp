@@ -65,6 +65,18 @@ class [[nodiscard]] Result {
         return has_value() ? std::get<0>(storage_) : static_cast<T>(std::forward<U>(fallback));
     }
 
+    // As std::expected::transform: fn(value) when there is one, else the same error.
+    template <class F>
+    constexpr auto transform(F&& fn) const& -> Result<std::invoke_result_t<F, const T&>, E> {
+        if (!has_value()) return Unexpected<E>(error());
+        return std::forward<F>(fn)(std::get<0>(storage_));
+    }
+    template <class F>
+    constexpr auto transform(F&& fn) && -> Result<std::invoke_result_t<F, T&&>, E> {
+        if (!has_value()) return Unexpected<E>(error());
+        return std::forward<F>(fn)(std::get<0>(std::move(storage_)));
+    }
+
   private:
     std::variant<T, E> storage_;
 };

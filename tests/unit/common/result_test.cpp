@@ -39,6 +39,24 @@ TEST(Result, ArrowOperator) {
     EXPECT_EQ(r->size(), 3u);
 }
 
+TEST(Result, TransformKeepsTheError) {
+    const auto text = half(4).transform([](int v) { return std::to_string(v); });
+    static_assert(std::is_same_v<std::remove_const_t<decltype(text)>, Result<std::string, E>>);
+    ASSERT_TRUE(text);
+    EXPECT_EQ(*text, "2");
+    const auto bad = half(3).transform([](int v) { return std::to_string(v); });
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error(), E::B);
+    // From an lvalue: the value is read, not moved from.
+    const Result<std::string, E> word(std::string("abc"));
+    EXPECT_EQ(*word.transform([](const std::string& w) { return w.size(); }), 3u);
+    EXPECT_EQ(*word, "abc");
+    // From an rvalue: a move-only value is moved along.
+    Result<std::unique_ptr<int>, E> owned(std::make_unique<int>(7));
+    const auto moved = std::move(owned).transform([](std::unique_ptr<int> p) { return *p + 1; });
+    EXPECT_EQ(*moved, 8);
+}
+
 TEST(Result, Void) {
     Result<void, E> ok;
     EXPECT_TRUE(ok);
