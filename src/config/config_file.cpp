@@ -147,6 +147,17 @@ bool inert(const toml::node& node) {
     return false;
 }
 
+// Keys `a` and `b` of `node`, a table that must have both ({server_name, via}, {after,
+// before}): both, or two nulls.
+std::pair<const toml::node*, const toml::node*> two_keys(const toml::node& node, std::string_view a,
+                                                         std::string_view b) {
+    const auto* t = node.as_table();
+    const auto* first = t != nullptr ? t->get(a) : nullptr;
+    const auto* second = t != nullptr ? t->get(b) : nullptr;
+    if (first == nullptr || second == nullptr) return {nullptr, nullptr};
+    return {first, second};
+}
+
 // Calls fn(name, table) for each [section.NAME] table; anything else there is an error.
 template <class Fn>
 void for_each_named_table(const toml::table& section, std::string_view section_name,
@@ -214,10 +225,8 @@ void apply_v2_anonymized(const toml::table& anon, const std::string& path, Optio
             const auto* routes = node.as_array();
             if (routes == nullptr) r.fail("must be an array of { server_name, via } tables");
             for (const auto& entry : *routes) {
-                const auto* t = entry.as_table();
-                const auto* name = t != nullptr ? t->get("server_name") : nullptr;
-                const auto* via = t != nullptr ? t->get("via") : nullptr;
-                if (name == nullptr || via == nullptr) {
+                const auto [name, via] = two_keys(entry, "server_name", "via");
+                if (name == nullptr) {
                     throw ConfigError(path + " line " + line_of(entry) +
                                       ": each anonymized_dns route needs server_name and via");
                 }
@@ -287,10 +296,8 @@ void apply_v2_schedules(const toml::table& schedules, const std::string& path, O
                 const auto* array = ranges.as_array();
                 if (array == nullptr) r.fail("must be an array of {after='HH:MM', before='HH:MM'}");
                 for (const auto& range : *array) {
-                    const auto* rt = range.as_table();
-                    const auto* after = rt != nullptr ? rt->get("after") : nullptr;
-                    const auto* before = rt != nullptr ? rt->get("before") : nullptr;
-                    if (after == nullptr || before == nullptr) {
+                    const auto [after, before] = two_keys(range, "after", "before");
+                    if (after == nullptr) {
                         r.fail("must be an array of {after='HH:MM', before='HH:MM'}");
                     }
                     const auto a =
