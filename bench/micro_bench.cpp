@@ -238,6 +238,8 @@ BENCHMARK(BM_RulesLoad)->Unit(benchmark::kMillisecond);
 // A cache hit: key, keyed hash, shard lock, copy out.
 void BM_CacheHit(benchmark::State& state) {
     dcp::cache::CacheSettings settings;
+    settings.max_entries = 4096;
+    settings.ttl = {60, 86400, 60, 600};
     dcp::cache::Cache cache(settings);
     const auto q = question("www.example.com");
     const dcp::cache::Key key(q, false, false);

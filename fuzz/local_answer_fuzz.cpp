@@ -47,6 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static cache::Cache cache([] {
         cache::CacheSettings s;
         s.max_entries = 16;
+        s.ttl = {60, 86400, 60, 600};
         s.serve_stale_s = 10;
         return s;
     }());

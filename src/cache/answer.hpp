@@ -10,11 +10,12 @@
 
 namespace dcp::cache {
 
+// Set by config::validate() from the options (their defaults: config/options.hpp, once).
 struct TtlLimits {
-    std::uint32_t min_ttl = 60;
-    std::uint32_t max_ttl = 86400;
-    std::uint32_t neg_min_ttl = 60;
-    std::uint32_t neg_max_ttl = 600;
+    std::uint32_t min_ttl = 0;
+    std::uint32_t max_ttl = 0;
+    std::uint32_t neg_min_ttl = 0;
+    std::uint32_t neg_max_ttl = 0;
 };
 
 // How long `answer` (a whole, checked answer to a one-question query) may be kept, or nothing

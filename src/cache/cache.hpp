@@ -22,15 +22,20 @@
 
 namespace dcp::cache {
 
+// An entry asked at least this many times is refreshed when a query finds it in the last tenth
+// of its life (unless --no-cache-prefetch).
+inline constexpr std::uint32_t kPrefetchHits = 3;
+
+// Set by config::validate() from the options (their defaults: config/options.hpp, once).
 struct CacheSettings {
-    std::size_t max_entries = 4096;
+    std::size_t max_entries = 0;
     TtlLimits ttl;
     // RFC 8767: keep expired answers this long, and answer with one (TTL 30 s) when the
     // resolvers fail. 0: never.
     std::uint32_t serve_stale_s = 0;
     // Prefetch: an entry asked at least this many times is refreshed when a query finds it in
     // the last tenth of its life. 0: never.
-    std::uint32_t prefetch_hits = 3;
+    std::uint32_t prefetch_hits = kPrefetchHits;
 };
 
 // The cache key of a query.

@@ -214,7 +214,7 @@ Settings validate(const Options& o) {
         c.ttl = {std::min(l.cache_min_ttl, l.cache_max_ttl), l.cache_max_ttl,
                  std::min(l.cache_neg_min_ttl, l.cache_neg_max_ttl), l.cache_neg_max_ttl};
         c.serve_stale_s = l.cache_serve_stale;
-        c.prefetch_hits = l.cache_prefetch ? 3 : 0;
+        c.prefetch_hits = l.cache_prefetch ? cache::kPrefetchHits : 0;
         s.cache = c;
     }
     auto& rc = s.rules;

@@ -29,13 +29,14 @@ struct BlockedResponse {
 [[nodiscard]] dcp::Result<BlockedResponse, std::string> parse_blocked_response(
     std::string_view text);
 
+// Set by config::validate() from the options (their defaults: config/options.hpp, once).
 struct PolicySettings {
     bool block_ipv6 = false;
     bool block_unqualified = false;
     bool block_undelegated = false;
     BlockedResponse blocked_response;
-    std::uint32_t reject_ttl = 600;  // blocked answers (dnscrypt-proxy 2's default)
-    std::uint32_t cloak_ttl = 600;
+    std::uint32_t reject_ttl = 0;  // blocked answers
+    std::uint32_t cloak_ttl = 0;
 };
 
 enum class Verdict : std::uint8_t {

@@ -40,7 +40,10 @@ std::vector<std::uint8_t> negative(const std::string& name, std::uint32_t soa_tt
         .build();
 }
 
-CacheSettings settings(std::size_t entries, TtlLimits ttl = {}, std::uint32_t stale = 0,
+// The options' defaults (config/options.hpp).
+constexpr TtlLimits kDefaultTtls{60, 86400, 60, 600};
+
+CacheSettings settings(std::size_t entries, TtlLimits ttl = kDefaultTtls, std::uint32_t stale = 0,
                        std::uint32_t prefetch = 3) {
     CacheSettings s;
     s.max_entries = entries;
@@ -80,7 +83,7 @@ TEST(CacheTtl, NegativeFollowsRfc2308) {
 }
 
 TEST(CacheTtl, NotCached) {
-    const TtlLimits limits;
+    const TtlLimits limits = kDefaultTtls;
     EXPECT_FALSE(cacheable_ttl(answer("a.example", 300, 2), limits));          // SERVFAIL
     EXPECT_FALSE(cacheable_ttl(answer("a.example", 300, 5), limits));          // REFUSED
     EXPECT_FALSE(cacheable_ttl(answer("a.example", 300, 0, 0x8380), limits));  // TC

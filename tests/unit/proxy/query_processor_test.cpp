@@ -234,9 +234,11 @@ TEST_F(Fixture, ProcessRunsTheWholeFlowThroughTheUpstream) {
 
 // --- The cache and the rules in the flow ---------------------------------------------------------
 
+// The options' TTL defaults (config/options.hpp), 16 entries.
 cache::CacheSettings small_cache() {
     cache::CacheSettings c;
     c.max_entries = 16;
+    c.ttl = {60, 86400, 60, 600};
     return c;
 }
 
@@ -484,7 +486,7 @@ TEST_F(Fixture, EveryOutcomeIsReportedOnceWithWhatASinkNeeds) {
 
 TEST_F(Fixture, CacheAndTcpOnlyOutcomes) {
     settings.tcp_only = true;
-    cache::Cache cache(cache::CacheSettings{});
+    cache::Cache cache(small_cache());
     QueryProcessor p(io, upstream, settings, counters, active, &cache);
     RecordingSink sink;
     p.add_sink(sink);

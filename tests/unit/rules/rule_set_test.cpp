@@ -18,7 +18,19 @@ dns::QueryInfo query(const std::string& name, std::uint16_t type, int opt = -1) 
     return dns::parse_query(wire).value();
 }
 
-RuleSet example_rules(PolicySettings settings = {}) {
+// The options' defaults for the TTLs (config/options.hpp): 600 s.
+PolicySettings policy(bool ipv6, bool unqualified, bool undelegated, std::uint32_t reject_ttl = 600,
+                      std::uint32_t cloak_ttl = 600) {
+    PolicySettings p;
+    p.block_ipv6 = ipv6;
+    p.block_unqualified = unqualified;
+    p.block_undelegated = undelegated;
+    p.reject_ttl = reject_ttl;
+    p.cloak_ttl = cloak_ttl;
+    return p;
+}
+
+RuleSet example_rules(PolicySettings settings = policy(false, false, false)) {
     RuleSet set;
     set.settings = settings;
     Diagnostics d;
@@ -38,17 +50,6 @@ RuleSet example_rules(PolicySettings settings = {}) {
     set.allowed_ips = parse_ip_rules("198.51.100.7\n", "ai", d);
     EXPECT_TRUE(d.empty());
     return set;
-}
-
-PolicySettings policy(bool ipv6, bool unqualified, bool undelegated, std::uint32_t reject_ttl = 600,
-                      std::uint32_t cloak_ttl = 600) {
-    PolicySettings p;
-    p.block_ipv6 = ipv6;
-    p.block_unqualified = unqualified;
-    p.block_undelegated = undelegated;
-    p.reject_ttl = reject_ttl;
-    p.cloak_ttl = cloak_ttl;
-    return p;
 }
 
 Verdict verdict(const RuleSet& set, const std::string& name, std::uint16_t type = kA) {
