@@ -23,8 +23,9 @@ struct DohConfig {
     // SHA-256 digests of a TBSCertificate one of which the server's chain must contain (none:
     // the usual verification only).
     std::vector<std::array<std::uint8_t, 32>> hashes;
-    // Deadline of a connection's set-up (connect, TLS handshake), as of a query.
-    std::chrono::milliseconds timeout{3000};
+    // Deadline of a connection's set-up (connect, TLS handshake), as of a query: from
+    // TransportSettings (upstream::doh_config).
+    std::chrono::milliseconds timeout{0};
     // A connection opened at start, so that the first queries do not wait for a handshake.
     // With many servers (a resolver list without server_names selects dozens) each connects
     // when first chosen instead: idle connections to servers never asked cost memory, and

@@ -24,10 +24,11 @@ struct ResolverConfig {
     crypto::Ed25519PublicKey provider_key{};
     bool tcp_only = false;
     bool ephemeral_keys = false;
-    // Upstream answer deadline per query; a miss is a SERVFAIL to the client.
-    std::chrono::milliseconds timeout{3000};
+    // Upstream answer deadline per query; a miss is a SERVFAIL to the client. This and
+    // cert_refresh: from TransportSettings (upstream::resolver_config).
+    std::chrono::milliseconds timeout{0};
     // Certificates are fetched again this often, and before the current one expires.
-    std::chrono::seconds cert_refresh{3600};
+    std::chrono::seconds cert_refresh{0};
     // Long-lived connected UDP sockets towards the resolver; queries are spread over them.
     std::size_t udp_sockets = 4;
     // Largest UDP packet we send (a resolver answers with at most as much).

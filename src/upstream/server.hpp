@@ -35,10 +35,11 @@ struct ServerSpec {
     [[nodiscard]] std::string label() const { return relay ? name + " via " + relay->name : name; }
 };
 
-// What every server shares.
+// What every server shares. Set by config::validate() from the options (their defaults:
+// config/options.hpp, once).
 struct TransportSettings {
-    std::chrono::milliseconds timeout{3000};  // per query; a miss is a SERVFAIL to the client
-    std::chrono::seconds cert_refresh{3600};  // DNSCrypt certificates fetched again this often
+    std::chrono::milliseconds timeout{0};  // per query; a miss is a SERVFAIL to the client
+    std::chrono::seconds cert_refresh{0};  // DNSCrypt certificates fetched again this often
     bool tcp_only = false;
     std::optional<std::uint16_t> tcp_port;  // DNSCrypt over TCP to this port (--tcp-port)
     bool ephemeral_keys = false;            // DNSCrypt: a fresh key pair per query
