@@ -21,19 +21,18 @@ Worker::Worker(const config::Settings& settings, const crypto::KeyPair& keys, co
             settings.balancer, counters_),
       processor_(io_, pool_, settings.processor, counters_, limits.active_queries, cache) {
     const auto count = static_cast<unsigned>(settings.threads);
-    // Spill-over: the standby workers share the first one's sockets (a SO_REUSEPORT group
-    // would hand them their share of the datagrams whether they read or not).
-    auto share_of = [&](int first_descriptor) {
+    // How the listener being made joins the first worker's in the same position. Spill-over:
+    // the standby workers share the first one's sockets (a SO_REUSEPORT group would hand them
+    // their share of the datagrams whether they read or not).
+    auto share = [&] {
+        const int first_descriptor =
+            first ? first->listeners_[listeners_.size()]->native_handle() : -1;
         if (!settings.spill_threads || !first) {
             return net::listen_share(index, count, first_descriptor);
         }
-        net::ListenShare share;
-        share.duplicate_of = first_descriptor;
-        return share;
-    };
-    // The first worker's listener in the position of the one being made.
-    auto share = [&] {
-        return share_of(first ? first->listeners_[listeners_.size()]->native_handle() : -1);
+        net::ListenShare spill;
+        spill.duplicate_of = first_descriptor;
+        return spill;
     };
     for (const auto& ep : settings.listen) {
         bind(ep, "UDP", [&] {

@@ -194,7 +194,7 @@ Step QueryProcessor::decide(MutableBytes buffer, std::size_t len, ClientTranspor
     };
     if (len > kMaxQuerySize) return drop(Reason::Oversized);
     if (!dns::parse_query(Bytes(buffer.data(), len), out.info)) return drop(Reason::Malformed);
-    const dns::QueryInfo* const info = &out.info;
+    const dns::QueryInfo& info = out.info;
     out.decision = {};
     out.upstream = &upstream_;
     out.cloaked = false;
@@ -205,7 +205,7 @@ Step QueryProcessor::decide(MutableBytes buffer, std::size_t len, ClientTranspor
 
     if (rules_) {
         out.decision =
-            rules_->decide(info->question, rules_->needs_time() ? local_now() : rules::LocalTime{});
+            rules_->decide(info.question, rules_->needs_time() ? local_now() : rules::LocalTime{});
         e.verdict = out.decision.verdict;
         switch (out.decision.verdict) {
             case rules::Verdict::Pass:
@@ -218,18 +218,18 @@ Step QueryProcessor::decide(MutableBytes buffer, std::size_t len, ClientTranspor
             case rules::Verdict::CloakedTarget: {
                 const auto target = dns::encode_name(rules_->cloak_target(out.decision));
                 const std::size_t new_len =
-                    target ? rewrite_question(buffer.first(kQueryBufferSize), len, *info, *target)
+                    target ? rewrite_question(buffer.first(kQueryBufferSize), len, info, *target)
                            : 0;
                 if (!out.target) out.target = std::make_unique<dns::QueryInfo>();
                 if (new_len == 0 || !dns::parse_query(Bytes(buffer.data(), new_len), *out.target))
-                    return replied(servfail(*info, Reason::Unanswerable, reply, e));
+                    return replied(servfail(info, Reason::Unanswerable, reply, e));
                 out.cloaked = true;
                 e.cloaked = true;
                 len = new_len;
                 break;
             }
             default:
-                return replied(answer_locally(*info, out.decision, transport, reply, e).value());
+                return replied(answer_locally(info, out.decision, transport, reply, e).value());
         }
     }
 
